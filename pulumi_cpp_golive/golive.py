@@ -1,0 +1,363 @@
+"""The go-live state machine: adopt-or-post, wait, resume. Both adapters (dynamic provider, plugin) call this.
+
+Read it top to bottom:
+
+1. :meth:`GoLive.start` never posts when a go-live is already running on the offer: it *adopts* it. It refuses,
+   without posting, an offer that was never published to preview. Otherwise it POSTs once. If the POST ends
+   ambiguously (timeout or reset after sending, or a 5xx) it looks for the operation it may have started and
+   adopts that; it re-posts only after a 5xx *answer* with nothing running, and never after a silent failure.
+2. :meth:`GoLive.wait` polls the recorded operation until it ends, honouring ``Retry-After``, the poll interval,
+   a timeout and a cancel event. It rides out transient errors (throttling, 5xx, resets, malformed bodies) and
+   reports every status or step change. It never posts, so a wait can be resumed any number of times.
+3. :meth:`GoLive.refresh` reads the recorded operation once (``pulumi refresh``); an operation the API no longer
+   returns keeps its recorded state.
+
+An operation ID, once known, is never dropped: every failure after acceptance is a :class:`GoLiveError`
+carrying the :class:`OperationRecord`, so an adapter can save it and the next run resumes instead of re-posting.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from .client import CppClient
+from .errors import (
+    AmbiguousGoLiveError,
+    CppApiError,
+    GoLiveCancelledError,
+    GoLiveError,
+    GoLiveFailedError,
+    GoLiveTimeoutError,
+    OfferNotReadyError,
+    TrackingUrlError,
+)
+from .inputs import WAIT_COMPLETED, GoLiveSpec
+from .operation import (
+    RUNNING,
+    SUCCEEDED,
+    OperationRecord,
+    error_messages,
+    is_golive_submission,
+    normalise_status,
+    operation_id_from_url,
+    operation_path,
+    path_and_query,
+    progress_changes,
+)
+
+_LOG = logging.getLogger("pulumi_cpp_golive")
+
+Reporter = Callable[[str], None]
+Sleeper = Callable[[float, Optional[threading.Event]], bool]
+
+# Offer states (squashed) that mean "nothing was ever published to preview": go-live cannot work.
+_NEVER_PUBLISHED = frozenset({"neverpublished"})
+# Shortest pause between polls, even when the server says Retry-After: 0 (keeps a misbehaving server from a
+# busy loop while still noticing completion within half a second).
+_MIN_POLL_SECONDS = 0.25
+
+
+def utc_now() -> str:
+    """Current time as ISO-8601 UTC with a ``Z``, second precision."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _interruptible_sleep(seconds: float, cancel: Optional[threading.Event]) -> bool:
+    """Sleep, waking early when ``cancel`` is set. Returns True when cancelled."""
+    if cancel is None:
+        time.sleep(seconds)
+        return False
+    return cancel.wait(seconds)
+
+
+def _squash(value: object) -> str:
+    return "".join(ch for ch in str(value).lower() if ch not in " -_")
+
+
+class GoLive:
+    """Drives go-live operations for one CPP client.
+
+    :param default_poll_interval: seconds between polls when neither ``Retry-After`` nor the resource's
+        ``poll_interval_seconds`` says otherwise.
+    :param report: receives one human-readable line per event (accepted, adopted, step change, retry).
+    :param max_transient_errors: consecutive failed polls tolerated before the wait gives up (with the ID kept).
+    :param clock, sleep, now: injectable for tests.
+    """
+
+    def __init__(
+        self,
+        client: CppClient,
+        *,
+        default_poll_interval: float = 60.0,
+        report: Optional[Reporter] = None,
+        max_transient_errors: int = 10,
+        ambiguity_checks: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleeper = _interruptible_sleep,
+        now: Callable[[], str] = utc_now,
+    ) -> None:
+        self.client = client
+        self.default_poll_interval = default_poll_interval
+        self._report = report or _LOG.info
+        self.max_transient_errors = max_transient_errors
+        self.ambiguity_checks = ambiguity_checks
+        self._clock = clock
+        self._sleep = sleep
+        self._now = now
+
+    # ---- the whole create --------------------------------------------------------------------------------
+
+    def create(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None,
+               timeout: Optional[float] = None) -> OperationRecord:
+        """Adopt or post, then wait when ``spec.wait == "completed"``. ``timeout`` overrides ``spec.timeout``."""
+        record = self.start(spec, cancel)
+        if spec.wait == WAIT_COMPLETED and not record.terminal:
+            record = self.wait(spec, record, cancel, timeout=timeout)
+        return record
+
+    # ---- 1. adopt or post --------------------------------------------------------------------------------
+
+    def start(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None) -> OperationRecord:
+        """Return the running go-live of the offer, or POST one. Never posts while one is running."""
+        running = self.find_running(spec)
+        if running is not None:
+            self._say(spec, f"adopting go-live operation {running.operation_id} already running on the offer; "
+                            "no new go-live was posted")
+            return running
+
+        offer = self.client.get_offer_status(spec.publisher_id, spec.offer_id)
+        state = _squash(offer.get("status", ""))
+        if state in _NEVER_PUBLISHED:
+            raise OfferNotReadyError(
+                f"offer {spec.publisher_id}/{spec.offer_id} was never published to preview "
+                f"(offer status {offer.get('status')!r}); publish it and wait for publisher sign-off before go-live. "
+                "Nothing was posted."
+            )
+        if normalise_status(offer.get("status"))[0] == SUCCEEDED and not _waiting_for_signoff(offer):
+            latest = self._latest_golive(spec)
+            if latest is not None:
+                self._say(spec, f"offer is already live; adopting its go-live operation {latest.operation_id} "
+                                "instead of posting again")
+                return latest
+        return self._post(spec, cancel)
+
+    def _post(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> OperationRecord:
+        retries_after_5xx = 2
+        while True:
+            try:
+                accepted = self.client.post_golive(spec.publisher_id, spec.offer_id, spec.notification_emails)
+            except TrackingUrlError as exc:
+                # CPP accepted the go-live (or pointed us elsewhere): the operation runs; find it by the list.
+                return self._adopt_after_ambiguity(spec, cancel, f"the go-live was accepted but {exc}")
+            except CppApiError as exc:
+                if exc.status is not None and exc.status < 500:
+                    raise  # a definite refusal (400/401/403/404/409/429 after retries): nothing was started
+                adopted = self._find_running_patiently(spec, cancel)
+                if adopted is not None:
+                    self._say(spec, f"the go-live POST ended ambiguously ({exc}); adopting operation "
+                                    f"{adopted.operation_id} that it started")
+                    return adopted
+                if exc.code == "NotSent" or (exc.status is not None and retries_after_5xx > 0):
+                    # Definitely not accepted (never sent, or CPP answered an error) and nothing runs: safe to retry.
+                    retries_after_5xx -= 1
+                    self._say(spec, f"go-live POST not accepted ({exc}); nothing is running, posting again")
+                    if self._sleep(2.0, cancel):
+                        raise
+                    continue
+                raise AmbiguousGoLiveError(
+                    f"the go-live POST for {spec.publisher_id}/{spec.offer_id} may have reached CPP ({exc}), "
+                    "but no running go-live operation was found to adopt. Nothing was re-posted. Re-run "
+                    "`pulumi up`: it adopts a running go-live before it posts."
+                ) from None
+            record = OperationRecord(
+                publisher_id=spec.publisher_id,
+                offer_id=spec.offer_id,
+                operation_id=operation_id_from_url(accepted.url),
+                operation_location=path_and_query(accepted.url),
+                status=RUNNING,
+                accepted_at=self._now(),
+            )
+            self._say(spec, f"go-live accepted: operation {record.operation_id}")
+            return record
+
+    def _adopt_after_ambiguity(self, spec: GoLiveSpec, cancel: Optional[threading.Event], why: str) -> OperationRecord:
+        adopted = self._find_running_patiently(spec, cancel)
+        if adopted is None:
+            raise AmbiguousGoLiveError(
+                f"{why}; no running go-live operation was found on {spec.publisher_id}/{spec.offer_id} yet. "
+                "Nothing was re-posted. Re-run `pulumi up` to adopt it."
+            )
+        self._say(spec, f"{why}; adopting running operation {adopted.operation_id} from the operations list")
+        return adopted
+
+    def _find_running_patiently(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> Optional[OperationRecord]:
+        # A just-accepted operation may take a moment to appear in the list.
+        for attempt in range(self.ambiguity_checks):
+            try:
+                found = self.find_running(spec)
+            except CppApiError as exc:
+                if not exc.transient:
+                    raise
+                found = None
+            if found is not None:
+                return found
+            if attempt + 1 < self.ambiguity_checks and self._sleep(1.0 + attempt, cancel):
+                return None
+        return None
+
+    def find_running(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
+        """The newest go-live operation still running on the offer, or None."""
+        submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id, status="running")
+        running = [s for s in submissions
+                   if is_golive_submission(s) and normalise_status(s.get("submissionState"))[0] == RUNNING]
+        return self._record_from_submission(spec, _newest(running)) if running else None
+
+    def _latest_golive(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
+        golives = [s for s in self.client.list_submissions(spec.publisher_id, spec.offer_id) if is_golive_submission(s)]
+        return self._record_from_submission(spec, _newest(golives)) if golives else None
+
+    def _record_from_submission(self, spec: GoLiveSpec, submission: Mapping[str, Any]) -> OperationRecord:
+        operation_id = str(submission["id"])
+        status = normalise_status(submission.get("submissionState"))[0]
+        when = submission.get("createdDateTime") or submission.get("changedTime")
+        return OperationRecord(
+            publisher_id=spec.publisher_id,
+            offer_id=spec.offer_id,
+            operation_id=operation_id,
+            operation_location=operation_path(spec.publisher_id, spec.offer_id, operation_id),
+            status=status,
+            accepted_at=str(when) if when else self._now(),
+            completed_at=None if status == RUNNING else (str(submission.get("changedTime") or "") or self._now()),
+        )
+
+    # ---- 2. wait -----------------------------------------------------------------------------------------
+
+    def wait(
+        self,
+        spec: GoLiveSpec,
+        record: OperationRecord,
+        cancel: Optional[threading.Event] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> OperationRecord:
+        """Poll ``record`` until it ends. Returns it on success; raises a :class:`GoLiveError` otherwise."""
+        limit = timeout if timeout else spec.timeout
+        deadline = self._clock() + limit if limit else None
+        seen: dict[str, str] = {}
+        failures = 0
+        warned_unknown: set[str] = set()
+        while True:
+            retry_after: Optional[float] = None
+            try:
+                snapshot = self.client.get_operation(record.operation_location)
+            except CppApiError as exc:
+                if exc.status == 404:
+                    listed = self._status_from_list(spec, record)
+                    if listed is not None and listed != RUNNING:
+                        return self._finish(spec, record, listed,
+                                            [f"CPP no longer returns the operation; its submission ended {listed}"])
+                failures = self._poll_failed(spec, record, exc, failures)
+            else:
+                failures = 0
+                retry_after = snapshot.retry_after
+                body = snapshot.body
+                seen, lines = progress_changes(seen, body)
+                for line in lines:
+                    self._say(spec, f"operation {record.operation_id}: {line}")
+                status, known = normalise_status(body.get("status"))
+                if not known and str(body.get("status")) not in warned_unknown:
+                    warned_unknown.add(str(body.get("status")))
+                    self._say(spec, f"operation {record.operation_id} reports an unknown status "
+                                    f"{body.get('status')!r}; treating it as still running")
+                if status != RUNNING:
+                    return self._finish(spec, record, status, error_messages(body))
+
+            delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
+            if failures:
+                delay = min(delay, 5.0 * 2 ** min(failures, 6))
+            if deadline is not None:
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise GoLiveTimeoutError(
+                        f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} is still "
+                        f"running after the {limit:g} s timeout. It was not cancelled and will not be posted "
+                        "again: re-run `pulumi up` to resume waiting on it.", record)
+                delay = min(delay, remaining)
+            if self._sleep(max(delay, _MIN_POLL_SECONDS), cancel):
+                raise GoLiveCancelledError(
+                    f"waiting for go-live operation {record.operation_id} of {spec.publisher_id}/{spec.offer_id} "
+                    "was cancelled; the operation keeps running at CPP. Re-run `pulumi up` to resume waiting.",
+                    record)
+
+    def _poll_failed(self, spec: GoLiveSpec, record: OperationRecord, exc: CppApiError, failures: int) -> int:
+        if exc.status != 404 and not exc.transient:
+            raise GoLiveError(
+                f"{exc.with_operation(record.operation_id)}. The operation ID is kept; fix the cause and re-run "
+                "`pulumi up` to resume waiting.", record) from None
+        failures += 1
+        self._say(spec, f"polling operation {record.operation_id} failed ({exc}); will retry "
+                        f"({failures}/{self.max_transient_errors})")
+        if failures >= self.max_transient_errors:
+            raise GoLiveError(
+                f"gave up polling go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} "
+                f"after {failures} failed attempts (last: {exc}). The operation may still be running: re-run "
+                "`pulumi up` to resume waiting on it.", record)
+        return failures
+
+    def _status_from_list(self, spec: GoLiveSpec, record: OperationRecord) -> Optional[str]:
+        try:
+            for submission in self.client.list_submissions(spec.publisher_id, spec.offer_id):
+                if str(submission.get("id")) == record.operation_id:
+                    return normalise_status(submission.get("submissionState"))[0]
+        except CppApiError:
+            return None
+        return None
+
+    def _finish(self, spec: GoLiveSpec, record: OperationRecord, status: str, messages: list[str]) -> OperationRecord:
+        record.status = status
+        record.completed_at = self._now()
+        record.messages = tuple(messages)
+        if status == SUCCEEDED:
+            self._say(spec, f"go-live operation {record.operation_id} succeeded: the offer is live")
+            return record
+        detail = "; ".join(messages) if messages else "CPP gave no message"
+        raise GoLiveFailedError(
+            f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended {status}: "
+            f"{detail}", record)
+
+    # ---- 3. refresh --------------------------------------------------------------------------------------
+
+    def refresh(self, spec: GoLiveSpec, record: OperationRecord) -> OperationRecord:
+        """Read the recorded operation once. A 404 keeps the recorded state (the API forgets old operations)."""
+        try:
+            body = self.client.get_operation(record.operation_location).body
+        except CppApiError as exc:
+            if exc.status == 404:
+                self._say(spec, f"operation {record.operation_id} is no longer returned by CPP; "
+                                "keeping its recorded state")
+                return record
+            raise exc.with_operation(record.operation_id) from None
+        status, _ = normalise_status(body.get("status"))
+        if status != record.status:
+            record.status = status
+            record.completed_at = None if status == RUNNING else (record.completed_at or self._now())
+        return record
+
+    def _say(self, spec: GoLiveSpec, line: str) -> None:
+        self._report(f"{spec.publisher_id}/{spec.offer_id}: {line}")
+
+
+def _waiting_for_signoff(offer: Mapping[str, Any]) -> bool:
+    steps = offer.get("steps")
+    return (isinstance(steps, list) and any(
+        isinstance(s, Mapping) and _squash(s.get("status", "")) == "waitingforpublisherreview" for s in steps
+    )) or _squash(offer.get("status", "")) == "waitingforpublisherreview"
+
+
+def _newest(submissions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    # The list's order is undocumented; changedTime (ISO-8601) sorts as text.
+    return max(submissions, key=lambda s: str(s.get("changedTime") or ""))

@@ -1,0 +1,135 @@
+"""The resource's inputs: their names, defaults and validation, shared by the dynamic provider and the plugin.
+
+Validation happens in ``check`` so that ``pulumi preview`` fails before any request is sent, naming the property
+and the bad value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import unicodedata
+from typing import Any, Callable, Mapping, Optional
+
+WAIT_COMPLETED = "completed"
+WAIT_ACCEPTED = "accepted"
+WAIT_MODES = (WAIT_COMPLETED, WAIT_ACCEPTED)
+
+# Inputs whose change means "another go-live" (a replacement) rather than a change of how we wait (an update).
+REPLACE_ON_CHANGE = ("publisher_id", "offer_id", "triggers")
+INPUT_NAMES = ("publisher_id", "offer_id", "triggers", "wait", "poll_interval_seconds", "timeout_seconds",
+               "notification_emails")
+
+_FORBIDDEN_IN_ID = "/?#%\\"
+
+
+@dataclasses.dataclass(frozen=True)
+class GoLiveSpec:
+    """Validated inputs of one ``OfferGoLive``."""
+
+    publisher_id: str
+    offer_id: str
+    wait: str = WAIT_COMPLETED
+    poll_interval: Optional[float] = None
+    timeout: Optional[float] = None
+    notification_emails: tuple[str, ...] = ()
+
+    @classmethod
+    def from_inputs(cls, props: Mapping[str, Any]) -> GoLiveSpec:
+        """Build from checked snake_case inputs (``check`` has already rejected bad values)."""
+        emails = props.get("notification_emails") or ()
+        return cls(
+            publisher_id=str(props["publisher_id"]),
+            offer_id=str(props["offer_id"]),
+            wait=str(props.get("wait") or WAIT_COMPLETED),
+            poll_interval=_optional_float(props.get("poll_interval_seconds")),
+            timeout=_optional_float(props.get("timeout_seconds")),
+            notification_emails=tuple(str(e) for e in emails),
+        )
+
+
+def _optional_float(value: Any) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def id_problem(value: Any) -> Optional[str]:
+    """Why ``value`` is not a usable publisher or offer ID, or None when it is."""
+    if not isinstance(value, str):
+        return f"must be a string, got {_describe(value)}"
+    if value == "":
+        return "must not be empty"
+    for ch in value:
+        if ch.isspace():
+            return f"must not contain whitespace, got {_describe(value)}"
+        if ch in _FORBIDDEN_IN_ID:
+            return f"must not contain {ch!r}, got {_describe(value)}"
+        if unicodedata.category(ch).startswith("C"):
+            return f"must not contain control characters, got {_describe(value)}"
+    if len(value) > 200:
+        return f"must be at most 200 characters, got {len(value)}"
+    return None
+
+
+def _positive_number_problem(value: Any) -> Optional[str]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number of seconds, got {_describe(value)}"
+    if not math.isfinite(value) or value <= 0:
+        return f"must be a positive number of seconds, got {_describe(value)}"
+    return None
+
+
+def check_inputs(
+    news: Mapping[str, Any], *, is_unknown: Callable[[Any], bool] = lambda v: False
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate and fill defaults. Returns ``(inputs, failures)``; each failure is ``(property, reason)``.
+
+    ``is_unknown`` tells values not known yet (during preview) apart: they are passed through unchecked.
+    """
+    inputs = dict(news)
+    failures: list[tuple[str, str]] = []
+
+    for name in ("publisher_id", "offer_id"):
+        value = inputs.get(name)
+        if is_unknown(value):
+            continue
+        problem = "is required" if value is None else id_problem(value)
+        if problem:
+            failures.append((name, f"{name} {problem}"))
+
+    wait = inputs.get("wait")
+    if wait is None:
+        inputs["wait"] = WAIT_COMPLETED
+    elif not is_unknown(wait) and wait not in WAIT_MODES:
+        failures.append(("wait", f"wait must be one of {', '.join(map(repr, WAIT_MODES))}, got {_describe(wait)}"))
+
+    for name in ("poll_interval_seconds", "timeout_seconds"):
+        value = inputs.get(name)
+        if value is None or is_unknown(value):
+            continue
+        problem = _positive_number_problem(value)
+        if problem:
+            failures.append((name, f"{name} {problem}"))
+
+    emails = inputs.get("notification_emails")
+    if emails is not None and not is_unknown(emails):
+        if isinstance(emails, str) or not isinstance(emails, (list, tuple)):
+            failures.append(("notification_emails",
+                             f"notification_emails must be a list of e-mail addresses, got {_describe(emails)}"))
+        else:
+            for email in emails:
+                if is_unknown(email):
+                    continue
+                if not isinstance(email, str) or "@" not in email or "," in email or any(c.isspace() for c in email):
+                    failures.append(("notification_emails",
+                                     f"notification_emails has an invalid address {_describe(email)}"))
+
+    triggers = inputs.get("triggers")
+    if triggers is not None and not is_unknown(triggers) and not isinstance(triggers, (list, tuple)):
+        failures.append(("triggers", f"triggers must be a list, got {_describe(triggers)}"))
+
+    return inputs, failures

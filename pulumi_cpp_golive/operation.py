@@ -1,0 +1,255 @@
+"""The CPP-specific parts of a long-running go-live operation, as pure functions.
+
+Kept free of I/O so that they are easy to read and to fuzz: where the tracking URL comes from (``Location`` or
+``Operation-Location``, relative or absolute, ``$``-style IDs), how CPP's several status spellings map onto four
+normalised words, and how an operation body becomes progress lines and error text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterable, Mapping, Optional
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from .errors import TrackingUrlError
+
+API_VERSION = "2017-10-31"
+
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+CANCELED = "canceled"
+TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
+
+# The docs, the offer-status table and real clients use different words for the same outcomes (cpp-api.md §4b);
+# compare without case, spaces, dashes or underscores.
+_SUCCEEDED_WORDS = frozenset({"complete", "completed", "succeeded", "success", "published", "live"})
+_FAILED_WORDS = frozenset({"failed", "failure", "rejected", "error"})
+_CANCELED_WORDS = frozenset({"canceled", "cancelled"})
+_RUNNING_WORDS = frozenset({
+    "running", "notstarted", "inprogress", "waitingforpublisherreview", "waitingforapproval", "blocked",
+    "queued", "pending", "accepted",
+})
+
+
+def _squash(word: str) -> str:
+    return "".join(ch for ch in word.lower() if ch not in " -_")
+
+
+def normalise_status(raw: object) -> tuple[str, bool]:
+    """Map a CPP status word onto ``running``/``succeeded``/``failed``/``canceled``.
+
+    Returns ``(status, known)``; an unknown or missing word is treated as still ``running`` (never as an outcome)
+    with ``known=False`` so that the caller can report it.
+    """
+    if not isinstance(raw, str):
+        return RUNNING, False
+    word = _squash(raw)
+    if word in _SUCCEEDED_WORDS:
+        return SUCCEEDED, True
+    if word in _FAILED_WORDS:
+        return FAILED, True
+    if word in _CANCELED_WORDS:
+        return CANCELED, True
+    return RUNNING, word in _RUNNING_WORDS
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased, with the default port left out."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise TrackingUrlError(f"invalid port in URL {url.split('?', 1)[0]!r}") from exc
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def resolve_operation_url(raw: str, base_url: str) -> str:
+    """Turn a tracking header value into the URL to poll.
+
+    Accepts a relative path (``/api/...``) or an absolute URL on the base URL's own host; adds ``api-version``
+    when missing; keeps ``$`` literal (``%24`` is decoded). An absolute URL on any other host is refused, since the
+    bearer token must never leave the configured CPP host.
+    """
+    value = raw.strip()
+    if not value or any(ord(ch) < 0x21 for ch in value):
+        raise TrackingUrlError(f"tracking URL {value[:200]!r} is empty or contains whitespace/control characters")
+    base = origin(base_url)
+    if value.startswith("/") and not value.startswith("//"):
+        absolute = base + value
+    else:
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise TrackingUrlError(f"tracking URL {value[:200]!r} is neither a path nor an http(s) URL")
+        if origin(value) != base:
+            raise TrackingUrlError(
+                f"tracking URL points at {origin(value)}, not at the configured CPP host {base}; "
+                "refusing to send the bearer token there"
+            )
+        absolute = value
+    parts = urlsplit(absolute)
+    path = parts.path.replace("%24", "$").replace("%2524", "$")
+    if "/operations/" not in path or path.endswith("/operations/"):
+        raise TrackingUrlError(f"tracking URL path {path[:200]!r} does not name an operation")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(key == "api-version" for key, _ in query):
+        query.append(("api-version", API_VERSION))
+    return f"{origin(absolute)}{path}?{urlencode(query, safe='$')}"
+
+
+def tracking_url(headers: Mapping[str, str], base_url: str) -> str:
+    """The URL to poll, from a 202 answer's headers: ``Location`` first, then ``Operation-Location``."""
+    for name in ("Location", "Operation-Location"):
+        value = headers.get(name)
+        if value and value.strip():
+            return resolve_operation_url(value, base_url)
+    raise TrackingUrlError("the 202 answer carried neither a Location nor an Operation-Location header")
+
+
+def operation_id_from_url(url: str) -> str:
+    """The operation ID: the path after the last ``/operations/`` (a GUID, or ``pub$offer$ver$preview``)."""
+    path = urlsplit(url).path
+    tail = path.rsplit("/operations/", 1)[-1].strip("/")
+    if not tail:
+        raise TrackingUrlError(f"no operation ID in {path[:200]!r}")
+    return unquote(tail)
+
+
+def operation_path(publisher_id: str, offer_id: str, operation_id: str) -> str:
+    """The canonical tracking path of an operation known only by its ID (adoption from the list, import)."""
+    return f"/api/publishers/{publisher_id}/offers/{offer_id}/operations/{operation_id}?api-version={API_VERSION}"
+
+
+def is_golive_submission(submission: Mapping[str, Any]) -> bool:
+    """Whether a submissions-list entry is a go-live (its exact spelling is unconfirmed: goLive, GoLive, go-live)."""
+    kind = submission.get("submissionType")
+    return isinstance(kind, str) and _squash(kind) == "golive"
+
+
+def error_messages(body: Mapping[str, Any]) -> list[str]:
+    """CPP's own explanation of a failure: operation messages, then error messages of its steps."""
+    found: list[str] = []
+    found.extend(_message_texts(body.get("messages"), errors_only=False))
+    for step in _steps(body):
+        found.extend(_message_texts(step.get("messages"), errors_only=True))
+    if isinstance(body.get("error"), Mapping):
+        found.extend(_message_texts([body["error"]], errors_only=False))
+    unique: list[str] = []
+    for text in found:
+        if text not in unique:
+            unique.append(text)
+    return unique
+
+
+def _message_texts(messages: object, *, errors_only: bool) -> Iterable[str]:
+    if not isinstance(messages, list):
+        return
+    for message in messages:
+        if isinstance(message, str):
+            if not errors_only:
+                yield message
+        elif isinstance(message, Mapping):
+            level = str(message.get("level", "")).lower()
+            if errors_only and level not in ("error", "critical"):
+                continue
+            text = message.get("messageHtml") or message.get("message") or message.get("text")
+            if isinstance(text, str) and text.strip():
+                yield text.strip()
+
+
+def _steps(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    steps = body.get("steps")
+    return [step for step in steps if isinstance(step, Mapping)] if isinstance(steps, list) else []
+
+
+@dataclasses.dataclass(frozen=True)
+class StepView:
+    """One step of an operation as shown to the user."""
+
+    name: str
+    status: str
+    percent: Optional[int]
+    estimate: Optional[str]
+
+    def describe(self) -> str:
+        text = f"{self.name}: {self.status}"
+        if self.percent is not None:
+            text += f" {self.percent}%"
+        if self.estimate:
+            text += f" (estimated {self.estimate})"
+        return text
+
+
+def step_views(body: Mapping[str, Any]) -> list[StepView]:
+    """The steps of an operation body, tolerant of missing fields and of the docs' ``processPercentage``."""
+    views = []
+    for step in _steps(body):
+        name = step.get("stepName") or step.get("id") or "step"
+        percent = step.get("progressPercentage", step.get("processPercentage"))
+        estimate = step.get("estimatedTimeFrame")
+        views.append(StepView(
+            name=str(name),
+            status=str(step.get("status", "unknown")),
+            percent=percent if isinstance(percent, int) and not isinstance(percent, bool) else None,
+            estimate=estimate if isinstance(estimate, str) and estimate.strip() else None,
+        ))
+    return views
+
+
+def progress_changes(previous: Mapping[str, str], body: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Compare an operation body with the last one seen; return the new snapshot and a line per change."""
+    snapshot: dict[str, str] = {"": str(body.get("status", "unknown"))}
+    lines: list[str] = []
+    if previous.get("") != snapshot[""]:
+        lines.append(f"status: {snapshot['']}")
+    for view in step_views(body):
+        described = view.describe()
+        snapshot[view.name] = described
+        if previous.get(view.name) != described:
+            lines.append(described)
+    return snapshot, lines
+
+
+@dataclasses.dataclass
+class OperationRecord:
+    """What is known of a go-live operation: enough to resume waiting on it from another process."""
+
+    publisher_id: str
+    offer_id: str
+    operation_id: str
+    operation_location: str
+    status: str
+    accepted_at: Optional[str]
+    completed_at: Optional[str] = None
+    messages: tuple[str, ...] = ()
+
+    @property
+    def resource_id(self) -> str:
+        """The Pulumi resource ID: ``{publisher_id}/{offer_id}/{operation_id}``."""
+        return f"{self.publisher_id}/{self.offer_id}/{self.operation_id}"
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def outputs(self) -> dict[str, Optional[str]]:
+        """The resource outputs, as both adapters record them (snake_case)."""
+        return {
+            "operation_id": self.operation_id,
+            "operation_location": self.operation_location,
+            "status": self.status,
+            "accepted_at": self.accepted_at,
+            "completed_at": self.completed_at,
+        }
+
+
+def path_and_query(url: str) -> str:
+    """The host-free form of a tracking URL, as recorded in state (so a stack survives a base URL change)."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path

@@ -1,0 +1,91 @@
+"""Where the provider's settings come from: stack config first, then environment variables, then defaults.
+
+=========================  ======================  ===================================
+stack config               environment             default
+=========================  ======================  ===================================
+``cpp-golive:accessToken``  ``CPP_ACCESS_TOKEN``    azure-identity ``DefaultAzureCredential``
+``cpp-golive:baseUrl``      ``CPP_BASE_URL``        ``https://cloudpartner.azure.com``
+``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds
+=========================  ======================  ===================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import math
+from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError
+
+DEFAULT_BASE_URL = "https://cloudpartner.azure.com"
+DEFAULT_POLL_INTERVAL = 60.0
+CONFIG_NAMESPACE = "cpp-golive"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Resolved provider settings. ``repr`` never shows the token."""
+
+    base_url: str = DEFAULT_BASE_URL
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    access_token: Optional[str] = dataclasses.field(default=None, repr=False)
+
+    @classmethod
+    def resolve(cls, config: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
+        """Build settings from stack config (namespaced keys, e.g. ``cpp-golive:baseUrl``) and the environment."""
+
+        def pick(key: str, env: str) -> Optional[str]:
+            value = config.get(f"{CONFIG_NAMESPACE}:{key}")
+            if value is None or value == "":
+                value = environ.get(env)
+            return None if value is None or str(value).strip() == "" else str(value).strip()
+
+        base_url = validate_base_url(pick("baseUrl", "CPP_BASE_URL") or DEFAULT_BASE_URL)
+        interval_text = pick("pollInterval", "CPP_POLL_INTERVAL")
+        poll_interval = DEFAULT_POLL_INTERVAL
+        if interval_text is not None:
+            poll_interval = positive_number("cpp-golive:pollInterval", interval_text)
+        return cls(base_url=base_url, poll_interval=poll_interval, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
+
+
+def positive_number(name: str, value: object) -> float:
+    """``value`` as a finite number > 0, or a :class:`ConfigurationError` naming ``name``."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a number of seconds, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
+    return number
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(url: str) -> str:
+    """Accept ``https://host[:port]`` anywhere and ``http://`` only on loopback; return it without a trailing /."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme not in ("http", "https") or not host:
+        raise ConfigurationError(f"cpp-golive:baseUrl must be an http(s) URL, got {url!r}")
+    if scheme == "http" and not is_loopback(host):
+        raise ConfigurationError(
+            f"cpp-golive:baseUrl {url!r} uses plain http on a non-loopback host; "
+            "the bearer token is only sent over https (http is allowed for 127.0.0.1/localhost simulators)"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError(f"cpp-golive:baseUrl must be scheme://host[:port] only, got {url!r}")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ConfigurationError(f"cpp-golive:baseUrl has an invalid port: {url!r}") from None
+    return f"{scheme}://{parts.netloc}"
