@@ -1,0 +1,87 @@
+"""Injected faults: throttling, 500s, a one-off 401, malformed polls, and the one-shot go-live faults.
+
+Counters here restart on :meth:`FaultInjector.reset` (``Simulator.reset_counts``), so a test can say "the 3rd API
+request from now is throttled" without knowing what came before.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Optional
+
+from .config import SimulatorConfig
+from .exchange import Reply, error_reply, json_reply
+
+# The non-standard body one real 500 carried (devigned/pub #28, cpp-api.md §7).
+VARIANT_500_BODY = {"Variant": {"serviceName": "Variant", "error": "Internal error. Retry is OK."}}
+
+ONE_SHOT_FLAGS = ("golive_reset", "omit_tracking_header")
+
+
+class FaultInjector:
+    """Decides, request by request, whether a fault replaces the normal answer."""
+
+    def __init__(self, config: Callable[[], SimulatorConfig]) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._api_requests = 0
+        self._burst_left = 0
+        self._operation_gets = 0
+
+    def reset(self) -> None:
+        """Restart every counter."""
+        with self._lock:
+            self._api_requests = 0
+            self._burst_left = 0
+            self._operation_gets = 0
+
+    def on_api_request(self) -> Optional[Reply]:
+        """Count one /api/ request; return a fault answer for it, or None to answer normally."""
+        config = self._config()
+        with self._lock:
+            self._api_requests += 1
+            number = self._api_requests
+            if config.throttle_every > 0 and (self._burst_left > 0 or number % config.throttle_every == 0):
+                # A trigger answers throttle_burst consecutive requests with 429, itself included.
+                self._burst_left = self._burst_left - 1 if self._burst_left > 0 else config.throttle_burst - 1
+                return _throttled(config.retry_after)
+            self._burst_left = 0
+            if config.error500_every > 0 and number % config.error500_every == 0:
+                return json_reply(500, VARIANT_500_BODY)
+            if 0 < config.unauthorized_once_after < number:
+                # One-shot: a single 401 with a good token, as if it had just expired.
+                config.unauthorized_once_after = 0
+                return error_reply(
+                    401,
+                    "Unauthorized",
+                    "The access token has expired.",
+                    (("WWW-Authenticate", 'Bearer error="invalid_token"'),),
+                )
+        return None
+
+    def malformed_operation_get(self) -> bool:
+        """Count one answered operation GET; whether its body should be truncated."""
+        config = self._config()
+        with self._lock:
+            self._operation_gets += 1
+            return config.malformed_json_every > 0 and self._operation_gets % config.malformed_json_every == 0
+
+    def consume(self, flag: str) -> bool:
+        """Read a one-shot boolean fault and clear it, atomically, so it fires for exactly one request."""
+        if flag not in ONE_SHOT_FLAGS:
+            raise ValueError(f"{flag!r} is not a one-shot fault")
+        config = self._config()
+        with self._lock:
+            if getattr(config, flag):
+                setattr(config, flag, False)
+                return True
+            return False
+
+
+def _throttled(retry_after: int) -> Reply:
+    return error_reply(
+        429,
+        "TooManyRequests",
+        f"Rate limit exceeded; retry after {retry_after} seconds.",
+        (("Retry-After", str(retry_after)),),
+    )

@@ -1,0 +1,203 @@
+"""JSON bodies of the simulated CPP: operations, submissions, offer status and offer objects.
+
+Pure functions of an offer/operation and a clock reading; callers hold the world's lock while rendering because
+operations can be mutated (canceled, completed early) by other threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from .state import Offer, Operation
+from .timeline import Timeline
+from .vocabulary import (
+    CANCEL,
+    CANCELED,
+    COMPLETE,
+    FAILED,
+    FAILURE_MESSAGE,
+    GOLIVE,
+    IN_PROGRESS,
+    NOT_STARTED,
+    OFFER_TYPE_ID,
+    PREVIEW_STEPS,
+    RUNNING,
+    UNKNOWN_STATUS,
+    VM_STEPS,
+    WAITING_FOR_PUBLISHER_REVIEW,
+    spell,
+)
+
+Json = Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _StepState:
+    status: str
+    percent: int
+    # Clock reading at which the step finished (for its "Step completed." message), if it did.
+    finished: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """Renders bodies at one clock reading, in the configured status spelling."""
+
+    timeline: Timeline
+    now: float
+    status_case: str
+    # Non-migrated offers (dollar-style IDs) still carry notificationEmails (cpp-api.md §8).
+    include_emails: bool = False
+
+    def operation(self, op: Operation, *, unknown_status: bool = False) -> Json:
+        """``GET .../operations/{id}``: a single object (the docs' array wrapper is not what clients decode)."""
+        outcome = op.outcome(self.now)
+        shown = UNKNOWN_STATUS if unknown_status and outcome == RUNNING else spell(outcome, self.status_case)
+        body: Json = {
+            "id": op.id,
+            "status": shown,
+            "messages": self._operation_messages(op),
+            "publishingVersion": op.publishing_version,
+            "offerVersion": op.offer_version,
+            "cancellationRequestState": _cancellation_state(outcome),
+            "steps": self.steps(op),
+            "previewLinks": [],
+            "liveLinks": [],
+            "createdDateTime": self.timeline.iso(op.created),
+            "lastActionDateTime": self.timeline.iso(op.changed(self.now)),
+        }
+        if self.include_emails:
+            body["notificationEmails"] = op.emails
+        return body
+
+    def submission(self, op: Operation) -> Json:
+        """One element of ``GET .../submissions/``."""
+        changed = op.changed(self.now)
+        return {
+            "id": op.id,
+            "offerId": op.offer,
+            "offerVersion": op.offer_version,
+            "offerTypeId": OFFER_TYPE_ID,
+            "publisherId": op.publisher,
+            "submissionType": op.kind,
+            "submissionState": spell(op.outcome(self.now), self.status_case),
+            "publishingVersion": op.publishing_version,
+            "slot": op.slot,
+            "version": self.timeline.ticks(changed),
+            "definition": {"metadata": {"emails": op.emails}},
+            "changedTime": self.timeline.iso(changed),
+        }
+
+    def offer_status(self, offer: Offer) -> Json:
+        """``GET .../status``: the offer's status word and the steps of its latest publish or go-live."""
+        latest = offer.latest()
+        body: Json = {
+            "status": spell(offer.status(self.now), self.status_case),
+            "messages": self._operation_messages(latest) if latest is not None else [],
+            "steps": self.steps(latest) if latest is not None else [],
+            "previewLinks": [],
+            "liveLinks": [],
+        }
+        if self.include_emails:
+            body["notificationEmails"] = latest.emails if latest is not None else ""
+        return body
+
+    def offer(self, offer: Offer) -> Json:
+        """``GET .../offers/{offer}``: a minimal offer object."""
+        return {
+            "offerTypeId": OFFER_TYPE_ID,
+            "publisherId": offer.publisher,
+            "status": spell(offer.status(self.now), self.status_case),
+            "id": offer.name,
+            "version": offer.version,
+            "definition": {"displayText": offer.name, "offer": {}, "plans": []},
+            "changedTime": self.timeline.iso(offer.changed(self.now)),
+            "pcMigrationStatus": "none" if self.include_emails else "migrated",
+        }
+
+    def steps(self, op: Operation) -> List[Json]:
+        """The six VM steps of a publish or go-live (a cancel has none)."""
+        if op.kind == CANCEL:
+            return []
+        states = _golive_steps(op, self.now) if op.kind == GOLIVE else _publish_steps(op, self.now)
+        rendered: List[Json] = []
+        for spec, state in zip(VM_STEPS, states):
+            step: Json = {}
+            # The sign-off step has no estimatedTimeFrame in the docs sample; keep it absent rather than null.
+            if spec.estimated_time_frame is not None:
+                step["estimatedTimeFrame"] = spec.estimated_time_frame
+            step.update(
+                id=spec.id,
+                stepName=spec.name,
+                description=spec.description,
+                status=spell(state.status, self.status_case),
+                messages=self._step_messages(op, state),
+                progressPercentage=state.percent,
+            )
+            rendered.append(step)
+        return rendered
+
+    def _step_messages(self, op: Operation, state: _StepState) -> List[Json]:
+        if state.status == FAILED:
+            return [self._message(FAILURE_MESSAGE, "error", op.created + op.duration)]
+        if state.status == COMPLETE and state.finished is not None:
+            return [self._message("Step completed.", "information", state.finished)]
+        return []
+
+    def _operation_messages(self, op: Operation) -> List[Json]:
+        outcome = op.outcome(self.now)
+        if outcome == FAILED:
+            return [self._message(FAILURE_MESSAGE, "error", op.created + op.duration)]
+        if outcome == CANCELED and op.canceled_at is not None:
+            return [self._message("The operation was canceled by the publisher.", "information", op.canceled_at)]
+        return []
+
+    def _message(self, text: str, level: str, reading: float) -> Json:
+        return {"messageHtml": text, "level": level, "timestamp": self.timeline.iso(reading)}
+
+
+def _cancellation_state(outcome: str) -> str:
+    # Only "canCancel" is documented; the other two words are this fake's choice for finished operations.
+    if outcome == RUNNING:
+        return "canCancel"
+    return "canceled" if outcome == CANCELED else "cannotCancel"
+
+
+def _publish_steps(op: Operation, now: float) -> List[_StepState]:
+    """Preview steps share ``publish_seconds`` equally; then sign-off waits for the publisher."""
+    elapsed, outcome = op.elapsed(now), op.outcome(now)
+    share = op.duration / PREVIEW_STEPS
+    states: List[_StepState] = []
+    for index in range(PREVIEW_STEPS):
+        start = index * share
+        # The last step ends at the duration itself, not at 4 * (duration / 4), which may differ by rounding.
+        end = op.duration if index == PREVIEW_STEPS - 1 else (index + 1) * share
+        if op.duration == 0 or elapsed >= end:
+            states.append(_StepState(COMPLETE, 100, op.created + end))
+        elif elapsed >= start:
+            percent = int(100 * (elapsed - start) / share)
+            states.append(_StepState(CANCELED if outcome == CANCELED else IN_PROGRESS, percent))
+        else:
+            states.append(_StepState(NOT_STARTED, 0))
+    signoff = WAITING_FOR_PUBLISHER_REVIEW if outcome == COMPLETE else NOT_STARTED
+    states.append(_StepState(signoff, 0))
+    states.append(_StepState(NOT_STARTED, 0))
+    return states
+
+
+def _golive_steps(op: Operation, now: float) -> List[_StepState]:
+    """Everything up to sign-off is done; the live step progresses over ``golive_seconds``."""
+    states = [_StepState(COMPLETE, 100, op.created) for _ in range(PREVIEW_STEPS + 1)]
+    outcome = op.outcome(now)
+    percent = 100 if op.duration == 0 else int(100 * op.elapsed(now) / op.duration)
+    if outcome == COMPLETE:
+        states.append(_StepState(COMPLETE, 100, op.created + op.duration))
+    elif outcome == FAILED:
+        states.append(_StepState(FAILED, 100))
+    elif outcome == CANCELED:
+        states.append(_StepState(CANCELED, min(percent, 99)))
+    else:
+        # Never report 100 % while the operation is still running.
+        states.append(_StepState(IN_PROGRESS, min(percent, 99)))
+    return states
