@@ -37,6 +37,7 @@ from . import __version__
 from .auth import CPP_SCOPE
 from .errors import CppApiError, TrackingUrlError
 from .operation import API_VERSION, origin, resolve_operation_url, tracking_url
+from .settings import validate_base_url
 
 _LOG = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _retry_after(response: HttpResponse) -> Optional[float]:
 class CppClient:
     """A thin client for the CPP routes go-live needs. Every method raises :class:`CppApiError` on failure.
 
-    :param base_url: validated ``scheme://host[:port]`` (see :func:`pulumi_cpp_golive.settings.validate_base_url`).
+    :param base_url: ``https://host[:port]``, or ``http://`` on a loopback host only.
     :param credential: any azure-core token credential.
     :param retry_total: attempts azure-core may repeat a GET (or a POST answered 429).
     :param retry_backoff: exponential back-off factor in seconds between retries without ``Retry-After``.
@@ -151,7 +152,7 @@ class CppClient:
         retry_backoff: float = 0.8,
         retry_backoff_max: int = 60,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = validate_base_url(base_url)  # plain http only on loopback
         self._https = self.base_url.lower().startswith("https://")
         policies: Sequence[Any] = [
             HeadersPolicy({"Accept": "application/json"}),

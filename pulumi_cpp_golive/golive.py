@@ -146,7 +146,7 @@ class GoLive:
         return self._post(spec, cancel)
 
     def _post(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> OperationRecord:
-        retries_after_5xx = 2
+        reposts_left = 2
         while True:
             try:
                 accepted = self.client.post_golive(spec.publisher_id, spec.offer_id, spec.notification_emails)
@@ -161,9 +161,10 @@ class GoLive:
                     self._say(spec, f"the go-live POST ended ambiguously ({exc}); adopting operation "
                                     f"{adopted.operation_id} that it started")
                     return adopted
-                if exc.code == "NotSent" or (exc.status is not None and retries_after_5xx > 0):
-                    # Definitely not accepted (never sent, or CPP answered an error) and nothing runs: safe to retry.
-                    retries_after_5xx -= 1
+                definite = exc.code == "NotSent" or exc.status is not None
+                if definite and reposts_left > 0:
+                    # Not accepted (never sent, or CPP answered an error) and nothing runs: safe to post again.
+                    reposts_left -= 1
                     self._say(spec, f"go-live POST not accepted ({exc}); nothing is running, posting again")
                     if self._sleep(2.0, cancel):
                         raise
