@@ -1,0 +1,160 @@
+"""End-to-end fixtures: the real Pulumi CLI (built by scripts/bootstrap-pulumi), a throwaway local backend and
+passphrase secrets, a Python project using this checkout's virtualenv, and the simulator on loopback.
+
+If the engine cannot be had, these tests fail; they never skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import pytest
+
+from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = Path(__file__).resolve().parent / "program"
+STANDIN_HOST = ROOT / "scripts" / "lib" / "pulumi-host"
+E2E_TOKEN = "e2e-secret-token-5a8c1f"  # a fake token whose leaks the tests look for
+PASSPHRASE = "e2e-passphrase"  # throwaway passphrase of a throwaway local backend
+
+
+@pytest.fixture(scope="session")
+def pulumi_bin() -> Path:
+    """The bin directory holding pulumi, the Python language host and the dynamic-provider launcher."""
+    given = os.environ.get("PULUMI_CPP_GOLIVE_BIN")
+    if not given:
+        done = subprocess.run([str(ROOT / "scripts" / "bootstrap-pulumi")], capture_output=True, text=True,
+                              check=False)
+        if done.returncode != 0:
+            pytest.fail(f"scripts/bootstrap-pulumi failed; the e2e suite needs the engine:\n{done.stderr[-3000:]}")
+        given = done.stdout.strip().splitlines()[-1]
+    path = Path(given)
+    for name in ("pulumi", "pulumi-resource-pulumi-python"):
+        if not (path / name).exists():
+            pytest.fail(f"{name} is missing from {path}; run scripts/bootstrap-pulumi")
+    return path
+
+
+def engine_path(bin_dir: Path) -> str:
+    """PATH for the engine: the built binaries, then (where Pulumi's own Python language host could not be
+    built) the stand-in host, then the checkout's virtualenv."""
+    dirs = [str(bin_dir)]
+    if not (bin_dir / "pulumi-language-python").exists():
+        dirs.append(str(STANDIN_HOST))
+    dirs += [str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]
+    return os.pathsep.join(dirs)
+
+
+class Stack:
+    """One stack of the e2e program in its own directory, backend and PULUMI_HOME."""
+
+    def __init__(self, workdir: Path, bin_dir: Path, sim: Simulator) -> None:
+        self.dir = workdir / "project"
+        self.sim = sim
+        shutil.copytree(PROGRAM, self.dir)
+        (self.dir / "Pulumi.yaml").write_text(
+            "name: cpp-golive-e2e\n"
+            "runtime:\n  name: python\n  options:\n"
+            f"    virtualenv: {ROOT / '.venv'}\n"
+        )
+        backend = workdir / "backend"
+        backend.mkdir()
+        self.backend = backend
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_"))},
+            "PATH": engine_path(bin_dir),
+            "PULUMI_HOME": str(workdir / "home"),
+            "PULUMI_BACKEND_URL": backend.as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.run("stack", "init", "dev")
+        self.config("cpp-golive:baseUrl", sim.url)
+        self.config("cpp-golive:accessToken", E2E_TOKEN, secret=True)
+        self.config("cpp-golive:pollInterval", "0.5")
+
+    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=self.dir, env=self.env,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Start ``pulumi ARGS`` in its own process group, as a terminal would (Ctrl-C goes to the group)."""
+        return subprocess.Popen(["pulumi", *args, "--non-interactive"], cwd=self.dir, env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+
+    def config(self, key: str, value: str, *, secret: bool = False) -> None:
+        self.run("config", "set", *(["--secret"] if secret else ["--plaintext"]), key, value)
+
+    def up(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("up", "--yes", "--skip-preview", *extra, check=check)
+
+    def preview(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("preview", *extra, check=check)
+
+    def preview_summary(self) -> dict[str, int]:
+        done = self.run("preview", "--json")
+        summary: dict[str, int] = json.loads(done.stdout).get("changeSummary", {})
+        return summary
+
+    def outputs(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.run("stack", "output", "--json").stdout)
+        return result
+
+    def export(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.run("stack", "export").stdout)
+        return result
+
+    def resources(self, type_suffix: str = "OfferGoLive") -> list[dict[str, Any]]:
+        deployment = self.export().get("deployment", {})
+        return [r for r in deployment.get("resources") or [] if str(r.get("type", "")).endswith(type_suffix)]
+
+    def state_text(self) -> str:
+        """Every file of the local backend, concatenated: what a leaked secret would sit in."""
+        return "\n".join(p.read_text(errors="replace") for p in self.backend.rglob("*") if p.is_file())
+
+
+def wait_for(condition: Any, what: str, timeout: float = 120.0, proc: Optional[subprocess.Popen[str]] = None) -> None:
+    """Poll a condition (a synchronisation point, not a sleep standing in for one) with a deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"process ended (exit {proc.returncode}) before {what}:\n{out}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def interrupt_group(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> None:
+    os.killpg(proc.pid, sig)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimulatorConfig(token=E2E_TOKEN, golive_seconds=2.0, publish_seconds=0.5)) as simulator:
+        simulator.add_offer("contoso", "vm1", state="ready")
+        yield simulator
+
+
+@pytest.fixture
+def stack(tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> Stack:
+    return Stack(tmp_path, pulumi_bin, sim)
+
+
+__all__ = ["E2E_TOKEN", "Stack", "interrupt_group", "sys", "wait_for"]
