@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# Sourced by the scripts: put the Pulumi engine on PATH (building it the first time) and isolate its state.
+
+# engine_path BIN_DIR: PATH with the built engine first; where Pulumi's own Python language host could not be
+# built (see scripts/bootstrap-pulumi), the stand-in host in scripts/lib/pulumi-host comes next.
+engine_path() {
+    local bin=$1 root
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    if [[ -x "$bin/pulumi-language-python" ]]; then
+        printf '%s:%s:%s' "$bin" "$root/.venv/bin" "$PATH"
+    else
+        printf '%s:%s:%s:%s' "$bin" "$root/scripts/lib/pulumi-host" "$root/.venv/bin" "$PATH"
+    fi
+}
+
+# offline_pulumi_env DIR: a private PULUMI_HOME and a local file backend under DIR, passphrase secrets.
+offline_pulumi_env() {
+    local dir=$1
+    mkdir -p "$dir/home" "$dir/state"
+    export PULUMI_HOME="$dir/home"
+    export PULUMI_BACKEND_URL="file://$dir/state"
+    export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-local-demo-passphrase}"
+    export PULUMI_SKIP_UPDATE_CHECK=true
+    export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+}
