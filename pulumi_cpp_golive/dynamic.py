@@ -75,7 +75,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         self._settings = None
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        keys = ("cpp-golive:accessToken", "cpp-golive:baseUrl", "cpp-golive:pollInterval")
+        keys = ("cpp-golive:accessToken", "cpp-golive:baseUrl", "cpp-golive:pollInterval", "cpp-golive:requestTimeout")
         config = {key: req.config.get(key) for key in keys}
         self._settings = Settings.resolve(config, os.environ)
 

@@ -36,7 +36,8 @@ def client(settings: Settings) -> CppClient:
         clients = _LOCAL.clients = {}
     found = clients.get(settings)
     if found is None:
-        found = clients[settings] = CppClient(settings.base_url, credential(settings))
+        found = clients[settings] = CppClient(settings.base_url, credential(settings),
+                                             read_timeout=settings.request_timeout)
     return found
 
 

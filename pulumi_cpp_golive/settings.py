@@ -6,6 +6,7 @@ stack config               environment             default
 ``cpp-golive:accessToken``  ``CPP_ACCESS_TOKEN``    azure-identity ``DefaultAzureCredential``
 ``cpp-golive:baseUrl``      ``CPP_BASE_URL``        ``https://cloudpartner.azure.com``
 ``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds
+``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (read timeout of one HTTP call)
 =========================  ======================  ===================================
 """
 
@@ -21,6 +22,7 @@ from .errors import ConfigurationError
 
 DEFAULT_BASE_URL = "https://cloudpartner.azure.com"
 DEFAULT_POLL_INTERVAL = 60.0
+DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised its timeout to 5 minutes
 CONFIG_NAMESPACE = "cpp-golive"
 
 
@@ -30,6 +32,7 @@ class Settings:
 
     base_url: str = DEFAULT_BASE_URL
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     access_token: Optional[str] = dataclasses.field(default=None, repr=False)
 
     @classmethod
@@ -47,7 +50,12 @@ class Settings:
         poll_interval = DEFAULT_POLL_INTERVAL
         if interval_text is not None:
             poll_interval = positive_number("cpp-golive:pollInterval", interval_text)
-        return cls(base_url=base_url, poll_interval=poll_interval, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
+        timeout_text = pick("requestTimeout", "CPP_REQUEST_TIMEOUT")
+        request_timeout = DEFAULT_REQUEST_TIMEOUT
+        if timeout_text is not None:
+            request_timeout = positive_number("cpp-golive:requestTimeout", timeout_text)
+        return cls(base_url=base_url, poll_interval=poll_interval, request_timeout=request_timeout,
+                   access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
 
 
 def positive_number(name: str, value: object) -> float:

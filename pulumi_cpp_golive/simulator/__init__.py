@@ -34,7 +34,9 @@ Faults (``SimulatorConfig`` fields; "Nth" counts /api/ requests since start or `
 ``omit_tracking_header`` (one-shot: 202 without tracking header), ``foreign_host`` (absolute Operation-Location on
 ``http://foreign.invalid``), ``unknown_status_first`` (operation status ``Validating`` while running),
 ``operation_404``, ``poll_retry_after`` (Retry-After on operation GETs), ``malformed_json_every`` (truncated
-operation bodies), ``unauthorized_once_after`` (one 401 with a good token after N requests).
+operation bodies), ``unauthorized_once_after`` (one 401 with a good token after N requests),
+``reset_operation_gets`` (the next N operation GETs get a dropped connection), ``stall_operation_gets`` with
+``stall_seconds`` (the next N operation GETs wait that long, in real time, before answering).
 
 Control plane (no auth; loopback only; not recorded, not counted for faults)
 ------------------------------------------------------------------------------

@@ -153,6 +153,10 @@ class CppApi:
         headers: Headers = ()
         if config.poll_retry_after is not None:
             headers = (("Retry-After", str(config.poll_retry_after)),)
+        if self._faults.countdown("reset_operation_gets"):
+            return DROPPED
+        if self._faults.countdown("stall_operation_gets"):
+            time.sleep(config.stall_seconds)  # real time: the client's read timeout is what is tested
         if config.operation_404:
             return error_reply(404, "NotFound", f"Operation '{route.operation_id}' was not found.", headers)
         try:

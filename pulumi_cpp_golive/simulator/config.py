@@ -43,6 +43,9 @@ _FIELD_KINDS: Dict[str, str] = {
     "poll_retry_after": "optional-int",
     "malformed_json_every": "int",
     "unauthorized_once_after": "int",
+    "reset_operation_gets": "int",
+    "stall_operation_gets": "int",
+    "stall_seconds": "float",
 }
 _SECRET_FIELDS = ("token", "tokens")
 
@@ -91,6 +94,11 @@ class SimulatorConfig:
     poll_retry_after: Optional[int] = None
     malformed_json_every: int = 0
     unauthorized_once_after: int = 0
+    # Count-down faults on operation GETs: drop the connection without answering, or stall before answering
+    # (long enough to make the client's read timeout fire).
+    reset_operation_gets: int = 0
+    stall_operation_gets: int = 0
+    stall_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -114,6 +122,9 @@ class SimulatorConfig:
             "error500_every",
             "malformed_json_every",
             "unauthorized_once_after",
+            "reset_operation_gets",
+            "stall_operation_gets",
+            "stall_seconds",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")

@@ -66,6 +66,16 @@ class FaultInjector:
             self._operation_gets += 1
             return config.malformed_json_every > 0 and self._operation_gets % config.malformed_json_every == 0
 
+    def countdown(self, field_name: str) -> bool:
+        """Whether a count-down fault (e.g. ``reset_operation_gets``) fires for this request; counts it down."""
+        config = self._config()
+        with self._lock:
+            left = int(getattr(config, field_name))
+            if left > 0:
+                setattr(config, field_name, left - 1)
+                return True
+            return False
+
     def consume(self, flag: str) -> bool:
         """Read a one-shot boolean fault and clear it, atomically, so it fires for exactly one request."""
         if flag not in ONE_SHOT_FLAGS:

@@ -27,12 +27,14 @@ class _ConfigureRequest:
         self.config = _Config(values)
 
 
-def make_provider(url: str, token: str = SIM_TOKEN, poll_interval: float = 0.25) -> OfferGoLiveProvider:
+def make_provider(url: str, token: str = SIM_TOKEN, poll_interval: float = 0.25,
+                  request_timeout: float = 30.0) -> OfferGoLiveProvider:
     provider = OfferGoLiveProvider()
     provider.configure(_ConfigureRequest({  # type: ignore[arg-type]
         "cpp-golive:baseUrl": url,
         "cpp-golive:accessToken": token,
         "cpp-golive:pollInterval": str(poll_interval),
+        "cpp-golive:requestTimeout": str(request_timeout),
     }))
     return provider
 

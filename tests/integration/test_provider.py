@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-
 import pytest
 
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
@@ -128,36 +121,3 @@ def test_timeout_says_how_to_resume_and_the_rerun_adopts(sim: Simulator, provide
 def test_delete_sends_nothing(sim: Simulator, provider: OfferGoLiveProvider) -> None:
     provider.delete("contoso/vm1/x", golive_inputs())
     assert sim.requests == []
-
-
-_CHILD = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {root!r})
-    from tests.integration.conftest import make_provider, golive_inputs
-    make_provider({url!r}).create(golive_inputs())
-    print("create returned", flush=True)
-""")
-
-
-def test_killed_create_is_adopted_by_the_next_create(sim: Simulator) -> None:
-    sim.config.golive_seconds = 3.0
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    child = subprocess.Popen([sys.executable, "-c", _CHILD.format(root=root, url=sim.url)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while sim.count("GET", None) == 0 or not any(r.path.endswith("/golive") for r in sim.requests):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the child never posted"
-            time.sleep(0.05)
-        # wait until the child is polling the operation: the POST has been answered and it is mid-wait
-        while not any("/operations/" in r.path for r in sim.requests):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate(timeout=10)
-    assert "create returned" not in out
-    outs = make_provider(sim.url).create(golive_inputs()).outs or {}
-    assert outs["status"] == "succeeded"
-    assert sim.count("POST", "/golive") == 1
