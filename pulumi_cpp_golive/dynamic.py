@@ -22,8 +22,8 @@ from pulumi.runtime import rpc
 
 from . import runtime
 from .errors import CppError, GoLiveError
-from .inputs import INPUT_NAMES, REPLACE_ON_CHANGE, WAIT_COMPLETED, GoLiveSpec, check_inputs
-from .operation import RUNNING, OperationRecord, operation_id_from_url, operation_path
+from .inputs import INPUT_NAMES, WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change
+from .operation import OperationRecord
 from .settings import Settings
 
 OUTPUT_NAMES = ("operation_id", "operation_location", "status", "accepted_at", "completed_at")
@@ -39,25 +39,6 @@ def _is_unknown(value: Any) -> bool:
 
 def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
     return {name: props.get(name) for name in INPUT_NAMES}
-
-
-def _record_from_state(resource_id: str, props: Mapping[str, Any]) -> OperationRecord:
-    publisher_id, offer_id, operation_id = [*resource_id.split("/", 2), "", "", ""][:3]
-    publisher_id = str(props.get("publisher_id") or publisher_id)
-    offer_id = str(props.get("offer_id") or offer_id)
-    operation_id = str(props.get("operation_id") or operation_id)
-    location = props.get("operation_location")
-    if not location:
-        location = operation_path(publisher_id, offer_id, operation_id)
-    return OperationRecord(
-        publisher_id=publisher_id,
-        offer_id=offer_id,
-        operation_id=operation_id or operation_id_from_url(str(location)),
-        operation_location=str(location),
-        status=str(props.get("status") or RUNNING),
-        accepted_at=props.get("accepted_at"),
-        completed_at=props.get("completed_at"),
-    )
 
 
 class OfferGoLiveProvider(dyn.ResourceProvider):
@@ -92,11 +73,8 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         return dyn.CheckResult(inputs, [dyn.CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.DiffResult:
-        replaces = [name for name in REPLACE_ON_CHANGE if _olds.get(name) != _news.get(name)]
-        changed = [name for name in INPUT_NAMES if _olds.get(name) != _news.get(name)]
-        resume = _olds.get("status") == RUNNING and (_news.get("wait") or WAIT_COMPLETED) == WAIT_COMPLETED
-        return dyn.DiffResult(changes=bool(replaces or changed or resume), replaces=replaces,
-                              delete_before_replace=False)
+        changes, replaces = plan_change(_olds, _news)
+        return dyn.DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
 
     # ---- create / update / read / delete ------------------------------------------------------------------
 
@@ -110,7 +88,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.UpdateResult:
         spec = GoLiveSpec.from_inputs(_news)
-        record = _record_from_state(_id, _olds)
+        record = OperationRecord.from_state(_id, _olds)
         if not record.terminal and spec.wait == WAIT_COMPLETED:
             _report(f"{spec.publisher_id}/{spec.offer_id}: resuming the wait on recorded operation "
                     f"{record.operation_id} (no new go-live is posted)")
@@ -121,7 +99,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         return dyn.UpdateResult({**_inputs_of(_news), **record.outputs()})
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
-        record = _record_from_state(id_, props)
+        record = OperationRecord.from_state(id_, props)
         spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
         try:
             record = runtime.golive(self.settings, _report).refresh(spec, record)

@@ -229,6 +229,24 @@ class OperationRecord:
     completed_at: Optional[str] = None
     messages: tuple[str, ...] = ()
 
+    @classmethod
+    def from_state(cls, resource_id: str, state: Mapping[str, Any]) -> OperationRecord:
+        """Rebuild the record from a resource's recorded outputs (snake_case), or from its ID alone (import)."""
+        publisher_id, offer_id, operation_id = [*resource_id.split("/", 2), "", "", ""][:3]
+        publisher_id = str(state.get("publisher_id") or publisher_id)
+        offer_id = str(state.get("offer_id") or offer_id)
+        operation_id = str(state.get("operation_id") or operation_id)
+        location = state.get("operation_location") or operation_path(publisher_id, offer_id, operation_id)
+        return cls(
+            publisher_id=publisher_id,
+            offer_id=offer_id,
+            operation_id=operation_id,
+            operation_location=str(location),
+            status=str(state.get("status") or RUNNING),
+            accepted_at=state.get("accepted_at"),
+            completed_at=state.get("completed_at"),
+        )
+
     @property
     def resource_id(self) -> str:
         """The Pulumi resource ID: ``{publisher_id}/{offer_id}/{operation_id}``."""
