@@ -12,13 +12,17 @@ from __future__ import annotations
 import os
 import runpy
 import signal
+import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from concurrent import futures
 from typing import Any
 
 import grpc
+import tomllib
 from pulumi.automation._server import LanguageServer
-from pulumi.runtime.proto import language_pb2_grpc
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
 
 class ProgramHost(LanguageServer):  # type: ignore[misc]
@@ -34,9 +38,56 @@ class ProgramHost(LanguageServer):  # type: ignore[misc]
         self.program = lambda: runpy.run_path(entry, run_name="__main__")
         return super().Run(request, context)
 
+    def InstallDependencies(self, request: Any, context: Any) -> Iterator[Any]:  # the gRPC method name
+        # Nothing to install: programs and plugins run in this interpreter, set up by scripts/lib/venv.sh.
+        yield language_pb2.InstallDependenciesResponse(stdout=b"")
+
+    def RunPlugin(self, request: Any, context: Any) -> Iterator[Any]:  # the gRPC method name
+        """Run a PulumiPlugin.yaml plugin as Pulumi's host does: ``<dir>/__main__.py`` if present, else
+        ``python -m pulumi.run.plugin <pyproject name>``; stream its output back to the engine."""
+        plugin_dir = request.info.program_directory or request.pwd
+        main = os.path.join(plugin_dir, "__main__.py")
+        if os.path.exists(main):
+            command = [sys.executable, "-u", main]
+        else:
+            with open(os.path.join(plugin_dir, "pyproject.toml"), "rb") as handle:
+                name = tomllib.load(handle)["project"]["name"]
+            command = [sys.executable, "-u", "-m", "pulumi.run.plugin", name]
+        env = dict(os.environ)
+        env.update(item.split("=", 1) for item in request.env if "=" in item)
+        process = subprocess.Popen(  # noqa: S603 - the plugin command the engine asked for
+            [*command, *request.args], cwd=request.pwd or plugin_dir, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        chunks: list[Any] = []
+        ready = threading.Condition()
+
+        def pump(stream: Any, field: str) -> None:
+            for data in iter(lambda: stream.read1(65536), b""):
+                with ready:
+                    chunks.append(language_pb2.RunPluginResponse(**{field: data}))
+                    ready.notify()
+            with ready:
+                chunks.append(None)
+                ready.notify()
+
+        for stream, field in ((process.stdout, "stdout"), (process.stderr, "stderr")):
+            threading.Thread(target=pump, args=(stream, field), daemon=True).start()
+        open_streams = 2
+        context.add_callback(process.kill)  # the engine hung up: the plugin goes too
+        while open_streams:
+            with ready:
+                while not chunks:
+                    ready.wait()
+                item = chunks.pop(0)
+            if item is None:
+                open_streams -= 1
+            else:
+                yield item
+        yield language_pb2.RunPluginResponse(exitcode=process.wait())
+
 
 def main() -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
     language_pb2_grpc.add_LanguageRuntimeServicer_to_server(ProgramHost(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

@@ -1,0 +1,182 @@
+"""``cpp-golive`` as a ``pulumi.provider.experimental.Provider``: translate names and values, call the core.
+
+Blocking go-live waits run on a dedicated, large thread pool (not asyncio's default one, which holds only a
+handful of threads), so the gRPC event loop stays free for Check, Diff, Cancel and other resources' Creates:
+N offers wait side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any, Callable, Optional, TypeVar
+
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import (
+    CheckFailure,
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    Provider,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    UpdateResponse,
+)
+
+from .. import runtime
+from ..errors import CppError, GoLiveError
+from ..golive import Reporter
+from ..inputs import WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change
+from ..operation import OperationRecord
+from ..settings import Settings
+from .schema import INPUTS, RESOURCE_TYPE, schema_json
+from .values import camel_name, camel_props, config_value, is_unknown, snake_props
+
+T = TypeVar("T")
+Logger = Callable[[str, str], None]  # (urn, message)
+
+_WAIT_THREADS = 512  # one per offer waiting at once; each mostly sleeps
+
+
+class ResourceInitError(Exception):
+    """A create/update that failed after CPP accepted the go-live: the engine must still record these outputs."""
+
+    def __init__(self, message: str, resource_id: str, properties: dict[str, PropertyValue]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.resource_id = resource_id
+        self.properties = properties
+
+
+class CppGoLiveProvider(Provider):
+    """The plugin's provider. ``log(urn, text)`` sends a progress line to the engine, attached to the resource."""
+
+    def __init__(self, log: Optional[Logger] = None) -> None:
+        self._settings: Optional[Settings] = None
+        self._cancel = threading.Event()
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=_WAIT_THREADS, thread_name_prefix="golive")
+        self._log = log or (lambda urn, text: None)
+
+    # ---- provider-level --------------------------------------------------------------------------------------
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        return GetSchemaResponse(schema=schema_json())
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        keys = ("accessToken", "baseUrl", "pollInterval", "requestTimeout")
+        config = {f"cpp-golive:{key}": config_value(request.args, request.variables, key) for key in keys}
+        self._settings = Settings.resolve(config, os.environ)
+        # No preview support: the engine never calls create during preview, so preview sends nothing to CPP.
+        return ConfigureResponse(accept_secrets=False, supports_preview=False)
+
+    async def cancel(self) -> None:
+        # The engine's Cancel (first Ctrl-C): every wait stops now and reports partial state with its ID.
+        self._cancel.set()
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.resolve({}, os.environ)
+        return self._settings
+
+    # ---- check / diff ----------------------------------------------------------------------------------------
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        inputs, problems = check_inputs(snake_props(request.new_inputs), is_unknown=is_unknown)
+        failures = [CheckFailure(camel_name(prop), reason.replace(prop, camel_name(prop), 1))
+                    for prop, reason in problems]
+        known = {key: value for key, value in inputs.items() if not is_unknown(value)}
+        checked = camel_props(known)
+        for camel, snake in INPUTS.items():  # keep unknowns unknown
+            if is_unknown(inputs.get(snake)):
+                checked[camel] = PropertyValue.computed()
+        return CheckResponse(inputs=checked, failures=failures)
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        changes, replaces = plan_change(snake_props(request.old_state), snake_props(request.new_inputs))
+        return DiffResponse(changes=changes, replaces=[camel_name(name) for name in replaces],
+                            delete_before_replace=False)
+
+    # ---- create / update / read / delete ---------------------------------------------------------------------
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        inputs = snake_props(request.properties)
+        spec = GoLiveSpec.from_inputs(inputs)
+        timeout = _tighter(spec.timeout, request.timeout)
+        report = self._reporter(request.urn)
+        try:
+            record = await self._blocking(
+                lambda: runtime.golive(self.settings, report).create(spec, self._cancel, timeout))
+        except GoLiveError as exc:
+            raise ResourceInitError(str(exc), exc.record.resource_id, _properties(inputs, exc.record)) from None
+        return CreateResponse(resource_id=record.resource_id, properties=_properties(inputs, record))
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        olds, news = snake_props(request.olds), snake_props(request.news)
+        spec = GoLiveSpec.from_inputs(news)
+        record = OperationRecord.from_state(request.resource_id, olds)
+        if not record.terminal and spec.wait == WAIT_COMPLETED:
+            report = self._reporter(request.urn)
+            report(f"{spec.publisher_id}/{spec.offer_id}: resuming the wait on recorded operation "
+                   f"{record.operation_id} (no new go-live is posted)")
+            timeout = _tighter(spec.timeout, request.timeout)
+            recorded = record
+            try:
+                record = await self._blocking(
+                    lambda: runtime.golive(self.settings, report).wait(spec, recorded, self._cancel, timeout=timeout))
+            except GoLiveError as exc:
+                raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
+        return UpdateResponse(properties=_properties(news, record))
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        state = snake_props(request.properties) or snake_props(request.inputs)
+        record = OperationRecord.from_state(request.resource_id, state)
+        if not record.publisher_id or not record.offer_id or not record.operation_id:
+            raise CppError(f"cannot read {request.resource_id!r}: the ID must be "
+                           "{publisherId}/{offerId}/{operationId}")
+        spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
+        report = self._reporter(request.urn)
+        recorded = record
+        record = await self._blocking(lambda: runtime.golive(self.settings, report).refresh(spec, recorded))
+        inputs = snake_props(request.inputs) or {"publisher_id": record.publisher_id, "offer_id": record.offer_id,
+                                                 "wait": WAIT_COMPLETED}
+        return ReadResponse(resource_id=record.resource_id, properties=_properties({**state, **inputs}, record),
+                            inputs=camel_props(inputs))
+
+    async def delete(self, request: DeleteRequest) -> None:
+        self._log(request.urn, "removed from the stack only; the offer stays live (CPP has no 'undo go-live')")
+
+    # ---- plumbing --------------------------------------------------------------------------------------------
+
+    def _reporter(self, urn: str) -> Reporter:
+        return lambda text: self._log(urn, text)
+
+    async def _blocking(self, work: Callable[[], T]) -> T:
+        # Build the GoLive inside ``work``: runtime keeps one HTTP client per thread.
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+
+def _tighter(mine: Optional[float], engines: float) -> Optional[float]:
+    """The shorter of ``timeoutSeconds`` and ``customTimeouts`` (the engine sends 0 when unset)."""
+    limits = [limit for limit in (mine, engines or None) if limit]
+    return min(limits) if limits else None
+
+
+def _properties(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, PropertyValue]:
+    known = {key: value for key, value in inputs.items() if key in INPUTS.values()}
+    return camel_props({**known, **record.outputs()})
+
+
+__all__ = ["RESOURCE_TYPE", "CppGoLiveProvider", "ResourceInitError"]

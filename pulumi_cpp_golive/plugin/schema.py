@@ -1,0 +1,151 @@
+"""The Pulumi package schema of ``cpp-golive``, and the camelCase <-> snake_case property names."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__
+
+PACKAGE = "cpp-golive"
+RESOURCE_TYPE = "cpp-golive:index:OfferGoLive"
+
+# schema name -> core (snake_case) name
+INPUTS = {
+    "publisherId": "publisher_id",
+    "offerId": "offer_id",
+    "triggers": "triggers",
+    "wait": "wait",
+    "pollIntervalSeconds": "poll_interval_seconds",
+    "timeoutSeconds": "timeout_seconds",
+    "notificationEmails": "notification_emails",
+}
+OUTPUTS = {
+    "operationId": "operation_id",
+    "operationLocation": "operation_location",
+    "status": "status",
+    "acceptedAt": "accepted_at",
+    "completedAt": "completed_at",
+}
+TO_SNAKE = {**INPUTS, **OUTPUTS}
+TO_CAMEL = {snake: camel for camel, snake in TO_SNAKE.items()}
+
+_CONFIG = {
+    "accessToken": {
+        "type": "string",
+        "secret": True,
+        "description": "Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, "
+                       "else azure-identity's DefaultAzureCredential (service principal environment variables, "
+                       "workload or managed identity, `az login`) for scope "
+                       "`https://cloudpartner.azure.com/.default`.",
+    },
+    "baseUrl": {
+        "type": "string",
+        "description": "CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain "
+                       "`http://` is accepted for loopback hosts only; the token is never sent to another host.",
+    },
+    "pollInterval": {
+        "type": "number",
+        "description": "Seconds between status polls when CPP sends no `Retry-After` (default 60, or "
+                       "`CPP_POLL_INTERVAL`).",
+    },
+    "requestTimeout": {
+        "type": "number",
+        "description": "Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).",
+    },
+}
+
+_INPUT_PROPERTIES: dict[str, Any] = {
+    "publisherId": {"type": "string", "description": "CPP publisher ID, e.g. `contoso`.", "willReplaceOnChanges": True},
+    "offerId": {
+        "type": "string",
+        "description": "CPP offer ID. The offer must have been published to preview and await publisher sign-off.",
+        "willReplaceOnChanges": True,
+    },
+    "triggers": {
+        "type": "array",
+        "items": {"$ref": "pulumi.json#/Any"},
+        "description": "Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer "
+                       "version you just published here.",
+        "willReplaceOnChanges": True,
+    },
+    "wait": {
+        "type": "string",
+        "description": "`completed` (default) waits until the operation ends (hours to days); `accepted` returns "
+                       "once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` "
+                       "resumes the recorded operation without posting again.",
+    },
+    "pollIntervalSeconds": {
+        "type": "number",
+        "description": "Seconds between status polls when CPP sends no `Retry-After` (default: provider "
+                       "`pollInterval`).",
+    },
+    "timeoutSeconds": {
+        "type": "number",
+        "description": "Stop waiting (not the operation) after this many seconds. The operation ID stays in the "
+                       "stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.",
+    },
+    "notificationEmails": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).",
+    },
+}
+
+_OUTPUT_PROPERTIES: dict[str, Any] = {
+    "operationId": {"type": "string", "description": "ID of the go-live operation (a GUID, or "
+                                                      "`publisher$offer$version$preview` for non-migrated offers)."},
+    "operationLocation": {"type": "string", "description": "Tracking path of the operation, relative to the CPP "
+                                                            "base URL, with `api-version`."},
+    "status": {"type": "string", "description": "`running`, `succeeded`, `failed` or `canceled`."},
+    "acceptedAt": {"type": "string", "description": "When CPP accepted the go-live (ISO-8601 UTC)."},
+    "completedAt": {"type": "string", "description": "When the operation was seen to end (ISO-8601 UTC); empty "
+                                                      "while running."},
+}
+
+RESOURCE_DESCRIPTION = (
+    "Sends an Azure Marketplace (Cloud Partner Portal) offer live, once, and records the go-live operation.\n\n"
+    "`pulumi preview` plans the go-live without calling CPP. `pulumi up` adopts a go-live already running on the "
+    "offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The "
+    "operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next "
+    "`pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (CPP "
+    "cannot). Import an existing go-live with "
+    "`pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`."
+)
+
+SCHEMA: dict[str, Any] = {
+    "name": PACKAGE,
+    "displayName": "CPP Go Live",
+    "version": __version__,
+    "description": "Drive the Azure Marketplace Cloud Partner Portal \"Go Live\" step from Pulumi: once, "
+                   "resumable, never posted twice.",
+    "keywords": ["azure", "marketplace", "cloud-partner-portal", "category/utility", "kind/native"],
+    "license": "Apache-2.0",
+    "publisher": "pulumi-cpp-golive",
+    "config": {"variables": _CONFIG},
+    "provider": {
+        "description": "The provider for CPP go-live resources. Reads `cpp-golive:*` stack config.",
+        "inputProperties": _CONFIG,
+    },
+    "resources": {
+        RESOURCE_TYPE: {
+            "description": RESOURCE_DESCRIPTION,
+            "inputProperties": _INPUT_PROPERTIES,
+            "requiredInputs": ["publisherId", "offerId"],
+            "properties": {**_INPUT_PROPERTIES, **_OUTPUT_PROPERTIES},
+            "required": ["publisherId", "offerId", "wait", "operationId", "operationLocation", "status"],
+        },
+    },
+    "language": {
+        "nodejs": {"packageName": "@pulumi-cpp-golive/cpp-golive", "dependencies": {"@pulumi/pulumi": "^3.0.0"}},
+        "python": {"packageName": "pulumi_cpp_golive_sdk", "pyproject": {"enabled": True}},
+        "go": {"importBasePath": "github.com/pulumi-cpp-golive/pulumi-cpp-golive/sdk/go/cppgolive",
+               "generateResourceContainerTypes": True},
+        "csharp": {"rootNamespace": "PulumiCppGoLive", "packageReferences": {"Pulumi": "3.*"}},
+    },
+}
+
+
+def schema_json() -> str:
+    """The schema as the engine's GetSchema returns it."""
+    return json.dumps(SCHEMA, indent=2, sort_keys=True)

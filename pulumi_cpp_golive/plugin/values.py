@@ -1,0 +1,65 @@
+"""PropertyValue <-> plain Python, and schema (camelCase) <-> core (snake_case) names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional
+
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+
+from .schema import TO_CAMEL, TO_SNAKE
+
+
+class Unknown:
+    """A value not known yet (during preview)."""
+
+
+UNKNOWN = Unknown()
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
+
+
+def to_python(value: PropertyValue) -> Any:
+    inner = value.value
+    if isinstance(inner, Computed):
+        return UNKNOWN
+    if isinstance(inner, Mapping):
+        return {key: to_python(item) for key, item in inner.items()}
+    if isinstance(inner, Sequence) and not isinstance(inner, str):
+        return [to_python(item) for item in inner]
+    return inner
+
+
+def from_python(value: Any) -> PropertyValue:
+    if isinstance(value, Mapping):
+        return PropertyValue({str(k): from_python(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return PropertyValue([from_python(v) for v in value])
+    if isinstance(value, int) and not isinstance(value, bool):
+        return PropertyValue(float(value))
+    return PropertyValue(value)
+
+
+def snake_props(props: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    """Schema-named PropertyValues -> core-named Python values (unknown names are dropped)."""
+    return {TO_SNAKE[key]: to_python(value) for key, value in props.items() if key in TO_SNAKE}
+
+
+def camel_props(props: Mapping[str, Any], *, drop_none: bool = True) -> dict[str, PropertyValue]:
+    """Core-named Python values -> schema-named PropertyValues."""
+    return {TO_CAMEL[key]: from_python(value) for key, value in props.items()
+            if key in TO_CAMEL and not (drop_none and value is None)}
+
+
+def camel_name(snake: str) -> str:
+    return TO_CAMEL.get(snake, snake)
+
+
+def config_value(args: Mapping[str, PropertyValue], variables: Mapping[str, str], key: str) -> Optional[str]:
+    """A provider setting from Configure: the provider's own args first, then the namespaced variables."""
+    value = args.get(key)
+    if value is not None and not isinstance(value.value, Computed) and value.value is not None:
+        return str(value.value)
+    return variables.get(f"cpp-golive:config:{key}") or variables.get(f"cpp-golive:{key}")
