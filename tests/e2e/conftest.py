@@ -22,6 +22,9 @@ from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).resolve().parent / "program"
+PLUGIN_PROGRAM = Path(__file__).resolve().parent / "plugin_program"
+# A program that uses the plugin at the repository root instead of the dynamic provider.
+USE_PLUGIN = f"plugins:\n  providers:\n    - name: cpp-golive\n      path: {ROOT}\n"
 STANDIN_HOST = ROOT / "scripts" / "lib" / "pulumi-host"
 E2E_TOKEN = "e2e-secret-token-5a8c1f"  # a fake token whose leaks the tests look for
 PASSPHRASE = "e2e-passphrase"  # throwaway passphrase of a throwaway local backend
@@ -57,14 +60,15 @@ def engine_path(bin_dir: Path) -> str:
 class Stack:
     """One stack of the e2e program in its own directory, backend and PULUMI_HOME."""
 
-    def __init__(self, workdir: Path, bin_dir: Path, sim: Simulator) -> None:
+    def __init__(self, workdir: Path, bin_dir: Path, sim: Simulator, program: Path = PROGRAM,
+                 project_yaml: str = "") -> None:
         self.dir = workdir / "project"
         self.sim = sim
-        shutil.copytree(PROGRAM, self.dir)
+        shutil.copytree(program, self.dir)
         (self.dir / "Pulumi.yaml").write_text(
             "name: cpp-golive-e2e\n"
             "runtime:\n  name: python\n  options:\n"
-            f"    virtualenv: {ROOT / '.venv'}\n"
+            f"    virtualenv: {ROOT / '.venv'}\n" + project_yaml
         )
         backend = workdir / "backend"
         backend.mkdir()
