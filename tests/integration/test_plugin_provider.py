@@ -1,0 +1,143 @@
+"""The plugin's provider methods against the simulator (no engine): names, partial state, cancel, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import (
+    CheckRequest,
+    ConfigureRequest,
+    CreateRequest,
+    DiffRequest,
+    ReadRequest,
+)
+
+from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
+from pulumi_cpp_golive.plugin.values import from_python, to_python
+from pulumi_cpp_golive.simulator import Simulator
+
+from .conftest import SIM_TOKEN
+
+URN = "urn:pulumi:dev::p::cpp-golive:index:OfferGoLive::golive"
+
+
+def props(**values: Any) -> dict[str, PropertyValue]:
+    return {key: from_python(value) for key, value in values.items()}
+
+
+def plain(values: dict[str, PropertyValue]) -> dict[str, Any]:
+    return {key: to_python(value) for key, value in values.items()}
+
+
+def configured(sim: Simulator, lines: list[str] | None = None) -> CppGoLiveProvider:
+    provider = CppGoLiveProvider(log=lambda urn, text: (lines if lines is not None else []).append(f"{urn} {text}"))
+    asyncio.run(provider.configure(ConfigureRequest(
+        variables={}, args=props(baseUrl=sim.url, accessToken=SIM_TOKEN, pollInterval="0.25"),
+        accept_secrets=False, accept_resources=False)))
+    return provider
+
+
+def create(provider: CppGoLiveProvider, offer: str = "vm1", timeout: float = 0.0, **extra: Any) -> Any:
+    values = {"publisherId": "contoso", "offerId": offer, "wait": "completed", **extra}
+    request = CreateRequest(URN, props(**values), timeout, False)
+    return asyncio.run(provider.create(request))
+
+
+def test_check_names_failures_in_camel_case(sim: Simulator) -> None:
+    response = asyncio.run(configured(sim).check(CheckRequest(URN, {}, props(publisherId="contoso", offerId="",
+                                                                                pollIntervalSeconds=-1.0), 0)))
+    failures = {f.property: f.reason for f in response.failures or []}
+    assert failures == {"offerId": "offerId must not be empty",
+                        "pollIntervalSeconds": "pollIntervalSeconds must be a positive number of seconds, got -1.0"}
+    assert sim.requests == []
+
+
+def test_check_fills_the_default_wait(sim: Simulator) -> None:
+    response = asyncio.run(configured(sim).check(CheckRequest(URN, {}, props(publisherId="contoso", offerId="vm1"), 0)))
+    assert plain(response.inputs or {})["wait"] == "completed"
+
+
+def test_create_returns_camel_case_outputs_and_logs_to_the_resource(sim: Simulator) -> None:
+    lines: list[str] = []
+    response = create(configured(sim, lines))
+    outputs = plain(response.properties)
+    assert outputs["status"] == "succeeded" and outputs["offerId"] == "vm1"
+    assert response.resource_id == f"contoso/vm1/{outputs['operationId']}"
+    assert any(line.startswith(URN) and "go-live accepted" in line for line in lines)
+    assert sim.count("POST", "/golive") == 1
+
+
+def test_failed_operation_is_partial_state(sim: Simulator) -> None:
+    sim.config.fail_golive = True
+    with pytest.raises(ResourceInitError) as caught:
+        create(configured(sim))
+    outputs = plain(caught.value.properties)
+    assert outputs["status"] == "failed"
+    assert caught.value.resource_id == f"contoso/vm1/{outputs['operationId']}"
+    assert "simulated failure" in caught.value.message
+
+
+def test_engine_timeout_is_partial_state_with_running_status(sim: Simulator) -> None:
+    sim.config.golive_seconds = 5.0
+    with pytest.raises(ResourceInitError) as caught:
+        create(configured(sim), timeout=0.5)
+    assert plain(caught.value.properties)["status"] == "running"
+    assert "re-run `pulumi up`" in caught.value.message
+
+
+def test_cancel_stops_every_wait_promptly(sim: Simulator) -> None:
+    sim.config.golive_seconds = 60.0
+    for index in range(3):
+        sim.add_offer("contoso", f"vm{index}", state="ready")
+    provider = configured(sim)
+
+    async def scenario() -> list[Any]:
+        tasks = [asyncio.ensure_future(provider.create(CreateRequest(
+            URN, props(publisherId="contoso", offerId=f"vm{i}", wait="completed"), 0.0, False))) for i in range(3)]
+        while sim.count("GET", None) < 6:
+            await asyncio.sleep(0.05)
+        await provider.cancel()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    started = time.monotonic()
+    results = asyncio.run(scenario())
+    assert time.monotonic() - started < 10
+    assert all(isinstance(r, ResourceInitError) and "was cancelled" in r.message for r in results)
+    assert sim.count("POST", "/golive") == 3
+
+
+def test_twenty_waits_run_side_by_side(sim: Simulator) -> None:
+    sim.config.golive_seconds = 2.0
+    for index in range(20):
+        sim.add_offer("contoso", f"vm{index}", state="ready")
+    provider = configured(sim)
+
+    async def scenario() -> list[Any]:
+        return await asyncio.gather(*(provider.create(CreateRequest(
+            URN, props(publisherId="contoso", offerId=f"vm{i}", wait="completed"), 0.0, False)) for i in range(20)))
+
+    started = time.monotonic()
+    results = asyncio.run(scenario())
+    elapsed = time.monotonic() - started
+    assert {plain(r.properties)["status"] for r in results} == {"succeeded"}
+    assert elapsed < 2.0 * 3  # serial would take 40 s; a 4-worker host about 10 s
+
+
+def test_diff_and_import_read(sim: Simulator) -> None:
+    provider = configured(sim)
+    created = create(provider, wait="accepted")
+    state = created.properties
+    diff = asyncio.run(provider.diff(DiffRequest(URN, created.resource_id, state,
+                                                 props(publisherId="contoso", offerId="vm1", wait="completed"), [])))
+    assert diff.changes is True and diff.replaces == []
+    replace = asyncio.run(provider.diff(DiffRequest(URN, created.resource_id, state,
+                                                    props(publisherId="contoso", offerId="vm2", wait="accepted"), [])))
+    assert replace.replaces == ["offerId"]
+    imported = asyncio.run(provider.read(ReadRequest(URN, created.resource_id, {}, {})))
+    assert plain(imported.inputs) == {"publisherId": "contoso", "offerId": "vm1", "wait": "completed"}
+    assert plain(imported.properties)["operationId"] == plain(state)["operationId"]
+    assert sim.count("POST") == 1
