@@ -5,7 +5,8 @@ import pulumi
 from pulumi_cpp_golive import OfferGoLive
 
 config = pulumi.Config()
-count = config.get_int("count") or 1
+count = config.get_int("count")
+count = 1 if count is None else count
 offer_id = config.get("offerId")
 offers = ["vm1" if offer_id is None else offer_id] if count == 1 else [f"vm{i}" for i in range(count)]
 
