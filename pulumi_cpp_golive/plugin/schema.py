@@ -137,10 +137,12 @@ SCHEMA: dict[str, Any] = {
         },
     },
     "language": {
-        "nodejs": {"packageName": "@pulumi-cpp-golive/cpp-golive", "dependencies": {"@pulumi/pulumi": "^3.0.0"}},
-        "python": {"packageName": "pulumi_cpp_golive_sdk", "pyproject": {"enabled": True}},
+        "nodejs": {"packageName": "@pulumi-cpp-golive/cpp-golive", "dependencies": {"@pulumi/pulumi": "^3.0.0"},
+                   "respectSchemaVersion": True},
+        "python": {"packageName": "pulumi_cpp_golive_sdk", "pyproject": {"enabled": True},
+                   "respectSchemaVersion": True},
         "go": {"importBasePath": "github.com/pulumi-cpp-golive/pulumi-cpp-golive/sdk/go/cppgolive",
-               "generateResourceContainerTypes": True},
+               "generateResourceContainerTypes": True, "respectSchemaVersion": True},
         "csharp": {"rootNamespace": "PulumiCppGoLive", "packageReferences": {"Pulumi": "3.*"}},
     },
 }

@@ -10,7 +10,7 @@ ensure_venv() {
     root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
     venv="$root/.venv"
     stamp="$venv/.installed"
-    want=$(cat "$root/pyproject.toml" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+    want=$(cat "$root/pyproject.toml" "$root/sdk/python/pyproject.toml" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
     if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
         return 0
     fi
@@ -20,6 +20,6 @@ ensure_venv() {
     [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "pulumi==$PULUMI_PY_VERSION" -e "$root[test]" >&2
+        "pulumi==$PULUMI_PY_VERSION" -e "$root[test]" -e "$root/sdk/python" >&2
     echo "$want" > "$stamp"
 }

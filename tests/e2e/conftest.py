@@ -65,11 +65,15 @@ class Stack:
         self.dir = workdir / "project"
         self.sim = sim
         shutil.copytree(program, self.dir)
-        (self.dir / "Pulumi.yaml").write_text(
-            "name: cpp-golive-e2e\n"
-            "runtime:\n  name: python\n  options:\n"
-            f"    virtualenv: {ROOT / '.venv'}\n" + project_yaml
-        )
+        project_file = self.dir / "Pulumi.yaml"
+        if project_file.exists():  # a project of its own (e.g. examples/yaml): point its plugin path here
+            project_file.write_text(project_file.read_text().replace("path: ../..", f"path: {ROOT}"))
+        else:
+            project_file.write_text(
+                "name: cpp-golive-e2e\n"
+                "runtime:\n  name: python\n  options:\n"
+                f"    virtualenv: {ROOT / '.venv'}\n" + project_yaml
+            )
         backend = workdir / "backend"
         backend.mkdir()
         self.backend = backend

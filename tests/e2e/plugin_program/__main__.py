@@ -1,31 +1,29 @@
-"""N cpp-golive:index:OfferGoLive resources served by the plugin (PulumiPlugin.yaml at the repository root)."""
+"""N OfferGoLive resources served by the plugin (PulumiPlugin.yaml at the repository root), through the
+generated Python SDK (sdk/python)."""
 
 import pulumi
-
-OUTPUTS = ("operationId", "operationLocation", "status", "acceptedAt", "completedAt")
+import pulumi_cpp_golive_sdk as cpp
 
 config = pulumi.Config()
 count = config.get_int("count")
 count = 1 if count is None else count
 offer_id = config.get("offerId")
 offers = ["vm1" if offer_id is None else offer_id] if count == 1 else [f"vm{i}" for i in range(count)]
-timeouts = config.get("createTimeout")
+create_timeout = config.get("createTimeout")
 
 for index, offer in enumerate(offers):
-    golive = pulumi.CustomResource(
-        "cpp-golive:index:OfferGoLive",
+    golive = cpp.OfferGoLive(
         f"golive-{index}",
-        {
-            "publisherId": "contoso",
-            "offerId": offer,
-            "triggers": [config.get("trigger") or "v1"],
-            "wait": config.get("wait") or "completed",
-            "timeoutSeconds": config.get_float("timeoutSeconds"),
-            **{name: None for name in OUTPUTS},
-        },
-        pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=timeouts) if timeouts else None),
+        publisher_id="contoso",
+        offer_id=offer,
+        triggers=[config.get("trigger") or "v1"],
+        wait=config.get("wait") or "completed",
+        timeout_seconds=config.get_float("timeoutSeconds"),
+        opts=pulumi.ResourceOptions(
+            custom_timeouts=pulumi.CustomTimeouts(create=create_timeout) if create_timeout else None),
     )
-    prefix = "" if count == 1 else f"{index}_"
-    pulumi.export(f"{prefix}status", golive.status)  # type: ignore[attr-defined]
     if count == 1:
-        pulumi.export("operationId", golive.operationId)  # type: ignore[attr-defined]
+        pulumi.export("status", golive.status)
+        pulumi.export("operationId", golive.operation_id)
+    else:
+        pulumi.export(f"{index}_status", golive.status)

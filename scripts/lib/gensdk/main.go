@@ -1,0 +1,193 @@
+// Command gensdk generates the Node.js, Python and Go SDKs of a Pulumi package from its schema with the code
+// generators of github.com/pulumi/pulumi/pkg/v3, the way `pulumi package gen-sdk` does when the language hosts
+// (pulumi-language-nodejs/-python/-go) are installed. scripts/gen-sdk builds and runs it; see there.
+//
+//	gensdk -schema schema.json -out DIR [-languages nodejs,python,go] [-local] [-bound-schema FILE]
+//
+// What `pulumi package gen-sdk` does, and what this program repeats:
+//
+//  1. The CLI binds the schema (validating it against the metaschema, dangling references allowed) and
+//     serializes the bound package back to JSON (Package.MarshalJSON).
+//  2. For each language it empties <out>/<language> and sends that JSON to the language host's GeneratePackage,
+//     which binds it again and calls the language's codegen GeneratePackage with the tool name
+//     "pulumi-language-<language>", then writes the returned files under <out>/<language>.
+//
+// Differences, all deliberate: files are written 0644 (the hosts use 0600) and directories 0755; nothing but the
+// package's own schema can be loaded (this package references no other Pulumi package); -bound-schema writes the
+// JSON of step 1 so that the .NET generator (a separate program, see dotnet/main.go) starts from the same input.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/blang/semver"
+	"github.com/hashicorp/hcl/v2"
+
+	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
+	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
+	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+)
+
+// noExternalPackages is the schema loader: the package may only use its own types and Pulumi's built-in ones.
+type noExternalPackages struct{}
+
+func (noExternalPackages) refused(name string) error {
+	return fmt.Errorf("the schema references the Pulumi package %q; gensdk loads no other package's schema", name)
+}
+
+func (l noExternalPackages) LoadPackage(name string, _ *semver.Version) (*schema.Package, error) {
+	return nil, l.refused(name)
+}
+
+func (l noExternalPackages) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
+	return nil, l.refused(d.Name)
+}
+
+func (l noExternalPackages) LoadPackageReference(name string, _ *semver.Version) (schema.PackageReference, error) {
+	return nil, l.refused(name)
+}
+
+func (l noExternalPackages) LoadPackageReferenceV2(
+	_ context.Context, d *schema.PackageDescriptor,
+) (schema.PackageReference, error) {
+	return nil, l.refused(d.Name)
+}
+
+var loader schema.ReferenceLoader = schema.NewCachedLoader(noExternalPackages{})
+
+// bind binds a schema as the CLI and the language hosts do, printing warnings and failing on errors.
+func bind(stage string, spec schema.PackageSpec) (*schema.Package, error) {
+	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning {
+			fmt.Fprintf(os.Stderr, "gensdk: %s: warning: %s\n", stage, d.Error())
+		}
+	}
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("%s: the schema does not bind: %w", stage, errors.Join(diags.Errs()...))
+	}
+	return pkg, nil
+}
+
+// generate runs one language's generator on the CLI's JSON, as that language's host does.
+func generate(language, boundJSON string, local bool) (map[string][]byte, error) {
+	var spec schema.PackageSpec
+	if err := json.Unmarshal([]byte(boundJSON), &spec); err != nil {
+		return nil, err
+	}
+	pkg, err := bind("pulumi-language-"+language, spec)
+	if err != nil {
+		return nil, err
+	}
+	extraFiles := map[string][]byte{} // `pulumi package gen-sdk --overlays`: not used here
+	switch language {
+	case "nodejs":
+		return nodejsgen.GeneratePackage("pulumi-language-nodejs", pkg, extraFiles, nil, local, loader)
+	case "python":
+		return pythongen.GeneratePackage("pulumi-language-python", pkg, extraFiles, loader)
+	case "go":
+		return gogen.GeneratePackage("pulumi-language-go", pkg, nil)
+	}
+	return nil, fmt.Errorf("unknown language %q (this program generates nodejs, python and go)", language)
+}
+
+// writeTree empties dir and writes files into it, like the CLI (RemoveAll, MkdirAll) and the hosts (WriteFile).
+func writeTree(dir string, files map[string][]byte) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		clean := filepath.Clean(filepath.FromSlash(name))
+		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("generated file name %q leaves the output directory", name)
+		}
+		target := filepath.Join(dir, clean)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, files[name], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func run() error {
+	schemaPath := flag.String("schema", "", "the package schema (JSON), e.g. from `pulumi package get-schema`")
+	out := flag.String("out", "", "output root: each language goes to <out>/<language>, replacing it")
+	languages := flag.String("languages", "nodejs,python,go", "comma-separated: nodejs, python, go")
+	local := flag.Bool("local", false, "like `pulumi package gen-sdk --local` (Node.js: compiled on install)")
+	boundSchema := flag.String("bound-schema", "", "also write the bound schema JSON the CLI sends to the hosts")
+	flag.Parse()
+	if *schemaPath == "" || *out == "" || flag.NArg() != 0 {
+		flag.Usage()
+		return errors.New("-schema and -out are required")
+	}
+
+	data, err := os.ReadFile(*schemaPath)
+	if err != nil {
+		return err
+	}
+	var spec schema.PackageSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return fmt.Errorf("%s: %w", *schemaPath, err)
+	}
+
+	// The CLI side of `pulumi package gen-sdk`.
+	pkg, err := bind("pulumi", spec)
+	if err != nil {
+		return err
+	}
+	boundJSON, err := pkg.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	if *boundSchema != "" {
+		if err := os.WriteFile(*boundSchema, boundJSON, 0o644); err != nil {
+			return err
+		}
+	}
+
+	for _, language := range strings.Split(*languages, ",") {
+		language = strings.TrimSpace(language)
+		if language == "" {
+			continue
+		}
+		files, err := generate(language, string(boundJSON), *local)
+		if err != nil {
+			return fmt.Errorf("generating the %s SDK: %w", language, err)
+		}
+		if err := writeTree(filepath.Join(*out, language), files); err != nil {
+			return fmt.Errorf("writing the %s SDK: %w", language, err)
+		}
+		fmt.Fprintf(os.Stderr, "gensdk: %s: %d files\n", language, len(files))
+	}
+	return nil
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "gensdk: error: %v\n", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,2 @@
+// Drive the Azure Marketplace Cloud Partner Portal "Go Live" step from Pulumi: once, resumable, never posted twice.
+package cppgolive
