@@ -122,6 +122,8 @@ SCHEMA: dict[str, Any] = {
     "keywords": ["azure", "marketplace", "cloud-partner-portal", "category/utility", "kind/native"],
     "license": "Apache-2.0",
     "publisher": "pulumi-cpp-golive",
+    "homepage": "https://github.com/pulumi-cpp-golive/pulumi-cpp-golive",
+    "repository": "https://github.com/pulumi-cpp-golive/pulumi-cpp-golive",
     "config": {"variables": _CONFIG},
     "provider": {
         "description": "The provider for CPP go-live resources. Reads `cpp-golive:*` stack config.",
@@ -137,13 +139,13 @@ SCHEMA: dict[str, Any] = {
         },
     },
     "language": {
-        "nodejs": {"packageName": "@pulumi-cpp-golive/cpp-golive", "dependencies": {"@pulumi/pulumi": "^3.0.0"},
-                   "respectSchemaVersion": True},
+        "nodejs": {"packageName": "@pulumi-cpp-golive/cpp-golive", "respectSchemaVersion": True},
         "python": {"packageName": "pulumi_cpp_golive_sdk", "pyproject": {"enabled": True},
                    "respectSchemaVersion": True},
         "go": {"importBasePath": "github.com/pulumi-cpp-golive/pulumi-cpp-golive/sdk/go/cppgolive",
                "generateResourceContainerTypes": True, "respectSchemaVersion": True},
-        "csharp": {"rootNamespace": "PulumiCppGoLive", "packageReferences": {"Pulumi": "3.*"}},
+        "csharp": {"rootNamespace": "PulumiCppGoLive", "packageReferences": {"Pulumi": "3.*"},
+                   "respectSchemaVersion": True},
     },
 }
 

@@ -15,6 +15,11 @@
 // Differences, all deliberate: files are written 0644 (the hosts use 0600) and directories 0755; nothing but the
 // package's own schema can be loaded (this package references no other Pulumi package); -bound-schema writes the
 // JSON of step 1 so that the .NET generator (a separate program, see dotnet/main.go) starts from the same input.
+//
+// With -go-pulumi-sdk VERSION the Go SDK gets a go.mod requiring github.com/pulumi/pulumi/sdk/v3 at VERSION. The Go
+// generator writes one itself only for schemas with meta.supportPack (then requiring the sdk/v3 release it was
+// built with); without that, gensdk writes the same file (module: the directory above language.go.importBasePath,
+// so that the import paths in the generated code resolve). go.sum is left to `go mod tidy` (scripts/gen-sdk).
 package main
 
 import (
@@ -24,12 +29,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/blang/semver"
 	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/mod/modfile"
 
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
@@ -82,7 +89,7 @@ func bind(stage string, spec schema.PackageSpec) (*schema.Package, error) {
 }
 
 // generate runs one language's generator on the CLI's JSON, as that language's host does.
-func generate(language, boundJSON string, local bool) (map[string][]byte, error) {
+func generate(language, boundJSON string, local bool, goPulumiSDK string) (map[string][]byte, error) {
 	var spec schema.PackageSpec
 	if err := json.Unmarshal([]byte(boundJSON), &spec); err != nil {
 		return nil, err
@@ -98,9 +105,54 @@ func generate(language, boundJSON string, local bool) (map[string][]byte, error)
 	case "python":
 		return pythongen.GeneratePackage("pulumi-language-python", pkg, extraFiles, loader)
 	case "go":
-		return gogen.GeneratePackage("pulumi-language-go", pkg, nil)
+		files, err := gogen.GeneratePackage("pulumi-language-go", pkg, nil)
+		if err != nil || goPulumiSDK == "" {
+			return files, err
+		}
+		files["go.mod"], err = goModFile(pkg, files["go.mod"], goPulumiSDK)
+		return files, err
 	}
 	return nil, fmt.Errorf("unknown language %q (this program generates nodejs, python and go)", language)
+}
+
+// goModFile returns the Go SDK's go.mod: the generator's own (supportPack schemas), else one like it; either way
+// requiring github.com/pulumi/pulumi/sdk/v3 at sdkVersion. pkg must have been through gogen.GeneratePackage.
+func goModFile(pkg *schema.Package, generated []byte, sdkVersion string) ([]byte, error) {
+	var gomod *modfile.File
+	var err error
+	if generated != nil {
+		if gomod, err = modfile.Parse("go.mod", generated, nil); err != nil {
+			return nil, err
+		}
+	} else {
+		info, _ := pkg.Language["go"].(gogen.GoPackageInfo)
+		if info.RootPackageName != "" {
+			return nil, errors.New("language.go.rootPackageName (a flat Go package) is not supported by -go-pulumi-sdk")
+		}
+		importBase := info.ImportBasePath
+		if importBase == "" {
+			importBase = gogen.ExtractImportBasePath(pkg.Reference())
+		}
+		// The generated packages sit in <out>/go/<last element of importBasePath>/, so the module rooted at
+		// <out>/go is the import base path's parent.
+		modulePath := path.Dir(importBase)
+		if info.ModulePath != "" && info.ModulePath != modulePath {
+			return nil, fmt.Errorf("language.go.modulePath %q is not the parent of importBasePath %q",
+				info.ModulePath, importBase)
+		}
+		gomod = &modfile.File{}
+		if err := gomod.AddModuleStmt(modulePath); err != nil {
+			return nil, err
+		}
+		if err := gomod.AddGoStmt("1.25"); err != nil { // what the generator writes for supportPack schemas
+			return nil, err
+		}
+	}
+	if err := gomod.AddRequire("github.com/pulumi/pulumi/sdk/v3", sdkVersion); err != nil {
+		return nil, err
+	}
+	gomod.Cleanup()
+	return gomod.Format()
 }
 
 // writeTree empties dir and writes files into it, like the CLI (RemoveAll, MkdirAll) and the hosts (WriteFile).
@@ -138,6 +190,7 @@ func run() error {
 	languages := flag.String("languages", "nodejs,python,go", "comma-separated: nodejs, python, go")
 	local := flag.Bool("local", false, "like `pulumi package gen-sdk --local` (Node.js: compiled on install)")
 	boundSchema := flag.String("bound-schema", "", "also write the bound schema JSON the CLI sends to the hosts")
+	goPulumiSDK := flag.String("go-pulumi-sdk", "", "give the Go SDK a go.mod requiring pulumi/sdk/v3 at this version")
 	flag.Parse()
 	if *schemaPath == "" || *out == "" || flag.NArg() != 0 {
 		flag.Usage()
@@ -163,6 +216,9 @@ func run() error {
 		return err
 	}
 	if *boundSchema != "" {
+		if err := os.MkdirAll(filepath.Dir(*boundSchema), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(*boundSchema, boundJSON, 0o644); err != nil {
 			return err
 		}
@@ -173,7 +229,7 @@ func run() error {
 		if language == "" {
 			continue
 		}
-		files, err := generate(language, string(boundJSON), *local)
+		files, err := generate(language, string(boundJSON), *local, *goPulumiSDK)
 		if err != nil {
 			return fmt.Errorf("generating the %s SDK: %w", language, err)
 		}

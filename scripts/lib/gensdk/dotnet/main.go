@@ -1,0 +1,185 @@
+// Command gensdk-dotnet generates the .NET SDK of a Pulumi package, as the pulumi-language-dotnet host's
+// GeneratePackage does. scripts/gen-sdk builds and runs it; see there.
+//
+//	gensdk-dotnet -schema bound-schema.json -out DIR
+//
+// The .NET generator left github.com/pulumi/pulumi/pkg/v3 (it now lives in
+// github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3/codegen, a module the Go module proxy here does not
+// serve). scripts/gen-sdk therefore builds this program against the last pkg/v3 release that still has
+// codegen/dotnet (frozen there since its move), separately from ../main.go. Its input is the bound schema JSON that
+// ../main.go writes with -bound-schema: what the CLI would send to the .NET host.
+//
+// Like the host: bind the schema (dangling references allowed), GeneratePackage with the tool name
+// "pulumi-language-dotnet", no overlays and no local dependencies, files written under <out>/dotnet after emptying
+// it. Unlike it: files 0644 and directories 0755 (the host uses 0600), and no other package's schema is loaded.
+//
+// The generator downloads the package logo (schema logoUrl, else a fixed URL of Pulumi's logo on
+// raw.githubusercontent.com) into logo.png with http.Get. -serve URL=FILE answers such a request for URL from a
+// local copy instead (scripts/gen-sdk takes Pulumi's logo from the Go module proxy); other URLs still go out.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/blang/semver"
+	"github.com/hashicorp/hcl/v2"
+
+	dotnetgen "github.com/pulumi/pulumi/pkg/v3/codegen/dotnet"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+)
+
+type noExternalPackages struct{}
+
+func (noExternalPackages) refused(name string) error {
+	return fmt.Errorf("the schema references the Pulumi package %q; gensdk-dotnet loads no other package's schema", name)
+}
+
+func (l noExternalPackages) LoadPackage(name string, _ *semver.Version) (*schema.Package, error) {
+	return nil, l.refused(name)
+}
+
+func (l noExternalPackages) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
+	return nil, l.refused(d.Name)
+}
+
+func (l noExternalPackages) LoadPackageReference(name string, _ *semver.Version) (schema.PackageReference, error) {
+	return nil, l.refused(name)
+}
+
+func (l noExternalPackages) LoadPackageReferenceV2(
+	_ context.Context, d *schema.PackageDescriptor,
+) (schema.PackageReference, error) {
+	return nil, l.refused(d.Name)
+}
+
+// localFiles serves some URLs from files and passes every other request on.
+type localFiles struct {
+	files map[string]string
+	next  http.RoundTripper
+}
+
+func (t localFiles) RoundTrip(req *http.Request) (*http.Response, error) {
+	file, ok := t.files[req.URL.String()]
+	if !ok || req.Method != http.MethodGet {
+		return t.next.RoundTrip(req)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &http.Response{
+		Status: "200 OK", StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{}, Body: io.NopCloser(f), ContentLength: info.Size(), Request: req,
+	}, nil
+}
+
+type urlFiles map[string]string
+
+func (u urlFiles) String() string { return fmt.Sprint(map[string]string(u)) }
+
+func (u urlFiles) Set(value string) error {
+	url, file, ok := strings.Cut(value, "=")
+	if !ok || url == "" || file == "" {
+		return fmt.Errorf("want URL=FILE, got %q", value)
+	}
+	if _, err := os.Stat(file); err != nil {
+		return err
+	}
+	u[url] = file
+	return nil
+}
+
+func writeTree(dir string, files map[string][]byte) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		clean := filepath.Clean(filepath.FromSlash(name))
+		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("generated file name %q leaves the output directory", name)
+		}
+		target := filepath.Join(dir, clean)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, files[name], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func run() error {
+	schemaPath := flag.String("schema", "", "the bound schema JSON written by gensdk -bound-schema")
+	out := flag.String("out", "", "output root: the SDK goes to <out>/dotnet, replacing it")
+	serve := urlFiles{}
+	flag.Var(serve, "serve", "URL=FILE: answer the generator's download of URL with FILE (repeatable)")
+	flag.Parse()
+	if len(serve) > 0 {
+		http.DefaultTransport = localFiles{files: serve, next: http.DefaultTransport}
+	}
+	if *schemaPath == "" || *out == "" || flag.NArg() != 0 {
+		flag.Usage()
+		return errors.New("-schema and -out are required")
+	}
+	data, err := os.ReadFile(*schemaPath)
+	if err != nil {
+		return err
+	}
+	var spec schema.PackageSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return fmt.Errorf("%s: %w", *schemaPath, err)
+	}
+	loader := schema.NewCachedLoader(noExternalPackages{})
+	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
+	if err != nil {
+		return err
+	}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning {
+			fmt.Fprintf(os.Stderr, "gensdk-dotnet: warning: %s\n", d.Error())
+		}
+	}
+	if diags.HasErrors() {
+		return fmt.Errorf("the schema does not bind: %w", errors.Join(diags.Errs()...))
+	}
+	files, err := dotnetgen.GeneratePackage("pulumi-language-dotnet", pkg, map[string][]byte{}, nil)
+	if err != nil {
+		return fmt.Errorf("generating the dotnet SDK: %w", err)
+	}
+	if err := writeTree(filepath.Join(*out, "dotnet"), files); err != nil {
+		return fmt.Errorf("writing the dotnet SDK: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "gensdk-dotnet: dotnet: %d files\n", len(files))
+	return nil
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "gensdk-dotnet: error: %v\n", err)
+		os.Exit(1)
+	}
+}
