@@ -6,10 +6,21 @@
 engine_path() {
     local bin=$1 root
     root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-    if [[ -x "$bin/pulumi-language-python" ]]; then
+    if [[ -x "$bin/pulumi-language-python" && -x "$bin/pulumi-language-nodejs" ]]; then
         printf '%s:%s:%s' "$bin" "$root/.venv/bin" "$PATH"
     else
         printf '%s:%s:%s:%s' "$bin" "$root/scripts/lib/pulumi-host" "$root/.venv/bin" "$PATH"
+    fi
+}
+
+# ensure_node_host: install the stand-in Node.js host's npm dependencies (pinned by its package-lock.json).
+ensure_node_host() {
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pulumi-host/node"
+    if [[ ! -f "$dir/node_modules/.installed" || "$dir/package-lock.json" -nt "$dir/node_modules/.installed" ]]; then
+        command -v npm >/dev/null || { echo "error: npm not found; install Node.js >= 18" >&2; return 1; }
+        echo "installing the stand-in Node.js language host's dependencies..." >&2
+        (cd "$dir" && npm ci --no-audit --no-fund --silent >&2) && touch "$dir/node_modules/.installed"
     fi
 }
 

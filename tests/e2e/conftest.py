@@ -51,7 +51,7 @@ def engine_path(bin_dir: Path) -> str:
     """PATH for the engine: the built binaries, then (where Pulumi's own Python language host could not be
     built) the stand-in host, then the checkout's virtualenv."""
     dirs = [str(bin_dir)]
-    if not (bin_dir / "pulumi-language-python").exists():
+    if not ((bin_dir / "pulumi-language-python").exists() and (bin_dir / "pulumi-language-nodejs").exists()):
         dirs.append(str(STANDIN_HOST))
     dirs += [str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]
     return os.pathsep.join(dirs)
@@ -66,8 +66,10 @@ class Stack:
         self.sim = sim
         shutil.copytree(program, self.dir)
         project_file = self.dir / "Pulumi.yaml"
-        if project_file.exists():  # a project of its own (e.g. examples/yaml): point its plugin path here
+        if project_file.exists():  # an example project: point its references to the repository here
             project_file.write_text(project_file.read_text().replace("path: ../..", f"path: {ROOT}"))
+            for source in self.dir.glob("*.ts"):
+                source.write_text(source.read_text().replace('"../../sdk/nodejs"', f'"{ROOT / "sdk" / "nodejs"}"'))
         else:
             project_file.write_text(
                 "name: cpp-golive-e2e\n"
