@@ -22,7 +22,7 @@ from pulumi.runtime import rpc
 
 from . import runtime
 from .errors import CppError, GoLiveError
-from .inputs import INPUT_NAMES, WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change
+from .inputs import WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change, recorded_state
 from .operation import OperationRecord
 from .settings import Settings
 
@@ -35,10 +35,6 @@ def _report(line: str) -> None:
 
 def _is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value == rpc.UNKNOWN
-
-
-def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: props.get(name) for name in INPUT_NAMES}
 
 
 class OfferGoLiveProvider(dyn.ResourceProvider):
@@ -84,7 +80,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
             record = runtime.golive(self.settings, _report).create(spec)
         except CppError as exc:
             raise _user_error(exc) from None
-        return dyn.CreateResult(record.resource_id, {**_inputs_of(props), **record.outputs()})
+        return dyn.CreateResult(record.resource_id, recorded_state(props, record))
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.UpdateResult:
         spec = GoLiveSpec.from_inputs(_news)
@@ -96,7 +92,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
                 record = runtime.golive(self.settings, _report).wait(spec, record)
             except CppError as exc:
                 raise _user_error(exc) from None
-        return dyn.UpdateResult({**_inputs_of(_news), **record.outputs()})
+        return dyn.UpdateResult(recorded_state(_news, record))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         record = OperationRecord.from_state(id_, props)
@@ -105,7 +101,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
             record = runtime.golive(self.settings, _report).refresh(spec, record)
         except CppError as exc:
             raise _user_error(exc) from None
-        return dyn.ReadResult(id_, {**_inputs_of(props), **record.outputs()})
+        return dyn.ReadResult(id_, recorded_state(props, record))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         # Going live cannot be undone through the CPP API: deleting only forgets the resource.

@@ -9,7 +9,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import unicodedata
-from typing import Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+
+if TYPE_CHECKING:
+    from .operation import OperationRecord
 
 WAIT_COMPLETED = "completed"
 WAIT_ACCEPTED = "accepted"
@@ -145,3 +148,8 @@ def plan_change(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> 
     changed = [name for name in INPUT_NAMES if old_state.get(name) != new_inputs.get(name)]
     resume = old_state.get("status") == "running" and (new_inputs.get("wait") or WAIT_COMPLETED) == WAIT_COMPLETED
     return bool(replaces or changed or resume), replaces
+
+
+def recorded_state(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, Any]:
+    """What both adapters store for a resource: its inputs (snake_case) and the operation's outputs."""
+    return {**{name: inputs.get(name) for name in INPUT_NAMES}, **record.outputs()}

@@ -38,7 +38,7 @@ from pulumi.provider.experimental.provider import (
 from .. import runtime
 from ..errors import CppError, GoLiveError
 from ..golive import Reporter
-from ..inputs import WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change
+from ..inputs import WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change, recorded_state
 from ..operation import OperationRecord
 from ..settings import Settings
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
@@ -175,8 +175,7 @@ def _tighter(mine: Optional[float], engines: float) -> Optional[float]:
 
 
 def _properties(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, PropertyValue]:
-    known = {key: value for key, value in inputs.items() if key in INPUTS.values()}
-    return camel_props({**known, **record.outputs()})
+    return camel_props(recorded_state(inputs, record))
 
 
 __all__ = ["RESOURCE_TYPE", "CppGoLiveProvider", "ResourceInitError"]

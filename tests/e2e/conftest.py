@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -151,10 +149,6 @@ def wait_for(condition: Any, what: str, timeout: float = 120.0, proc: Optional[s
         time.sleep(0.1)
 
 
-def interrupt_group(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> None:
-    os.killpg(proc.pid, sig)
-
-
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(SimulatorConfig(token=E2E_TOKEN, golive_seconds=2.0, publish_seconds=0.5)) as simulator:
@@ -167,4 +161,3 @@ def stack(tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> Stack:
     return Stack(tmp_path, pulumi_bin, sim)
 
 
-__all__ = ["E2E_TOKEN", "Stack", "interrupt_group", "sys", "wait_for"]
