@@ -42,7 +42,9 @@ TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"  # scripts/release bundles
 @pytest.fixture(scope="session")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """scripts/release's output, built once per test run (the xdist workers share it through a lock)."""
-    shared = tmp_path_factory.getbasetemp().parent / "release"
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's base directory sits in the run's own one; without xdist the base is the run's own.
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "release"
     shared.mkdir(exist_ok=True)
     out = shared / "dist"
     with (shared / "lock").open("w") as lock:
