@@ -8,6 +8,7 @@ file only orders those steps and assembles the archive.
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import io
 import json
@@ -18,12 +19,17 @@ import sys
 import tarfile
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Optional
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[3]
 LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
 PLUGIN = "pulumi-resource-cpp-golive"
+DISTRIBUTION = "pulumi-cpp-golive"
 # Pulumi's names for an OS and a CPU in plugin archive names (pulumi-resource-NAME-vVERSION-OS-ARCH.tar.gz).
 OS_NAMES = {"linux": "linux", "darwin": "darwin"}
 ARCH_NAMES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -97,10 +103,21 @@ def build_nodejs(out: Path) -> None:
             raise SystemExit(f"release: error: the Node.js SDK tarball lacks {sorted(missing)}")
 
 
-def freeze_constraints(path: Path) -> None:
-    """Pin the bundled dependencies to the versions in the checkout's virtualenv: the ones the tests ran."""
-    frozen = run([sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--all"])
-    path.write_text(frozen)
+def constraints(python: str, stage: Path) -> Path:
+    """Pins for the bundled dependencies: exactly the checkout's virtualenv (what the tests ran) for an
+    interpreter of its Python version; for another version only the package's direct dependencies, since some
+    transitive pins may not exist for that version (pycparser 3 needs 3.11, for one)."""
+    frozen = run([sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--all"]).splitlines()
+    tag = interpreter_tag(python)
+    if tag != interpreter_tag(sys.executable):
+        requirements = [Requirement(line) for line in metadata.requires(DISTRIBUTION) or []]
+        direct = {canonicalize_name(req.name) for req in requirements  # not the test extra's tools
+                  if req.marker is None or req.marker.evaluate({"extra": ""})}
+        direct.add(canonicalize_name("pip"))
+        frozen = [line for line in frozen if canonicalize_name(line.split("==")[0]) in direct]
+    path = stage / f"constraints-{tag}.txt"
+    path.write_text("\n".join(frozen) + "\n")
+    return path
 
 
 def interpreter_tag(python: str) -> str:
@@ -111,18 +128,18 @@ def interpreter_tag(python: str) -> str:
     return f"cp{major}{minor}"
 
 
-def bundle_wheels(python: str, package_wheel: Path, constraints: Path, stage: Path) -> str:
+def bundle_wheels(python: str, package_wheel: Path, stage: Path) -> str:
     """Every wheel the plugin needs under ``python``, plus pip's own (the launcher installs with it)."""
     tag = interpreter_tag(python)
     target = stage / "wheels" / tag
     log(f"archive: wheels for {tag} ({python})")
     run([python, "-m", "pip", "wheel", "--disable-pip-version-check", "--quiet", "--wheel-dir", str(target),
-         "--constraint", str(constraints), str(package_wheel), "pip"])
+         "--constraint", str(constraints(python, stage)), str(package_wheel), "pip"])
     return tag
 
 
 def add_to_tar(archive: tarfile.TarFile, path: Path, name: str, mode: int) -> None:
-    """Add a file with fixed owner and time, so that two builds of the same inputs give the same archive."""
+    """Add a file with a fixed owner and time: the archive's bytes depend on its files alone."""
     info = tarfile.TarInfo(name)
     data = path.read_bytes()
     info.size, info.mode, info.mtime = len(data), mode, 0
@@ -139,12 +156,11 @@ def build_archive(out: Path, version: str, pythons: list[str]) -> Path:
     name = f"{PLUGIN}-v{version}-{platform_suffix()}.tar.gz"
     with tempfile.TemporaryDirectory(prefix="release-archive.") as tmp:
         stage = Path(tmp)
-        constraints = stage / "constraints.txt"
-        freeze_constraints(constraints)
-        tags = [bundle_wheels(python, package_wheel, constraints, stage) for python in pythons]
+        tags = [bundle_wheels(python, package_wheel, stage) for python in pythons]
         if len(set(tags)) != len(tags):
             raise SystemExit(f"release: error: two --python interpreters of one version: {tags}")
-        with tarfile.open(out / name, "w:gz") as archive:
+        # gzip's header would carry the time of the build: fixed, like every member's.
+        with gzip.GzipFile(out / name, "wb", mtime=0) as packed, tarfile.open(fileobj=packed, mode="w") as archive:
             add_to_tar(archive, LAUNCHER, PLUGIN, 0o755)
             for wheel in sorted((stage / "wheels").rglob("*.whl")):
                 add_to_tar(archive, wheel, wheel.relative_to(stage).as_posix(), 0o644)
