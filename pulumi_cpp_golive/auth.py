@@ -1,17 +1,24 @@
 """Where the bearer token comes from: a static token from config/env, or azure-identity.
 
 Both are ``azure.core`` token credentials, so the client's ``BearerTokenCredentialPolicy`` caches the token and
-asks for a new one before it expires, whichever source is used.
+asks for a new one before it expires, whichever source is used. Every secret involved (the static token, the
+client secret or password azure-identity reads from the environment, each token it hands out) is registered with
+:func:`~pulumi_cpp_golive.errors.remember_secret` before it can be sent anywhere, so no error or log line can
+repeat it.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
 
-from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
+from azure.core.exceptions import ClientAuthenticationError
 
-from .settings import Settings
+from .errors import install_log_redaction, redact, remember_secret
+from .settings import Settings, is_loopback
 
 CPP_SCOPE = "https://cloudpartner.azure.com/.default"
 
@@ -43,14 +50,83 @@ class StaticTokenCredential(TokenCredential):
         raise TypeError("a credential holding a token must not be pickled")
 
 
-def credential_for(settings: Settings) -> TokenCredential:
+class RedactingCredential(TokenCredential):
+    """Wraps a credential so that every token it hands out is registered for redaction before it is used."""
+
+    def __init__(self, inner: TokenCredential) -> None:
+        self._inner = inner
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: Optional[str] = None,
+        tenant_id: Optional[str] = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        try:
+            token = self._inner.get_token(*scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae,
+                                          **kwargs)
+        except ClientAuthenticationError as exc:
+            raise _one_line(exc) from None
+        remember_secret(token.token)
+        return token
+
+    def get_token_info(self, *scopes: str, options: Optional[TokenRequestOptions] = None) -> AccessTokenInfo:
+        """azure-core's newer entry point (it prefers it when present): same token, with ``refresh_on``."""
+        get_info = getattr(self._inner, "get_token_info", None)
+        if get_info is None:
+            token = self.get_token(*scopes, **(options or {}))
+            return AccessTokenInfo(token.token, token.expires_on)
+        try:
+            info: AccessTokenInfo = get_info(*scopes, options=options)
+        except ClientAuthenticationError as exc:
+            raise _one_line(exc) from None
+        remember_secret(info.token)
+        return info
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+    def __repr__(self) -> str:
+        return f"RedactingCredential({type(self._inner).__name__})"
+
+
+def _one_line(exc: ClientAuthenticationError) -> ClientAuthenticationError:
+    # azure-identity's message spreads the reason (e.g. "AADSTS7000215: Invalid client secret") over several lines
+    # after a generic first one, and the client reports only the first line of a transport-level error.
+    lines = [line.strip() for line in str(exc.message).splitlines() if line.strip()]
+    reasons = [line for line in lines[1:] if not line.startswith(("Attempted credentials", "To mitigate"))]
+    text = lines[0] if lines else type(exc).__name__
+    if reasons:
+        text = f"{text.rstrip('.')}: {' | '.join(reasons)}"
+    return ClientAuthenticationError(message=redact(text))
+
+
+# Environment variables through which azure-identity may read a secret (service principal or user password).
+SECRET_ENVIRONMENT_VARIABLES = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD")
+
+
+def credential_for(settings: Settings, environ: Optional[Mapping[str, str]] = None) -> TokenCredential:
     """The credential to use: the configured static token, else ``DefaultAzureCredential``.
 
     ``DefaultAzureCredential`` covers service-principal environment variables (``AZURE_CLIENT_ID``,
-    ``AZURE_TENANT_ID``, ``AZURE_CLIENT_SECRET``), workload and managed identity, and ``az login``.
+    ``AZURE_TENANT_ID``, ``AZURE_CLIENT_SECRET``, ``AZURE_AUTHORITY_HOST``), workload and managed identity, and
+    ``az login``. An ``AZURE_AUTHORITY_HOST`` on a loopback address (a token endpoint on this machine, e.g. an
+    emulator) is used as given: Microsoft's instance discovery, which cannot know such a host, is skipped.
     """
+    install_log_redaction()
+    env = os.environ if environ is None else environ
+    for name in SECRET_ENVIRONMENT_VARIABLES:
+        remember_secret(env.get(name))
     if settings.access_token:
+        remember_secret(settings.access_token)
         return StaticTokenCredential(settings.access_token)
     from azure.identity import DefaultAzureCredential  # imported late: it is slow and not needed with a token
 
-    return DefaultAzureCredential()
+    authority = (env.get("AZURE_AUTHORITY_HOST") or "").strip()
+    authority_host = urlsplit(authority if "://" in authority else f"https://{authority}").hostname or ""
+    options: dict[str, Any] = {"disable_instance_discovery": True} if is_loopback(authority_host) else {}
+    return RedactingCredential(DefaultAzureCredential(**options))
