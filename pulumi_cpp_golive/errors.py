@@ -37,9 +37,10 @@ __all__ = [
     "remember_secret",
 ]
 
-# Anything shaped like a JWT or a "Bearer xyz" pair is masked before it can reach a message.
+# Anything shaped like a JWT or a "Bearer <token>" pair is masked before it can reach a message. A token is at
+# least 16 characters, so that prose such as "the bearer token" stays readable.
 _SECRET_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"),
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
 )
 
