@@ -10,8 +10,9 @@ repeat it.
 from __future__ import annotations
 
 import os
+import threading
 import time
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
@@ -51,10 +52,22 @@ class StaticTokenCredential(TokenCredential):
 
 
 class RedactingCredential(TokenCredential):
-    """Wraps a credential so that every token it hands out is registered for redaction before it is used."""
+    """Wraps an azure-identity credential: every token it hands out is registered for redaction before use, and a
+    token refused before its time is replaced by a really new one.
 
-    def __init__(self, inner: TokenCredential) -> None:
+    azure-identity answers from its token cache until a token nears expiry, so when CPP refuses a token early
+    (revoked, or a 401 for any other reason) and the client asks again, it would get the refused token back. The
+    client asks again in the same thread only after a refusal (or near expiry), so a thread asking while the token
+    it last received is still far from expiry means "that token was refused": the wrapped credential is then built
+    anew by ``renew`` (an empty cache), once for every thread that held that token.
+    """
+
+    def __init__(self, inner: TokenCredential, renew: Optional[Callable[[], TokenCredential]] = None) -> None:
         self._inner = inner
+        self._renew = renew
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._last = threading.local()  # per thread: (generation, expires_on, refresh_on) of the last token given
 
     def get_token(
         self,
@@ -64,17 +77,18 @@ class RedactingCredential(TokenCredential):
         enable_cae: bool = False,
         **kwargs: Any,
     ) -> AccessToken:
+        inner = self._current()
         try:
-            token = self._inner.get_token(*scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae,
-                                          **kwargs)
+            token = inner.get_token(*scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs)
         except ClientAuthenticationError as exc:
             raise _one_line(exc) from None
-        remember_secret(token.token)
+        self._handed_out(token.token, token.expires_on, None)
         return token
 
     def get_token_info(self, *scopes: str, options: Optional[TokenRequestOptions] = None) -> AccessTokenInfo:
         """azure-core's newer entry point (it prefers it when present): same token, with ``refresh_on``."""
-        get_info = getattr(self._inner, "get_token_info", None)
+        inner = self._current()
+        get_info = getattr(inner, "get_token_info", None)
         if get_info is None:
             token = self.get_token(*scopes, **(options or {}))
             return AccessTokenInfo(token.token, token.expires_on)
@@ -82,16 +96,40 @@ class RedactingCredential(TokenCredential):
             info: AccessTokenInfo = get_info(*scopes, options=options)
         except ClientAuthenticationError as exc:
             raise _one_line(exc) from None
-        remember_secret(info.token)
+        self._handed_out(info.token, info.expires_on, info.refresh_on)
         return info
 
+    def _current(self) -> TokenCredential:
+        last: Optional[tuple[int, int, Optional[int]]] = getattr(self._last, "token", None)
+        with self._lock:
+            if last is not None and self._renew is not None and last[0] == self._generation and _fresh(*last[1:]):
+                old, self._inner = self._inner, self._renew()
+                self._generation += 1
+                _close(old)
+            return self._inner
+
+    def _handed_out(self, token: str, expires_on: int, refresh_on: Optional[int]) -> None:
+        remember_secret(token)
+        with self._lock:
+            self._last.token = (self._generation, expires_on, refresh_on)
+
     def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
+        _close(self._inner)
 
     def __repr__(self) -> str:
         return f"RedactingCredential({type(self._inner).__name__})"
+
+
+def _fresh(expires_on: int, refresh_on: Optional[int]) -> bool:
+    # azure-core asks for a new token 5 minutes (less up to 1 minute of jitter) before expiry, or at refresh_on.
+    now = time.time()
+    return expires_on - now > 300 and (refresh_on is None or now < refresh_on)
+
+
+def _close(credential: TokenCredential) -> None:
+    close = getattr(credential, "close", None)
+    if close is not None:
+        close()
 
 
 def _one_line(exc: ClientAuthenticationError) -> ClientAuthenticationError:
@@ -129,4 +167,4 @@ def credential_for(settings: Settings, environ: Optional[Mapping[str, str]] = No
     authority = (env.get("AZURE_AUTHORITY_HOST") or "").strip()
     authority_host = urlsplit(authority if "://" in authority else f"https://{authority}").hostname or ""
     options: dict[str, Any] = {"disable_instance_discovery": True} if is_loopback(authority_host) else {}
-    return RedactingCredential(DefaultAzureCredential(**options))
+    return RedactingCredential(DefaultAzureCredential(**options), lambda: DefaultAzureCredential(**options))

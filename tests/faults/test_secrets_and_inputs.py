@@ -11,6 +11,7 @@ import asyncio
 import json
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -328,6 +329,30 @@ def test_client_secret_credential_renews_tokens_during_a_wait(identity: TokenEnd
     assert identity.refused == 0 and identity.bearer_requests == 0  # no bearer token went to the token endpoint
     assert_absent([*identity.issued, identity.client_secret], outputs=json.dumps(outs), stderr=err,
                   logs=caplog.text)
+
+
+def test_a_token_refused_long_before_its_expiry_is_replaced_by_a_new_one(identity: TokenEndpoint) -> None:
+    # azure-identity would answer from its cache (the refused token) for the next hour; the provider must get a
+    # really new one. The simulator stops accepting the first token after three polls, as if it had been revoked.
+    identity.lifetime = 3600
+    with Simulator(SimulatorConfig(token="", golive_seconds=2.5)) as sim:
+        sim.add_offer("contoso", "vm1", state="ready")
+        identity.on_issue = lambda token: setattr(sim.config, "tokens", {token})
+
+        def revoke_after_three_polls() -> None:
+            deadline = time.monotonic() + 30
+            while sim.count("GET", None) - 2 < 3 and time.monotonic() < deadline:  # 2 GETs precede the polls
+                time.sleep(0.02)
+            sim.config.tokens = set()
+
+        revoker = threading.Thread(target=revoke_after_three_polls, daemon=True)
+        revoker.start()
+        outs = identity_provider(sim.url).create(golive_inputs()).outs or {}
+        revoker.join(timeout=30)
+        answered = [r.status for r in sim.requests]
+    assert outs["status"] == "succeeded" and sim.count("POST", "/golive") == 1
+    assert answered.count(401) == 1 and answered[answered.index(401) + 1] == 200
+    assert len(identity.issued) == 2  # one token per hour, plus one to replace the refused one
 
 
 def test_an_untrusted_token_endpoint_certificate_fails_and_nothing_is_posted(
