@@ -96,7 +96,11 @@ def install_log_redaction() -> None:
 
     def redacting_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        record.msg, record.args = redact(record.getMessage()), ()
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed logging call must not raise here; it is still shown, and still masked
+            text = f"{record.msg} {record.args!r}"
+        record.msg, record.args = redact(text), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return record
