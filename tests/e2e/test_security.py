@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from pulumi_cpp_golive.simulator import Simulator
 
+from ..faults.test_secrets_and_inputs import OP_PATH, EchoingCpp
 from ..token_endpoint import TokenEndpoint
 from .conftest import E2E_TOKEN, Stack
 
@@ -110,6 +111,29 @@ def test_azure_identity_client_secret_and_tokens_never_leak(stack: Stack, sim: S
         "log files": _all_text_under(logs) + _all_text_under(Path(stack.env["PULUMI_HOME"])),
     })
     assert "cpp-golive:accessToken" not in (stack.dir / "Pulumi.dev.yaml").read_text()
+
+
+def test_an_echoed_token_and_a_signed_tracking_url_through_the_engine(stack: Stack, tmp_path: Path) -> None:
+    # Issue 10 rows 10 and 11 where the user meets them: stack outputs, the CLI output, the backend files.
+    with EchoingCpp(poll_answers=[200]) as cpp:
+        stack.config("cpp-golive:baseUrl", cpp.url)
+        logs = _capture_logs(stack, tmp_path)
+        up = _verbose_up(stack)
+        assert stack.outputs()["operation_location"] == f"{OP_PATH}?api-version=2017-10-31"
+        cpp.poll_answers = [404, 400]  # from now on each poll's error body quotes the token
+        stack.config("trigger", "v2")
+        failed = _verbose_up(stack, check=False)
+    assert "HTTP 400 InvalidToken: The token '***' is not valid" in failed and cpp.tokens_seen == {E2E_TOKEN}
+    places = {
+        "stack outputs and exported state": json.dumps(stack.outputs()) + json.dumps(stack.export()),
+        "backend files": stack.state_text(),
+        "CLI output at -v=9": up,
+        "failed run output": failed,
+        "log files": _all_text_under(logs),
+    }
+    _assert_nowhere([E2E_TOKEN], places)
+    for where, text in places.items():
+        assert "SERVER-SAS-SECRET-123" not in text, f"the tracking URL's signature leaked into the {where}"
 
 
 def test_non_loopback_http_base_url_is_refused(stack: Stack, sim: Simulator) -> None:
