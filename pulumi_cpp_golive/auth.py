@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
@@ -147,7 +147,7 @@ def _one_line(exc: ClientAuthenticationError) -> ClientAuthenticationError:
 SECRET_ENVIRONMENT_VARIABLES = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD")
 
 
-def credential_for(settings: Settings, environ: Optional[Mapping[str, str]] = None) -> TokenCredential:
+def credential_for(settings: Settings) -> TokenCredential:
     """The credential to use: the configured static token, else ``DefaultAzureCredential``.
 
     ``DefaultAzureCredential`` covers service-principal environment variables (``AZURE_CLIENT_ID``,
@@ -156,15 +156,14 @@ def credential_for(settings: Settings, environ: Optional[Mapping[str, str]] = No
     emulator) is used as given: Microsoft's instance discovery, which cannot know such a host, is skipped.
     """
     install_log_redaction()
-    env = os.environ if environ is None else environ
     for name in SECRET_ENVIRONMENT_VARIABLES:
-        remember_secret(env.get(name))
+        remember_secret(os.environ.get(name))
     if settings.access_token:
         remember_secret(settings.access_token)
         return StaticTokenCredential(settings.access_token)
     from azure.identity import DefaultAzureCredential  # imported late: it is slow and not needed with a token
 
-    authority = (env.get("AZURE_AUTHORITY_HOST") or "").strip()
+    authority = (os.environ.get("AZURE_AUTHORITY_HOST") or "").strip()
     authority_host = urlsplit(authority if "://" in authority else f"https://{authority}").hostname or ""
     options: dict[str, Any] = {"disable_instance_discovery": True} if is_loopback(authority_host) else {}
     return RedactingCredential(DefaultAzureCredential(**options), lambda: DefaultAzureCredential(**options))
