@@ -12,11 +12,13 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
+
 from pulumi_cpp_golive.simulator import Simulator
 
 from ..faults.test_secrets_and_inputs import OP_PATH, EchoingCpp
 from ..token_endpoint import TokenEndpoint
-from .conftest import E2E_TOKEN, Stack
+from .conftest import E2E_TOKEN, PLUGIN_PROGRAM, USE_PLUGIN, Stack
 
 CLIENT_SECRET = "e2e-client-secret~77c2d9/Qx"  # a fake secret whose leaks this test looks for
 TENANT, CLIENT_ID = "00000000-0000-0000-0000-000000000002", "00000000-0000-0000-0000-000000000001"
@@ -73,7 +75,11 @@ def test_static_token_never_leaks(stack: Stack, sim: Simulator, tmp_path: Path) 
     assert sim.requests and all(r.authorization_ok for r in sim.requests)
 
 
-def test_azure_identity_client_secret_and_tokens_never_leak(stack: Stack, sim: Simulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("adapter", ["dynamic provider", "plugin"])
+def test_azure_identity_client_secret_and_tokens_never_leak(adapter: str, pulumi_bin: Path, sim: Simulator,
+                                                            tmp_path: Path) -> None:
+    stack = (Stack(tmp_path, pulumi_bin, sim) if adapter == "dynamic provider"
+             else Stack(tmp_path, pulumi_bin, sim, program=PLUGIN_PROGRAM, project_yaml=USE_PLUGIN))
     with TokenEndpoint(tmp_path, tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                        lifetime=2) as identity:
         identity.on_issue = lambda token: setattr(sim.config, "tokens", {token})  # only the newest is accepted
@@ -85,6 +91,8 @@ def test_azure_identity_client_secret_and_tokens_never_leak(stack: Stack, sim: S
 
         up = _verbose_up(stack)
         assert stack.outputs()["status"] == "succeeded"
+        served_by_plugin = [r["type"] for r in stack.resources()] == ["cpp-golive:index:OfferGoLive"]
+        assert served_by_plugin == (adapter == "plugin")
         operation_gets = [r for r in sim.requests if "/operations/" in r.path]
         issued_in_first_run = len(identity.issued)
         assert len(operation_gets) >= 3 and issued_in_first_run >= 3  # 2 s tokens: renewed during the wait
