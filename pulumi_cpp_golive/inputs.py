@@ -40,7 +40,7 @@ _MAX_EMAIL_LENGTH = 254
 _MAX_LOCAL_PART_LENGTH = 64
 MAX_NOTIFICATION_EMAILS = 50
 # RFC 5322 "atext" besides letters and digits: what an unquoted local part may hold.
-_LOCAL_PART_SYMBOLS = frozenset("!#$&'*+/=?^_`{|}~.-")
+_LOCAL_PART_SYMBOLS = frozenset("!#$%&'*+/=?^_`{|}~.-")
 
 
 @dataclasses.dataclass(frozen=True)

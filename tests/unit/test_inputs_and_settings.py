@@ -124,6 +124,12 @@ def test_check_accepts_only_what_a_go_live_can_use(props: dict[str, object]) -> 
         assert address.count("@") == 1 and not any(ch in address for ch in ",; \x00")
 
 
+@settings(deadline=None)
+@given(st.lists(st.emails(), min_size=1, max_size=5))
+def test_every_plain_address_is_accepted(addresses: list[str]) -> None:
+    assert failures(notification_emails=addresses) == []
+
+
 @example("/api/publishers/p/offers/o/operations/../golive")
 @example("https://cpp.example.test:99/api/publishers/p/offers/o/operations/x")
 @settings(deadline=None)
