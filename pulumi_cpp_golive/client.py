@@ -466,7 +466,7 @@ class CppClient:
     def _error(self, response: HttpResponse) -> CppApiError:
         code, message = parse_error_body(response.text())
         return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
-                           code=code, message=message)
+                           code=code, message=message, retry_after=_retry_after(response))
 
     def _json(self, response: HttpResponse) -> Any:
         try:

@@ -296,6 +296,7 @@ class GoLive:
                         return self._finish(spec, record, listed,
                                             [f"CPP no longer returns the operation; its submission ended {listed}"])
                 failures = self._poll_failed(spec, record, exc, failures)
+                retry_after = exc.retry_after  # a 429 or 503 that azure-core stopped retrying near the deadline
             else:
                 failures = 0
                 retry_after = snapshot.retry_after
@@ -312,7 +313,7 @@ class GoLive:
                     return self._finish(spec, record, status, error_messages(body))
 
             delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
-            if failures:
+            if failures and retry_after is None:
                 delay = min(delay, 5.0 * 2 ** min(failures, 6))
             if self._sleep(max(delay, MIN_PAUSE_SECONDS), cancel):
                 raise self._stopped(spec, record, deadline)
