@@ -234,8 +234,12 @@ def test_trickling_answer_is_cut_at_the_whole_request_limit(head_first: bool) ->
             client.get_operation(OP_PATH)
         took = elapsed()
         assert cpp.client_gone.wait(3.0), "the server never saw the request aborted"
-    # azure-core's retry policy makes up to 6 attempts of at most 3 s each; without the limit one alone takes 80+ s
-    assert took <= 6 * (3 + 0.25) + 2, took
+    # azure-core retries a GET's read failure 3 times, after pauses of at most 3.2 s; each attempt is cut at 3 s,
+    # where one attempt alone would take 80 s or more without the whole-request limit.
+    attempts = cpp.operation_get_times()
+    assert len(attempts) == 4, attempts
+    assert all(later - earlier <= 3 + 3.2 + 0.5 for earlier, later in zip(attempts, attempts[1:])), attempts
+    assert took <= 4 * 3 + 0.25 + 1.6 + 3.2 + 1.5, took
     assert "no complete answer within 3 s" in str(caught.value)
     assert caught.value.status is None
 
