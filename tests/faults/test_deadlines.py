@@ -11,17 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import http.server
+import ipaddress
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest
 
 from pulumi_cpp_golive import runtime
+from pulumi_cpp_golive.auth import StaticTokenCredential
+from pulumi_cpp_golive.client import CppClient
+from pulumi_cpp_golive.deadline import Deadline, applied
 from pulumi_cpp_golive.errors import CppApiError, GoLiveCancelledError
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
@@ -41,7 +52,8 @@ CANCEL_BOUND = 2.0  # Cancel ends every wait within 2 s
 class Hostile:
     """A loopback CPP whose operation GETs are answered by ``on_operation`` (any hostile behaviour)."""
 
-    def __init__(self, on_operation: Callable[[http.server.BaseHTTPRequestHandler, Hostile], None]) -> None:
+    def __init__(self, on_operation: Callable[[http.server.BaseHTTPRequestHandler, Hostile], None],
+                 tls: Optional[ssl.SSLContext] = None) -> None:
         self.on_operation = on_operation
         self.stop = threading.Event()  # ends every trickle at teardown
         self.client_gone = threading.Event()  # set when a trickle finds the client hung up
@@ -86,7 +98,9 @@ class Hostile:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_address[1]}"
 
     def record(self, method: str, path: str) -> None:
         with self._lock:
@@ -323,6 +337,53 @@ def test_core_cancel_ends_a_trickling_request() -> None:
     assert len(outcome) == 1 and isinstance(outcome[0], GoLiveCancelledError), outcome
     assert outcome[0].operation_id == OP_ID
     assert cpp.count("POST", f"{OFFER}/golive") == 1
+
+
+@pytest.fixture
+def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A server context with a self-signed certificate for 127.0.0.1, trusted by the client through
+    REQUESTS_CA_BUNDLE (the standard setting requests reads)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+@pytest.mark.parametrize("ended_by", ["request-limit", "cancel"])
+def test_tls_requests_are_aborted_too(tls: ssl.SSLContext, ended_by: str) -> None:
+    # Over TLS the transport shuts the plain socket down under the TLS layer; the read fails at once.
+    with Hostile(trickle(head_first=True), tls) as cpp:
+        client = CppClient(cpp.url, StaticTokenCredential(SIM_TOKEN), retry_total=0,
+                           request_timeout=2.0 if ended_by == "request-limit" else 120.0)
+        cancel = threading.Event()
+
+        def cancel_in_flight() -> None:  # once the server holds the request (it would for a minute)
+            cpp.wait_for_operation_get()
+            cancel.set()
+
+        if ended_by == "cancel":
+            threading.Thread(target=cancel_in_flight, daemon=True).start()
+        with stopwatch() as elapsed, applied(Deadline(None, cancel)), pytest.raises(CppApiError) as caught:
+            client.get_operation(OP_PATH)
+        took = elapsed()
+        assert cpp.client_gone.wait(3.0), "the trickling request was left running"
+    expected = "no complete answer within 2 s" if ended_by == "request-limit" else "the go-live was cancelled"
+    assert expected in str(caught.value)
+    assert took <= (2.0 + 1.0 if ended_by == "request-limit" else CANCEL_BOUND), took
+    assert cpp.count("GET", OP_PATH) == 1
 
 
 # ---- row 7: Retry-After values that mean nothing ------------------------------------------------------------
