@@ -236,7 +236,9 @@ class OperationRecord:
         publisher_id = str(state.get("publisher_id") or publisher_id)
         offer_id = str(state.get("offer_id") or offer_id)
         operation_id = str(state.get("operation_id") or operation_id)
-        location = state.get("operation_location") or operation_path(publisher_id, offer_id, operation_id)
+        recorded = state.get("operation_location")
+        # A location recorded before query stripping existed may still carry a signature: strip it on load too.
+        location = path_and_query(str(recorded)) if recorded else operation_path(publisher_id, offer_id, operation_id)
         return cls(
             publisher_id=publisher_id,
             offer_id=offer_id,
@@ -268,6 +270,12 @@ class OperationRecord:
 
 
 def path_and_query(url: str) -> str:
-    """The host-free form of a tracking URL, as recorded in state (so a stack survives a base URL change)."""
+    """The host-free form of a tracking URL, as recorded in state and outputs: its path and ``api-version`` only.
+
+    Host-free so that a stack survives a base URL change. Every other query parameter is dropped: a tracking URL
+    may carry a signature or token (``sig=``, ``token=``) that must not land in outputs or state, and polling
+    needs only the path, the API version and the bearer token.
+    """
     parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    versions = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key == "api-version"]
+    return f"{parts.path}?{urlencode(versions[:1])}" if versions else parts.path
