@@ -118,12 +118,6 @@ def applied(deadline: Deadline) -> Iterator[Deadline]:
         _CURRENT.reset(token)
 
 
-def tighter(*limits: Optional[float]) -> Optional[float]:
-    """The shortest of the given time limits, ignoring None and 0 (the engine's "no timeout")."""
-    given = [limit for limit in limits if limit]
-    return min(given) if given else None
-
-
 def parse_retry_after(value: Optional[str], *, now: Optional[datetime.datetime] = None) -> Optional[float]:
     """Seconds to wait from a ``Retry-After`` value (delay-seconds or an HTTP-date), or None to ignore it.
 

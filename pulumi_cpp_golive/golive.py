@@ -26,7 +26,7 @@ import time
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from .client import CppClient
-from .deadline import MIN_PAUSE_SECONDS, Deadline, applied, current
+from .deadline import Deadline, applied, current
 from .errors import (
     AmbiguousGoLiveError,
     CppApiError,
@@ -58,6 +58,9 @@ Sleeper = Callable[[float, Optional[threading.Event]], bool]
 
 # Offer states (squashed) that mean "nothing was ever published to preview": go-live cannot work.
 _NEVER_PUBLISHED = frozenset({"neverpublished"})
+# Shortest pause between polls, even when the server says Retry-After: 0 (keeps a misbehaving server from a
+# busy loop while still noticing completion within half a second).
+_MIN_POLL_SECONDS = 0.25
 
 
 def utc_now() -> str:
@@ -315,7 +318,7 @@ class GoLive:
             delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
             if failures and retry_after is None:
                 delay = min(delay, 5.0 * 2 ** min(failures, 6))
-            if self._sleep(max(delay, MIN_PAUSE_SECONDS), cancel):
+            if self._sleep(max(delay, _MIN_POLL_SECONDS), cancel):
                 raise self._stopped(spec, record, deadline)
 
     def _stopped(self, spec: GoLiveSpec, record: OperationRecord, deadline: Deadline) -> GoLiveError:

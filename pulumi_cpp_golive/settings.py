@@ -6,7 +6,7 @@ stack config               environment             default
 ``cpp-golive:accessToken``  ``CPP_ACCESS_TOKEN``    azure-identity ``DefaultAzureCredential``
 ``cpp-golive:baseUrl``      ``CPP_BASE_URL``        ``https://cloudpartner.azure.com``
 ``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds (0.25 to 86400)
-``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (0.1 to 3600; time limit of one HTTP call)
+``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (0.1 to 3600; one HTTP call)
 =========================  ======================  ===================================
 """
 

@@ -36,7 +36,6 @@ from pulumi.provider.experimental.provider import (
 )
 
 from .. import runtime
-from ..deadline import tighter
 from ..errors import CppError, GoLiveError
 from ..golive import Reporter
 from ..inputs import WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change, recorded_state
@@ -115,7 +114,7 @@ class CppGoLiveProvider(Provider):
     async def create(self, request: CreateRequest) -> CreateResponse:
         inputs = snake_props(request.properties)
         spec = GoLiveSpec.from_inputs(inputs)
-        timeout = tighter(spec.timeout, request.timeout)
+        timeout = _tighter(spec.timeout, request.timeout)
         report = self._reporter(request.urn)
         try:
             record = await self._blocking(
@@ -132,7 +131,7 @@ class CppGoLiveProvider(Provider):
             report = self._reporter(request.urn)
             report(f"{spec.publisher_id}/{spec.offer_id}: resuming the wait on recorded operation "
                    f"{record.operation_id} (no new go-live is posted)")
-            timeout = tighter(spec.timeout, request.timeout)
+            timeout = _tighter(spec.timeout, request.timeout)
             recorded = record
             try:
                 record = await self._blocking(
@@ -167,6 +166,12 @@ class CppGoLiveProvider(Provider):
     async def _blocking(self, work: Callable[[], T]) -> T:
         # Build the GoLive inside ``work``: runtime keeps one HTTP client per thread.
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+
+def _tighter(mine: Optional[float], engines: float) -> Optional[float]:
+    """The shorter of ``timeoutSeconds`` and ``customTimeouts`` (the engine sends 0 when unset)."""
+    limits = [limit for limit in (mine, engines or None) if limit]
+    return min(limits) if limits else None
 
 
 def _properties(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, PropertyValue]:

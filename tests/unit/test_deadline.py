@@ -21,7 +21,6 @@ from pulumi_cpp_golive.deadline import (
     applied,
     current,
     parse_retry_after,
-    tighter,
 )
 from pulumi_cpp_golive.errors import CppApiError, GoLiveTimeoutError
 from pulumi_cpp_golive.golive import GoLive
@@ -97,13 +96,6 @@ def test_applied_makes_a_deadline_current_for_the_block_only() -> None:
     with applied(deadline):
         assert current() is deadline
     assert current() is None
-
-
-def test_tighter_ignores_unset_limits() -> None:
-    assert tighter(None, 0.0) is None
-    assert tighter(30.0, 0.0) == 30.0
-    assert tighter(None, 12.0) == 12.0
-    assert tighter(30.0, 12.0) == 12.0
 
 
 # ---- the client's retries (azure-core's RetryPolicy) ---------------------------------------------------------
