@@ -238,9 +238,11 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
 class _DeadlineTransport(RequestsTransport):  # type: ignore[misc]
     """azure-core's requests transport with a whole-request time limit and Cancel.
 
-    requests and urllib3 only know per-read timeouts, so a server trickling a byte a second keeps a request
-    alive indefinitely; azure-core's other sync transport is the same. Here each attempt is watched: its socket
-    is shut down when ``request_timeout`` or the go-live's deadline passes, or on Cancel.
+    Why a watchdog: requests and urllib3 time each socket read, not the request, so a server trickling a byte a
+    second keeps a request alive indefinitely; azure-core's only sync transport is built on them (its aiohttp one
+    would make the whole client async), and shutting the socket down is what wakes a read blocked in another
+    thread. Each attempt, body included (the response is not streamed), is watched: its socket is shut down when
+    ``request_timeout`` or the go-live's deadline passes, or on Cancel.
     """
 
     def __init__(self, *, connect_timeout: float, request_timeout: float) -> None:
