@@ -18,13 +18,15 @@ carrying the :class:`OperationRecord`, so an adapter can save it and the next ru
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import threading
 import time
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from .client import CppClient
+from .deadline import Deadline, applied, current
 from .errors import (
     AmbiguousGoLiveError,
     CppApiError,
@@ -74,6 +76,21 @@ def _interruptible_sleep(seconds: float, cancel: Optional[threading.Event]) -> b
     return cancel.wait(seconds)
 
 
+def _bounded(sleep: Sleeper) -> Sleeper:
+    """``sleep``, never past the current go-live's deadline; True when the caller must stop (cancelled or out
+    of time). Every pause of a go-live goes through this, so none can outlast ``timeout_seconds`` or Cancel."""
+
+    def bounded(seconds: float, cancel: Optional[threading.Event]) -> bool:
+        deadline = current()
+        if deadline is None:
+            return sleep(seconds, cancel)
+        if deadline.done:
+            return True
+        return sleep(deadline.cap(seconds), cancel or deadline.cancel) or deadline.done
+
+    return bounded
+
+
 def _squash(value: object) -> str:
     return "".join(ch for ch in str(value).lower() if ch not in " -_")
 
@@ -106,18 +123,33 @@ class GoLive:
         self.max_transient_errors = max_transient_errors
         self.ambiguity_checks = ambiguity_checks
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = _bounded(sleep)
         self._now = now
 
     # ---- the whole create --------------------------------------------------------------------------------
 
     def create(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None,
                timeout: Optional[float] = None) -> OperationRecord:
-        """Adopt or post, then wait when ``spec.wait == "completed"``. ``timeout`` overrides ``spec.timeout``."""
-        record = self.start(spec, cancel)
-        if spec.wait == WAIT_COMPLETED and not record.terminal:
-            record = self.wait(spec, record, cancel, timeout=timeout)
-        return record
+        """Adopt or post, then wait when ``spec.wait == "completed"``. ``timeout`` overrides ``spec.timeout``.
+
+        The time limit and ``cancel`` bound the whole call, the POST and the lookups before it included.
+        """
+        with self._deadline(spec, cancel, timeout):
+            record = self.start(spec, cancel)
+            if spec.wait == WAIT_COMPLETED and not record.terminal:
+                record = self.wait(spec, record, cancel, timeout=timeout)
+            return record
+
+    @contextlib.contextmanager
+    def _deadline(self, spec: GoLiveSpec, cancel: Optional[threading.Event],
+                  timeout: Optional[float]) -> Iterator[Deadline]:
+        """The deadline of this go-live, current for the block (an enclosing ``create``'s one when there is)."""
+        running = current()
+        if running is not None:
+            yield running
+            return
+        with applied(Deadline(timeout or spec.timeout, cancel, clock=self._clock)) as deadline:
+            yield deadline
 
     # ---- 1. adopt or post --------------------------------------------------------------------------------
 
@@ -246,8 +278,11 @@ class GoLive:
         timeout: Optional[float] = None,
     ) -> OperationRecord:
         """Poll ``record`` until it ends. Returns it on success; raises a :class:`GoLiveError` otherwise."""
-        limit = timeout if timeout else spec.timeout
-        deadline = self._clock() + limit if limit else None
+        with self._deadline(spec, cancel, timeout) as deadline:
+            return self._wait(spec, record, cancel, deadline)
+
+    def _wait(self, spec: GoLiveSpec, record: OperationRecord, cancel: Optional[threading.Event],
+              deadline: Deadline) -> OperationRecord:
         seen: dict[str, str] = {}
         failures = 0
         warned_unknown: set[str] = set()
@@ -256,12 +291,15 @@ class GoLive:
             try:
                 snapshot = self.client.get_operation(record.operation_location)
             except CppApiError as exc:
+                if deadline.done:  # the poll was cut short by the time limit or by Cancel, not by CPP
+                    raise self._stopped(spec, record, deadline) from None
                 if exc.status == 404:
                     listed = self._status_from_list(spec, record)
                     if listed is not None and listed != RUNNING:
                         return self._finish(spec, record, listed,
                                             [f"CPP no longer returns the operation; its submission ended {listed}"])
                 failures = self._poll_failed(spec, record, exc, failures)
+                retry_after = exc.retry_after  # a 429 or 503 that azure-core stopped retrying near the deadline
             else:
                 failures = 0
                 retry_after = snapshot.retry_after
@@ -278,21 +316,21 @@ class GoLive:
                     return self._finish(spec, record, status, error_messages(body))
 
             delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
-            if failures:
+            if failures and retry_after is None:
                 delay = min(delay, 5.0 * 2 ** min(failures, 6))
-            if deadline is not None:
-                remaining = deadline - self._clock()
-                if remaining <= 0:
-                    raise GoLiveTimeoutError(
-                        f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} is still "
-                        f"running after the {limit:g} s timeout. It was not cancelled and will not be posted "
-                        "again: re-run `pulumi up` to resume waiting on it.", record)
-                delay = min(delay, remaining)
             if self._sleep(max(delay, _MIN_POLL_SECONDS), cancel):
-                raise GoLiveCancelledError(
-                    f"waiting for go-live operation {record.operation_id} of {spec.publisher_id}/{spec.offer_id} "
-                    "was cancelled; the operation keeps running at CPP. Re-run `pulumi up` to resume waiting.",
-                    record)
+                raise self._stopped(spec, record, deadline)
+
+    def _stopped(self, spec: GoLiveSpec, record: OperationRecord, deadline: Deadline) -> GoLiveError:
+        if deadline.expired and not deadline.cancelled:
+            return GoLiveTimeoutError(
+                f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} is still "
+                f"running after the {deadline.limit:g} s timeout. It was not cancelled and will not be posted "
+                "again: re-run `pulumi up` to resume waiting on it.", record)
+        return GoLiveCancelledError(
+            f"waiting for go-live operation {record.operation_id} of {spec.publisher_id}/{spec.offer_id} "
+            "was cancelled; the operation keeps running at CPP. Re-run `pulumi up` to resume waiting.",
+            record)
 
     def _poll_failed(self, spec: GoLiveSpec, record: OperationRecord, exc: CppApiError, failures: int) -> int:
         if exc.status != 404 and not exc.transient:
