@@ -17,3 +17,15 @@ engine_path() {
 ensure_node_host() {
     bash "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pulumi-host/node/ensure.sh"
 }
+
+# offline_pulumi_env DIR: a private PULUMI_HOME and a local file backend under DIR, passphrase secrets, no update
+# check and no plugin downloads (nothing here may reach beyond loopback).
+offline_pulumi_env() {
+    local dir=$1
+    mkdir -p "$dir/home" "$dir/state"
+    export PULUMI_HOME="$dir/home"
+    export PULUMI_BACKEND_URL="file://$dir/state"
+    export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-local-demo-passphrase}"
+    export PULUMI_SKIP_UPDATE_CHECK=true
+    export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+}
