@@ -23,7 +23,8 @@ PROGRAM = Path(__file__).resolve().parent / "program"
 PLUGIN_PROGRAM = Path(__file__).resolve().parent / "plugin_program"
 # A program that uses the plugin at the repository root instead of the dynamic provider.
 USE_PLUGIN = f"plugins:\n  providers:\n    - name: cpp-golive\n      path: {ROOT}\n"
-STANDIN_HOST = ROOT / "scripts" / "lib" / "pulumi-host"
+# The older Node.js stand-in host, used until the engine directory has a pulumi-language-nodejs of its own.
+NODE_STANDIN_HOST = ROOT / "scripts" / "lib" / "pulumi-host"
 E2E_TOKEN = "e2e-secret-token-5a8c1f"  # a fake token whose leaks the tests look for
 PASSPHRASE = "e2e-passphrase"  # throwaway passphrase of a throwaway local backend
 
@@ -46,11 +47,11 @@ def pulumi_bin() -> Path:
 
 
 def engine_path(bin_dir: Path) -> str:
-    """PATH for the engine: the built binaries, then (where Pulumi's own Python language host could not be
-    built) the stand-in host, then the checkout's virtualenv."""
+    """PATH for the engine: the engine directory (CLI and language hosts), the Node.js stand-in while that directory
+    has no Node.js host, then the checkout's virtualenv."""
     dirs = [str(bin_dir)]
-    if not ((bin_dir / "pulumi-language-python").exists() and (bin_dir / "pulumi-language-nodejs").exists()):
-        dirs.append(str(STANDIN_HOST))
+    if not (bin_dir / "pulumi-language-nodejs").exists():
+        dirs.append(str(NODE_STANDIN_HOST))
     dirs += [str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]
     return os.pathsep.join(dirs)
 
@@ -59,12 +60,20 @@ class Stack:
     """One stack of the e2e program in its own directory, backend and PULUMI_HOME."""
 
     def __init__(self, workdir: Path, bin_dir: Path, sim: Simulator, program: Path = PROGRAM,
-                 project_yaml: str = "") -> None:
-        self.dir = workdir / "project"
+                 project_yaml: str = "", *, installed: Optional[Path] = None, path: Optional[str] = None,
+                 stack_name: str = "dev") -> None:
+        """``installed``: a project directory already set up (``pulumi install``) to use in place, with a stack of
+        its own (``stack_name``); ``path``: the PATH to run pulumi with (default: :func:`engine_path`)."""
         self.sim = sim
-        shutil.copytree(program, self.dir)
+        if installed is not None:
+            self.dir = installed
+        else:
+            self.dir = workdir / "project"
+            shutil.copytree(program, self.dir)
         project_file = self.dir / "Pulumi.yaml"
-        if project_file.exists():  # an example project: point its references to the repository here
+        if installed is not None:
+            pass  # set up by the caller, as a user would
+        elif project_file.exists():  # an example project: point its references to the repository here
             project_file.write_text(project_file.read_text().replace("path: ../..", f"path: {ROOT}"))
             for source in self.dir.glob("*.ts"):
                 source.write_text(source.read_text().replace('"../../sdk/nodejs"', f'"{ROOT / "sdk" / "nodejs"}"'))
@@ -79,7 +88,7 @@ class Stack:
         self.backend = backend
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_"))},
-            "PATH": engine_path(bin_dir),
+            "PATH": path if path is not None else engine_path(bin_dir),
             "PULUMI_HOME": str(workdir / "home"),
             "PULUMI_BACKEND_URL": backend.as_uri(),
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
@@ -88,7 +97,7 @@ class Stack:
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "PYTHONUNBUFFERED": "1",
         }
-        self.run("stack", "init", "dev")
+        self.run("stack", "init", stack_name)
         self.config("cpp-golive:baseUrl", sim.url)
         self.config("cpp-golive:accessToken", E2E_TOKEN, secret=True)
         self.config("cpp-golive:pollInterval", "0.5")
