@@ -198,3 +198,30 @@ def test_ctrl_c_exits_promptly_with_the_id_in_state(yaml_example: Stack, sim: Si
     yaml_example.up()
     assert recorded(yaml_example)["outputs"]["status"] == "succeeded"
     assert sim.count("POST", "/golive") == 1
+
+
+def test_python_host_rejects_the_flags_the_real_host_rejects(pulumi_bin: Path) -> None:
+    """pulumi-yaml before v1.38 passed -virtualenv/-root/-toolchain; Pulumi's host refuses them since v3.214."""
+    host = pulumi_bin / "pulumi-language-python"
+    for flag in ("-virtualenv=venv", "-root=.", "-toolchain=pip"):
+        done = subprocess.run([str(host), flag], capture_output=True, text=True, timeout=30, check=False)
+        assert done.returncode == 2 and "flag provided but not defined" in done.stderr, (flag, done.stderr)
+    version = subprocess.run([str(host), "-version"], capture_output=True, text=True, timeout=30, check=True)
+    assert version.stdout.strip().startswith("v3.")
+
+
+def test_a_broken_virtualenv_names_pulumi_install(tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> None:
+    """A `virtualenv` directory that is not one: the program never starts, and the error says how to fix it."""
+    project = tmp_path / "broken"
+    (project / "venv").mkdir(parents=True)
+    (project / "venv" / "leftover.txt").write_text("not a virtualenv\n")
+    (project / "__main__.py").write_text("raise SystemExit('the program must not run')\n")
+    (project / "Pulumi.yaml").write_text(
+        "name: broken-venv\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n")
+    stack = Stack(tmp_path, pulumi_bin, sim, installed=project, path=user_path(pulumi_bin))
+    done = stack.preview(check=False)
+    text = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"{project / 'venv'}\" doesn't appear to be a virtual environment" in text, text
+    assert f"run `pulumi install` in {project}" in text, text
+    assert "the program must not run" not in text

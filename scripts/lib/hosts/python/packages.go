@@ -54,6 +54,11 @@ func (h *host) GetRequiredPackages(ctx context.Context, req *pulumirpc.GetRequir
 	if err := tc.EnsureVenv(ctx, req.GetInfo().GetProgramDirectory(), false, true, stdout, stderr); err != nil {
 		return nil, err
 	}
+	// A virtualenv directory that exists but is not one is left alone; say so here rather than fail on running
+	// its missing python (where Pulumi's host reports only "fork/exec .../bin/python: no such file").
+	if err := tc.ValidateVenv(ctx); err != nil {
+		return nil, missingVenv(err, req.GetInfo().GetProgramDirectory())
+	}
 
 	installed, err := tc.ListPackages(ctx, true)
 	if err != nil {
