@@ -6,6 +6,8 @@ If the engine cannot be had, these tests fail; they never skip.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -56,6 +58,34 @@ def engine_path(bin_dir: Path) -> str:
     return os.pathsep.join(dirs)
 
 
+def plugin_sources_digest() -> str:
+    """What the plugin's virtualenv is installed from: the package, its metadata and PulumiPlugin.yaml."""
+    files = [ROOT / "pyproject.toml", ROOT / "PulumiPlugin.yaml", *sorted((ROOT / "pulumi_cpp_golive").rglob("*.py"))]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+
+
+def ensure_plugin_installed(bin_dir: Path) -> None:
+    """`pulumi install` in the repository root, as a user of `plugins.providers: path: <this repository>` must run
+    it (`pulumi up` never installs a plugin's dependencies): ./venv with the package, as PulumiPlugin.yaml says.
+    Done again only when the package's sources change; one process at a time (pytest-xdist workers share it)."""
+    venv = ROOT / "venv"
+    stamp = venv / ".pulumi-cpp-golive-sources"
+    digest = plugin_sources_digest()
+    with open(ROOT / ".venv" / ".plugin-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        home = ROOT / ".venv" / ".plugin-venv-home"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_"))}
+        env.update(PATH=os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]), PULUMI_HOME=str(home),
+                   PULUMI_SKIP_UPDATE_CHECK="true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true")
+        done = subprocess.run(["pulumi", "install"], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=900, check=False)
+        if done.returncode != 0:
+            raise AssertionError(f"pulumi install in {ROOT} (the plugin's ./venv) failed:\n{done.stdout}{done.stderr}")
+        stamp.write_text(digest)
+
+
 class Stack:
     """One stack of the e2e program in its own directory, backend and PULUMI_HOME."""
 
@@ -70,6 +100,8 @@ class Stack:
         else:
             self.dir = workdir / "project"
             shutil.copytree(program, self.dir)
+        if USE_PLUGIN in project_yaml:
+            ensure_plugin_installed(bin_dir)
         project_file = self.dir / "Pulumi.yaml"
         if installed is not None:
             pass  # set up by the caller, as a user would
