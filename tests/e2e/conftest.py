@@ -33,7 +33,7 @@ PASSPHRASE = "e2e-passphrase"  # throwaway passphrase of a throwaway local backe
 
 @pytest.fixture(scope="session")
 def pulumi_bin() -> Path:
-    """The bin directory holding pulumi, the Python language host and the dynamic-provider launcher."""
+    """The bin directory of scripts/bootstrap-pulumi: pulumi, its language hosts and the dynamic-provider launcher."""
     given = os.environ.get("PULUMI_CPP_GOLIVE_BIN")
     if not given:
         done = subprocess.run([str(ROOT / "scripts" / "bootstrap-pulumi")], capture_output=True, text=True,
@@ -42,7 +42,7 @@ def pulumi_bin() -> Path:
             pytest.fail(f"scripts/bootstrap-pulumi failed; the e2e suite needs the engine:\n{done.stderr[-3000:]}")
         given = done.stdout.strip().splitlines()[-1]
     path = Path(given)
-    for name in ("pulumi", "pulumi-resource-pulumi-python"):
+    for name in ("pulumi", "pulumi-resource-pulumi-python", "pulumi-language-python", "pulumi-language-python-exec"):
         if not (path / name).exists():
             pytest.fail(f"{name} is missing from {path}; run scripts/bootstrap-pulumi")
     return path
