@@ -12,8 +12,3 @@ engine_path() {
         printf '%s:%s:%s:%s' "$bin" "$root/scripts/lib/pulumi-host" "$root/.venv/bin" "$PATH"
     fi
 }
-
-# ensure_node_host: install the stand-in Node.js host's npm dependencies (pinned by its package-lock.json).
-ensure_node_host() {
-    bash "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pulumi-host/node/ensure.sh"
-}

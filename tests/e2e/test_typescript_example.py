@@ -1,0 +1,146 @@
+"""examples/typescript as a user runs it: `pulumi install` (npm, from the registry), then `pulumi up`, against the
+simulator, through this project's Go stand-in Node.js language host (scripts/lib/hosts/nodejs) and the
+pulumi-resource-cpp-golive executable on PATH (no plugins.providers entry).
+
+The host runs the program with @pulumi/pulumi's own runner from the example's node_modules, so TypeScript is
+type-checked by ts-node: a type error fails `pulumi preview` with the compiler's diagnostic, unless the project opts
+out the way Pulumi's runner reads it (`noCheck` in tsconfig.json).
+
+`pulumi install` runs with --no-plugins: the SDK's package.json declares the cpp-golive resource plugin, and the
+real CLI downloads every declared plugin missing from its plugin cache (it neither looks on PATH nor honours
+PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION there); the executable on PATH is found by `pulumi up` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pulumi_cpp_golive.simulator import Simulator
+
+from .conftest import ROOT, Stack
+
+EXAMPLE = ROOT / "examples" / "typescript"
+HOSTS_MODULE = ROOT / "scripts" / "lib" / "hosts"
+HOST = "pulumi-language-nodejs"
+SDK_SPEC = "file:../../sdk/nodejs"
+VERSION_FLAG = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
+# A statement the TypeScript compiler rejects (TS2322) but that runs fine as JavaScript.
+TYPE_ERROR = 'const offerCount: number = "one";\nexport const offers = offerCount;\n'
+
+
+@pytest.fixture(scope="session")
+def engine_dir(pulumi_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding `pulumi` with the Node.js host beside it, as Pulumi ships its bundled hosts.
+
+    The bootstrap's own directory once it builds the host there; until then a directory of links to its files plus
+    the host built here from scripts/lib/hosts (hard links, so that the CLI finds the host next to its own path).
+    """
+    if (pulumi_bin / HOST).exists():
+        return pulumi_bin
+    engine = tmp_path_factory.mktemp("engine")
+    for item in pulumi_bin.iterdir():
+        try:
+            os.link(item, engine / item.name)
+        except OSError:  # another file system
+            shutil.copy2(item, engine / item.name)
+    version = subprocess.run([str(pulumi_bin / "pulumi"), "version"], capture_output=True, text=True, check=True,
+                             timeout=60).stdout.strip()
+    done = subprocess.run(["go", "build", "-trimpath", "-ldflags", f"-X {VERSION_FLAG}={version}",
+                           "-o", str(engine / HOST), "./nodejs"], cwd=HOSTS_MODULE, capture_output=True,
+                          text=True, check=False, timeout=900)
+    if done.returncode != 0:
+        pytest.fail(f"building the Node.js host failed:\n{done.stderr[-3000:]}")
+    return engine
+
+
+def user_path(engine: Path) -> str:
+    """PATH as the README tells a user to set it: the engine directory, then the virtualenv with the package."""
+    return os.pathsep.join([str(engine), str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")])
+
+
+def example_stack(tmp_path: Path, engine: Path, sim: Simulator, *, append: str = "") -> Stack:
+    """A copy of the example with its own stack, configured for the simulator; the SDK dependency points at this
+    checkout's sdk/nodejs (the copy no longer sits two levels below it)."""
+    stack = Stack(tmp_path, engine, sim, program=EXAMPLE)
+    stack.env["PATH"] = user_path(engine)
+    manifest = stack.dir / "package.json"
+    assert SDK_SPEC in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace(SDK_SPEC, f"file:{ROOT / 'sdk' / 'nodejs'}"))
+    if append:
+        with (stack.dir / "index.ts").open("a") as program:
+            program.write(append)
+    stack.config("publisherId", "contoso")
+    stack.config("offerId", "vm1")
+    return stack
+
+
+def install(stack: Stack) -> subprocess.CompletedProcess[str]:
+    done = stack.run("install", "--no-plugins", timeout=600)
+    assert "Finished installing dependencies" in done.stdout
+    return done
+
+
+def test_install_then_up_goes_live_once_and_the_next_up_posts_nothing(tmp_path: Path, engine_dir: Path,
+                                                                      sim: Simulator) -> None:
+    stack = example_stack(tmp_path, engine_dir, sim)
+    install(stack)
+    sdk = stack.dir / "node_modules" / "@pulumi-cpp-golive" / "cpp-golive"
+    # installed as a copy, compiled by its postinstall, with no @pulumi/pulumi of its own: it uses the program's
+    assert not sdk.is_symlink() and (sdk / "bin" / "index.js").is_file()
+    assert not (sdk / "node_modules" / "@pulumi" / "pulumi").exists()
+    assert (stack.dir / "node_modules" / "@pulumi" / "pulumi" / "package.json").is_file()
+
+    preview = stack.preview("--json")
+    assert [s["op"] for s in json.loads(preview.stdout)["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
+    assert sim.requests == []
+    assert f"using {HOST} from $PATH" not in preview.stdout + preview.stderr
+
+    stack.up()
+    assert sim.count("POST", "/golive") == 1
+    outputs = stack.outputs()
+    assert outputs["status"] == "succeeded" and outputs["operationId"] and outputs["completedAt"]
+    sim.reset_counts()
+    stack.up()
+    assert sim.requests == []
+
+
+def test_a_type_error_fails_preview_with_the_compiler_diagnostic(tmp_path: Path, engine_dir: Path,
+                                                                sim: Simulator) -> None:
+    stack = example_stack(tmp_path, engine_dir, sim, append=TYPE_ERROR)
+    install(stack)
+    done = stack.preview(check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "error TS2322: Type 'string' is not assignable to type 'number'" in output
+    assert "index.ts" in output
+    assert sim.requests == []
+
+    # Pulumi's runner reads the opt-out from tsconfig.json (noCheck: transpile only): then the same program runs.
+    tsconfig = stack.dir / "tsconfig.json"
+    settings = json.loads(tsconfig.read_text())
+    settings["compilerOptions"]["noCheck"] = True
+    tsconfig.write_text(json.dumps(settings))
+    preview = json.loads(stack.preview("--json").stdout)
+    assert [s["op"] for s in preview["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
+    assert sim.requests == []
+
+
+def test_without_pulumi_install_the_host_says_to_run_it(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    stack = example_stack(tmp_path, engine_dir, sim)
+    done = stack.preview(check=False)
+    assert done.returncode != 0
+    assert "Have you run `pulumi install`?" in done.stdout + done.stderr
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize("flag", ["-virtualenv=venv", "-root=.", "-toolchain=pip"])
+def test_the_host_rejects_flags_it_does_not_define(engine_dir: Path, flag: str) -> None:
+    done = subprocess.run([str(engine_dir / HOST), flag], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 2
+    assert f"flag provided but not defined: {flag.split('=')[0]}" in done.stderr
