@@ -16,14 +16,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pulumi_cpp_golive.simulator import Simulator
 
-from .conftest import ROOT, Stack
+from .conftest import ROOT, Stack, wait_for
 
 EXAMPLE = ROOT / "examples" / "typescript"
 HOSTS_MODULE = ROOT / "scripts" / "lib" / "hosts"
@@ -80,6 +83,12 @@ def example_stack(tmp_path: Path, engine: Path, sim: Simulator, *, append: str =
     return stack
 
 
+def recorded(stack: Stack) -> dict[str, Any]:
+    [resource] = stack.resources("cpp-golive:index:OfferGoLive")
+    outputs: dict[str, Any] = resource["outputs"]
+    return outputs
+
+
 def install(stack: Stack) -> subprocess.CompletedProcess[str]:
     done = stack.run("install", "--no-plugins", timeout=600)
     assert "Finished installing dependencies" in done.stdout
@@ -108,6 +117,45 @@ def test_install_then_up_goes_live_once_and_the_next_up_posts_nothing(tmp_path: 
     sim.reset_counts()
     stack.up()
     assert sim.requests == []
+
+    # what the host told the engine: the plugin the installed SDK declares, and the runtime
+    about = json.loads(stack.run("about", "--json").stdout)
+    assert {"name": "cpp-golive", "version": "0.1.0", "kind": "resource"} in about["plugins"]
+    assert about["runtime"]["language"] == "nodejs" and about["runtime"]["packagemanager"] == "npm"
+
+
+def test_a_timeout_keeps_the_id_and_the_next_up_resumes(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    sim.config.golive_seconds = 8.0
+    stack = example_stack(tmp_path, engine_dir, sim)
+    install(stack)
+    stack.config("timeoutSeconds", "1")
+    done = stack.up(check=False)
+    assert done.returncode != 0 and "re-run `pulumi up` to resume" in done.stdout + done.stderr
+    first = recorded(stack)
+    assert first["status"] == "running" and first["operationId"]
+    stack.run("config", "rm", "timeoutSeconds")
+    stack.up()
+    assert recorded(stack)["status"] == "succeeded"
+    assert recorded(stack)["operationId"] == first["operationId"]
+    assert sim.count("POST", "/golive") == 1
+
+
+def test_ctrl_c_ends_up_promptly_with_the_id_in_state(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    sim.config.golive_seconds = 120.0
+    stack = example_stack(tmp_path, engine_dir, sim)
+    install(stack)
+    up = stack.start("up", "--yes", "--skip-preview")
+    wait_for(lambda: any("/operations/" in r.path for r in sim.requests), "the wait to start", proc=up)
+    pressed = time.monotonic()
+    os.killpg(up.pid, signal.SIGINT)
+    up.wait(timeout=60)
+    assert time.monotonic() - pressed < 30
+    assert up.returncode != 0
+    assert recorded(stack)["status"] == "running"
+    sim.complete_now("contoso", "vm1")
+    stack.up()
+    assert recorded(stack)["status"] == "succeeded"
+    assert sim.count("POST", "/golive") == 1
 
 
 def test_a_type_error_fails_preview_with_the_compiler_diagnostic(tmp_path: Path, engine_dir: Path,
