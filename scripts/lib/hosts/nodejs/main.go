@@ -14,9 +14,10 @@
 //   - GetRequiredPackages reports every package under node_modules whose package.json declares a Pulumi resource
 //     plugin; GetRequiredPlugins is unimplemented, as in the real host (the engine asks for packages instead).
 //
-// Not provided: the Bun runtime, attaching a debugger, RunPlugin (Node.js provider plugins), code generation and
-// Pack; the synchronous-invoke pipes of the deprecated invokeSync API; .nvmrc handling via fnm. Each of these
-// answers with a clear error instead of doing something else.
+// Not provided, each refused with an error rather than done differently: the Bun runtime (-runtime=bun), attaching
+// a debugger, RunPlugin (Node.js provider plugins), Link, code generation and Pack (UNIMPLEMENTED). Also absent:
+// the pipes of the deprecated synchronous-invoke API (the runner gets no --sync, as when the real host runs a
+// program that never uses it) and switching Node.js versions with fnm for .nvmrc files.
 package main
 
 import (
