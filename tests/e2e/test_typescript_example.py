@@ -1,14 +1,18 @@
 """examples/typescript as a user runs it: `pulumi install` (npm, from the registry), then `pulumi up`, against the
-simulator, through this project's Go stand-in Node.js language host (scripts/lib/hosts/nodejs) and the
-pulumi-resource-cpp-golive executable on PATH (no plugins.providers entry).
+simulator, through this project's Go stand-in Node.js language host (scripts/lib/hosts/nodejs) and the executable
+plugin pulumi-resource-cpp-golive (the package's console script), with no plugins.providers entry.
+
+Two ways a user gets the plugin to the engine, both tested:
+  - registered once with `pulumi plugin install resource cpp-golive 0.1.0 --file <console script>`: then a plain
+    `pulumi install` finds the plugin the SDK declares in the plugin cache and downloads nothing, and nothing warns;
+  - merely on PATH (the virtualenv's bin): `pulumi up` runs it, with the engine's own "using
+    pulumi-resource-cpp-golive from $PATH" warning; `pulumi install` must then be told --no-plugins, because it
+    looks for declared plugins only in the plugin cache and would otherwise try to download this one (whatever
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION says).
 
 The host runs the program with @pulumi/pulumi's own runner from the example's node_modules, so TypeScript is
 type-checked by ts-node: a type error fails `pulumi preview` with the compiler's diagnostic, unless the project opts
 out the way Pulumi's runner reads it (`noCheck` in tsconfig.json).
-
-`pulumi install` runs with --no-plugins: the SDK's package.json declares the cpp-golive resource plugin, and the
-real CLI downloads every declared plugin missing from its plugin cache (it neither looks on PATH nor honours
-PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION there); the executable on PATH is found by `pulumi up` instead.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ from .conftest import ROOT, Stack, wait_for
 EXAMPLE = ROOT / "examples" / "typescript"
 HOSTS_MODULE = ROOT / "scripts" / "lib" / "hosts"
 HOST = "pulumi-language-nodejs"
+VENV_BIN = ROOT / ".venv" / "bin"
+PLUGIN_SCRIPT = VENV_BIN / "pulumi-resource-cpp-golive"
+PLUGIN_VERSION = "0.1.0"  # the SDK's package.json "pulumi" section
 SDK_SPEC = "file:../../sdk/nodejs"
 VERSION_FLAG = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
 # A statement the TypeScript compiler rejects (TS2322) but that runs fine as JavaScript.
@@ -62,25 +69,40 @@ def engine_dir(pulumi_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return engine
 
 
-def user_path(engine: Path) -> str:
-    """PATH as the README tells a user to set it: the engine directory, then the virtualenv with the package."""
-    return os.pathsep.join([str(engine), str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")])
+def user_path(engine: Path, *extra: Path) -> str:
+    """PATH as a user sets it: the engine directory, then ``extra``, then the shell's PATH without anything of
+    Pulumi's or this checkout's (no directory holding a pulumi* file)."""
+    ambient = [entry for entry in os.environ.get("PATH", "").split(os.pathsep)
+               if entry and not any(Path(entry).glob("pulumi*"))]
+    return os.pathsep.join([str(engine), *map(str, extra), *ambient])
 
 
-def example_stack(tmp_path: Path, engine: Path, sim: Simulator, *, append: str = "") -> Stack:
+def example_stack(tmp_path: Path, engine: Path, sim: Simulator, *, append: str = "",
+                  plugin_on_path: bool = False) -> Stack:
     """A copy of the example with its own stack, configured for the simulator; the SDK dependency points at this
-    checkout's sdk/nodejs (the copy no longer sits two levels below it)."""
+    checkout's sdk/nodejs (the copy no longer sits two levels below it). The plugin is registered in the stack's
+    plugin cache, or (``plugin_on_path``) only found on PATH."""
     stack = Stack(tmp_path, engine, sim, program=EXAMPLE)
-    stack.env["PATH"] = user_path(engine)
     manifest = stack.dir / "package.json"
     assert SDK_SPEC in manifest.read_text()
     manifest.write_text(manifest.read_text().replace(SDK_SPEC, f"file:{ROOT / 'sdk' / 'nodejs'}"))
     if append:
         with (stack.dir / "index.ts").open("a") as program:
             program.write(append)
+    if plugin_on_path:
+        stack.env["PATH"] = user_path(engine, VENV_BIN)
+    else:
+        stack.env["PATH"] = user_path(engine)
+        stack.run("plugin", "install", "resource", "cpp-golive", PLUGIN_VERSION, "--file", str(PLUGIN_SCRIPT))
     stack.config("publisherId", "contoso")
     stack.config("offerId", "vm1")
     return stack
+
+
+def warnings_in(*outputs: subprocess.CompletedProcess[str]) -> list[str]:
+    """The warning diagnostics (not the "N warnings" counts of the summary rows)."""
+    return [line.strip() for done in outputs for line in (done.stdout + done.stderr).splitlines()
+            if "warning:" in line.lower()]
 
 
 def recorded(stack: Stack) -> dict[str, Any]:
@@ -89,8 +111,8 @@ def recorded(stack: Stack) -> dict[str, Any]:
     return outputs
 
 
-def install(stack: Stack) -> subprocess.CompletedProcess[str]:
-    done = stack.run("install", "--no-plugins", timeout=600)
+def install(stack: Stack, *flags: str) -> subprocess.CompletedProcess[str]:
+    done = stack.run("install", *flags, timeout=600)
     assert "Finished installing dependencies" in done.stdout
     return done
 
@@ -98,7 +120,7 @@ def install(stack: Stack) -> subprocess.CompletedProcess[str]:
 def test_install_then_up_goes_live_once_and_the_next_up_posts_nothing(tmp_path: Path, engine_dir: Path,
                                                                       sim: Simulator) -> None:
     stack = example_stack(tmp_path, engine_dir, sim)
-    install(stack)
+    installed = install(stack)
     sdk = stack.dir / "node_modules" / "@pulumi-cpp-golive" / "cpp-golive"
     # installed as a copy, compiled by its postinstall, with no @pulumi/pulumi of its own: it uses the program's
     assert not sdk.is_symlink() and (sdk / "bin" / "index.js").is_file()
@@ -108,20 +130,33 @@ def test_install_then_up_goes_live_once_and_the_next_up_posts_nothing(tmp_path: 
     preview = stack.preview("--json")
     assert [s["op"] for s in json.loads(preview.stdout)["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
     assert sim.requests == []
-    assert f"using {HOST} from $PATH" not in preview.stdout + preview.stderr
 
-    stack.up()
+    up = stack.up()
     assert sim.count("POST", "/golive") == 1
     outputs = stack.outputs()
     assert outputs["status"] == "succeeded" and outputs["operationId"] and outputs["completedAt"]
     sim.reset_counts()
-    stack.up()
+    again = stack.up()
     assert sim.requests == []
+    assert warnings_in(installed, preview, up, again) == []
 
     # what the host told the engine: the plugin the installed SDK declares, and the runtime
     about = json.loads(stack.run("about", "--json").stdout)
-    assert {"name": "cpp-golive", "version": "0.1.0", "kind": "resource"} in about["plugins"]
+    assert {"name": "cpp-golive", "version": PLUGIN_VERSION, "kind": "resource"} in about["plugins"]
     assert about["runtime"]["language"] == "nodejs" and about["runtime"]["packagemanager"] == "npm"
+
+
+def test_with_the_plugin_only_on_path_preview_and_up_work(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    # PATH=<engine dir>:<venv>/bin:$PATH, as the README's setup gives
+    stack = example_stack(tmp_path, engine_dir, sim, plugin_on_path=True)
+    installed = install(stack, "--no-plugins")
+    preview = stack.preview()
+    assert "+ 2 to create" in preview.stdout
+    up = stack.up()
+    assert sim.count("POST", "/golive") == 1 and stack.outputs()["status"] == "succeeded"
+    # the engine's own note about a plugin taken from PATH, and nothing about the language host
+    warnings = warnings_in(installed, preview, up)
+    assert warnings and all(f"using pulumi-resource-cpp-golive from $PATH at {PLUGIN_SCRIPT}" in w for w in warnings)
 
 
 def test_a_timeout_keeps_the_id_and_the_next_up_resumes(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
