@@ -64,7 +64,7 @@ try {
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
 	info := req.GetInfo()
 	if info == nil {
-		return nil, errors.New("the Run request carries no program information; this host needs Pulumi v3.100 or newer")
+		return nil, errors.New("the Run request carries no program information (a Pulumi CLI older than this host)")
 	}
 	if req.GetAttachDebugger() {
 		return &pulumirpc.RunResponse{Error: "this stand-in Node.js host cannot attach a debugger"}, nil
