@@ -12,7 +12,7 @@ Two ways a user gets the plugin to the engine, both tested:
 
 The host runs the program with @pulumi/pulumi's own runner from the example's node_modules, so TypeScript is
 type-checked by ts-node: a type error fails `pulumi preview` with the compiler's diagnostic, unless the project opts
-out the way Pulumi's runner reads it (`noCheck` in tsconfig.json).
+out the way Pulumi's runner reads it (`noCheck` in the tsconfig, here one named by the `tsconfig` runtime option).
 """
 
 from __future__ import annotations
@@ -204,11 +204,15 @@ def test_a_type_error_fails_preview_with_the_compiler_diagnostic(tmp_path: Path,
     assert "index.ts" in output
     assert sim.requests == []
 
-    # Pulumi's runner reads the opt-out from tsconfig.json (noCheck: transpile only): then the same program runs.
-    tsconfig = stack.dir / "tsconfig.json"
-    settings = json.loads(tsconfig.read_text())
+    # The opt-out: a tsconfig with noCheck (transpile only), named by the `tsconfig` runtime option, which the host
+    # hands to Pulumi's runner; then the same program runs.
+    settings = json.loads((stack.dir / "tsconfig.json").read_text())
     settings["compilerOptions"]["noCheck"] = True
-    tsconfig.write_text(json.dumps(settings))
+    (stack.dir / "tsconfig.nocheck.json").write_text(json.dumps(settings))
+    project = stack.dir / "Pulumi.yaml"
+    assert "runtime: nodejs\n" in project.read_text()
+    project.write_text(project.read_text().replace(
+        "runtime: nodejs\n", "runtime:\n  name: nodejs\n  options:\n    tsconfig: tsconfig.nocheck.json\n"))
     preview = json.loads(stack.preview("--json").stdout)
     assert [s["op"] for s in preview["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
     assert sim.requests == []
