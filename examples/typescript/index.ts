@@ -1,7 +1,7 @@
-// Send one offer live through the cpp-golive plugin. The SDK is the generated one in sdk/nodejs (published as
-// @pulumi-cpp-golive/cpp-golive); this example imports it from the repository.
+// Send one offer live through the cpp-golive plugin. The SDK is the one generated in sdk/nodejs, installed by
+// `pulumi install` (npm) from the "file:" dependency in package.json and imported by its package name.
 import * as pulumi from "@pulumi/pulumi";
-import * as cpp from "../../sdk/nodejs";
+import * as cpp from "@pulumi-cpp-golive/cpp-golive";
 
 const config = new pulumi.Config();
 const timeoutSeconds = config.getNumber("timeoutSeconds");

@@ -26,7 +26,6 @@ PLUGIN_PROGRAM = Path(__file__).resolve().parent / "plugin_program"
 # A program that uses the plugin at the repository root instead of the dynamic provider.
 USE_PLUGIN = f"plugins:\n  providers:\n    - name: cpp-golive\n      path: {ROOT}\n"
 # The older Node.js stand-in host, used until the engine directory has a pulumi-language-nodejs of its own.
-NODE_STANDIN_HOST = ROOT / "scripts" / "lib" / "pulumi-host"
 E2E_TOKEN = "e2e-secret-token-5a8c1f"  # a fake token whose leaks the tests look for
 PASSPHRASE = "e2e-passphrase"  # throwaway passphrase of a throwaway local backend
 
@@ -42,19 +41,16 @@ def pulumi_bin() -> Path:
             pytest.fail(f"scripts/bootstrap-pulumi failed; the e2e suite needs the engine:\n{done.stderr[-3000:]}")
         given = done.stdout.strip().splitlines()[-1]
     path = Path(given)
-    for name in ("pulumi", "pulumi-resource-pulumi-python", "pulumi-language-python", "pulumi-language-python-exec"):
+    for name in ("pulumi", "pulumi-resource-pulumi-python", "pulumi-language-python", "pulumi-language-python-exec",
+                 "pulumi-language-nodejs"):
         if not (path / name).exists():
             pytest.fail(f"{name} is missing from {path}; run scripts/bootstrap-pulumi")
     return path
 
 
 def engine_path(bin_dir: Path) -> str:
-    """PATH for the engine: the engine directory (CLI and language hosts), the Node.js stand-in while that directory
-    has no Node.js host, then the checkout's virtualenv."""
-    dirs = [str(bin_dir)]
-    if not (bin_dir / "pulumi-language-nodejs").exists():
-        dirs.append(str(NODE_STANDIN_HOST))
-    dirs += [str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]
+    """PATH for the engine: the engine directory (CLI and language hosts), then the checkout's virtualenv."""
+    dirs = [str(bin_dir), str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]
     return os.pathsep.join(dirs)
 
 

@@ -1,0 +1,233 @@
+"""examples/typescript as a user runs it: `pulumi install` (npm, from the registry), then `pulumi up`, against the
+simulator, through this project's Go stand-in Node.js language host (scripts/lib/hosts/nodejs) and the executable
+plugin pulumi-resource-cpp-golive (the package's console script), with no plugins.providers entry.
+
+Two ways a user gets the plugin to the engine, both tested:
+  - registered once with `pulumi plugin install resource cpp-golive 0.1.0 --file <console script>`: then a plain
+    `pulumi install` finds the plugin the SDK declares in the plugin cache and downloads nothing, and nothing warns;
+  - merely on PATH (the virtualenv's bin): `pulumi up` runs it, with the engine's own "using
+    pulumi-resource-cpp-golive from $PATH" warning; `pulumi install` must then be told --no-plugins, because it
+    looks for declared plugins only in the plugin cache and would otherwise try to download this one (whatever
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION says).
+
+The host runs the program with @pulumi/pulumi's own runner from the example's node_modules, so TypeScript is
+type-checked by ts-node: a type error fails `pulumi preview` with the compiler's diagnostic, unless the project opts
+out the way Pulumi's runner reads it (`noCheck` in the tsconfig, here one named by the `tsconfig` runtime option).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_cpp_golive.simulator import Simulator
+
+from .conftest import ROOT, Stack, wait_for
+
+EXAMPLE = ROOT / "examples" / "typescript"
+HOSTS_MODULE = ROOT / "scripts" / "lib" / "hosts"
+HOST = "pulumi-language-nodejs"
+VENV_BIN = ROOT / ".venv" / "bin"
+PLUGIN_SCRIPT = VENV_BIN / "pulumi-resource-cpp-golive"
+PLUGIN_VERSION = "0.1.0"  # the SDK's package.json "pulumi" section
+SDK_SPEC = "file:../../sdk/nodejs"
+VERSION_FLAG = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
+# A statement the TypeScript compiler rejects (TS2322) but that runs fine as JavaScript.
+TYPE_ERROR = 'const offerCount: number = "one";\nexport const offers = offerCount;\n'
+
+
+@pytest.fixture(scope="session")
+def engine_dir(pulumi_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding `pulumi` with the Node.js host beside it, as Pulumi ships its bundled hosts.
+
+    The bootstrap's own directory once it builds the host there; until then a directory of links to its files plus
+    the host built here from scripts/lib/hosts (hard links, so that the CLI finds the host next to its own path).
+    """
+    if (pulumi_bin / HOST).exists():
+        return pulumi_bin
+    engine = tmp_path_factory.mktemp("engine")
+    for item in pulumi_bin.iterdir():
+        try:
+            os.link(item, engine / item.name)
+        except OSError:  # another file system
+            shutil.copy2(item, engine / item.name)
+    version = subprocess.run([str(pulumi_bin / "pulumi"), "version"], capture_output=True, text=True, check=True,
+                             timeout=60).stdout.strip()
+    done = subprocess.run(["go", "build", "-trimpath", "-ldflags", f"-X {VERSION_FLAG}={version}",
+                           "-o", str(engine / HOST), "./nodejs"], cwd=HOSTS_MODULE, capture_output=True,
+                          text=True, check=False, timeout=900)
+    if done.returncode != 0:
+        pytest.fail(f"building the Node.js host failed:\n{done.stderr[-3000:]}")
+    return engine
+
+
+def user_path(engine: Path, *extra: Path) -> str:
+    """PATH as a user sets it: the engine directory, then ``extra``, then the shell's PATH without anything of
+    Pulumi's or this checkout's (no directory holding a pulumi* file)."""
+    ambient = [entry for entry in os.environ.get("PATH", "").split(os.pathsep)
+               if entry and not any(Path(entry).glob("pulumi*"))]
+    return os.pathsep.join([str(engine), *map(str, extra), *ambient])
+
+
+def example_stack(tmp_path: Path, engine: Path, sim: Simulator, *, append: str = "",
+                  plugin_on_path: bool = False) -> Stack:
+    """A copy of the example with its own stack, configured for the simulator; the SDK dependency points at this
+    checkout's sdk/nodejs (the copy no longer sits two levels below it). The plugin is registered in the stack's
+    plugin cache, or (``plugin_on_path``) only found on PATH."""
+    stack = Stack(tmp_path, engine, sim, program=EXAMPLE)
+    manifest = stack.dir / "package.json"
+    assert SDK_SPEC in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace(SDK_SPEC, f"file:{ROOT / 'sdk' / 'nodejs'}"))
+    if append:
+        with (stack.dir / "index.ts").open("a") as program:
+            program.write(append)
+    if plugin_on_path:
+        stack.env["PATH"] = user_path(engine, VENV_BIN)
+    else:
+        stack.env["PATH"] = user_path(engine)
+        stack.run("plugin", "install", "resource", "cpp-golive", PLUGIN_VERSION, "--file", str(PLUGIN_SCRIPT))
+    stack.config("publisherId", "contoso")
+    stack.config("offerId", "vm1")
+    return stack
+
+
+def warnings_in(*outputs: subprocess.CompletedProcess[str]) -> list[str]:
+    """The warning diagnostics (not the "N warnings" counts of the summary rows)."""
+    return [line.strip() for done in outputs for line in (done.stdout + done.stderr).splitlines()
+            if "warning:" in line.lower()]
+
+
+def recorded(stack: Stack) -> dict[str, Any]:
+    [resource] = stack.resources("cpp-golive:index:OfferGoLive")
+    outputs: dict[str, Any] = resource["outputs"]
+    return outputs
+
+
+def install(stack: Stack, *flags: str) -> subprocess.CompletedProcess[str]:
+    done = stack.run("install", *flags, timeout=600)
+    assert "Finished installing dependencies" in done.stdout
+    return done
+
+
+def test_install_then_up_goes_live_once_and_the_next_up_posts_nothing(tmp_path: Path, engine_dir: Path,
+                                                                      sim: Simulator) -> None:
+    stack = example_stack(tmp_path, engine_dir, sim)
+    installed = install(stack)
+    sdk = stack.dir / "node_modules" / "@pulumi-cpp-golive" / "cpp-golive"
+    # installed as a copy, compiled by its postinstall, with no @pulumi/pulumi of its own: it uses the program's
+    assert not sdk.is_symlink() and (sdk / "bin" / "index.js").is_file()
+    assert not (sdk / "node_modules" / "@pulumi" / "pulumi").exists()
+    assert (stack.dir / "node_modules" / "@pulumi" / "pulumi" / "package.json").is_file()
+
+    preview = stack.preview("--json")
+    assert [s["op"] for s in json.loads(preview.stdout)["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
+    assert sim.requests == []
+
+    up = stack.up()
+    assert sim.count("POST", "/golive") == 1
+    outputs = stack.outputs()
+    assert outputs["status"] == "succeeded" and outputs["operationId"] and outputs["completedAt"]
+    sim.reset_counts()
+    again = stack.up()
+    assert sim.requests == []
+    assert warnings_in(installed, preview, up, again) == []
+
+    # what the host told the engine: the plugin the installed SDK declares, and the runtime
+    about = json.loads(stack.run("about", "--json").stdout)
+    assert {"name": "cpp-golive", "version": PLUGIN_VERSION, "kind": "resource"} in about["plugins"]
+    assert about["runtime"]["language"] == "nodejs" and about["runtime"]["packagemanager"] == "npm"
+
+
+def test_with_the_plugin_only_on_path_preview_and_up_work(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    # PATH=<engine dir>:<venv>/bin:$PATH, as the README's setup gives
+    stack = example_stack(tmp_path, engine_dir, sim, plugin_on_path=True)
+    installed = install(stack, "--no-plugins")
+    preview = stack.preview()
+    assert "+ 2 to create" in preview.stdout
+    up = stack.up()
+    assert sim.count("POST", "/golive") == 1 and stack.outputs()["status"] == "succeeded"
+    # the engine's own note about a plugin taken from PATH, and nothing about the language host
+    warnings = warnings_in(installed, preview, up)
+    assert warnings and all(f"using pulumi-resource-cpp-golive from $PATH at {PLUGIN_SCRIPT}" in w for w in warnings)
+
+
+def test_a_timeout_keeps_the_id_and_the_next_up_resumes(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    sim.config.golive_seconds = 8.0
+    stack = example_stack(tmp_path, engine_dir, sim)
+    install(stack)
+    stack.config("timeoutSeconds", "1")
+    done = stack.up(check=False)
+    assert done.returncode != 0 and "re-run `pulumi up` to resume" in done.stdout + done.stderr
+    first = recorded(stack)
+    assert first["status"] == "running" and first["operationId"]
+    stack.run("config", "rm", "timeoutSeconds")
+    stack.up()
+    assert recorded(stack)["status"] == "succeeded"
+    assert recorded(stack)["operationId"] == first["operationId"]
+    assert sim.count("POST", "/golive") == 1
+
+
+def test_ctrl_c_ends_up_promptly_with_the_id_in_state(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    sim.config.golive_seconds = 120.0
+    stack = example_stack(tmp_path, engine_dir, sim)
+    install(stack)
+    up = stack.start("up", "--yes", "--skip-preview")
+    wait_for(lambda: any("/operations/" in r.path for r in sim.requests), "the wait to start", proc=up)
+    pressed = time.monotonic()
+    os.killpg(up.pid, signal.SIGINT)
+    up.wait(timeout=60)
+    assert time.monotonic() - pressed < 30
+    assert up.returncode != 0
+    assert recorded(stack)["status"] == "running"
+    sim.complete_now("contoso", "vm1")
+    stack.up()
+    assert recorded(stack)["status"] == "succeeded"
+    assert sim.count("POST", "/golive") == 1
+
+
+def test_a_type_error_fails_preview_with_the_compiler_diagnostic(tmp_path: Path, engine_dir: Path,
+                                                                sim: Simulator) -> None:
+    stack = example_stack(tmp_path, engine_dir, sim, append=TYPE_ERROR)
+    install(stack)
+    done = stack.preview(check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "error TS2322: Type 'string' is not assignable to type 'number'" in output
+    assert "index.ts" in output
+    assert sim.requests == []
+
+    # The opt-out: a tsconfig with noCheck (transpile only), named by the `tsconfig` runtime option, which the host
+    # hands to Pulumi's runner; then the same program runs.
+    settings = json.loads((stack.dir / "tsconfig.json").read_text())
+    settings["compilerOptions"]["noCheck"] = True
+    (stack.dir / "tsconfig.nocheck.json").write_text(json.dumps(settings))
+    project = stack.dir / "Pulumi.yaml"
+    assert "runtime: nodejs\n" in project.read_text()
+    project.write_text(project.read_text().replace(
+        "runtime: nodejs\n", "runtime:\n  name: nodejs\n  options:\n    tsconfig: tsconfig.nocheck.json\n"))
+    preview = json.loads(stack.preview("--json").stdout)
+    assert [s["op"] for s in preview["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
+    assert sim.requests == []
+
+
+def test_without_pulumi_install_the_host_says_to_run_it(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    stack = example_stack(tmp_path, engine_dir, sim)
+    done = stack.preview(check=False)
+    assert done.returncode != 0
+    assert "Have you run `pulumi install`?" in done.stdout + done.stderr
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize("flag", ["-virtualenv=venv", "-root=.", "-toolchain=pip"])
+def test_the_host_rejects_flags_it_does_not_define(engine_dir: Path, flag: str) -> None:
+    done = subprocess.run([str(engine_dir / HOST), flag], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 2
+    assert f"flag provided but not defined: {flag.split('=')[0]}" in done.stderr
