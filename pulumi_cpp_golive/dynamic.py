@@ -52,7 +52,8 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         self._settings = None
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        keys = ("cpp-golive:accessToken", "cpp-golive:baseUrl", "cpp-golive:pollInterval", "cpp-golive:requestTimeout")
+        keys = ("cpp-golive:accessToken", "cpp-golive:baseUrl", "cpp-golive:pollInterval", "cpp-golive:requestTimeout",
+                "cpp-golive:adoptTimeout")
         config = {key: req.config.get(key) for key in keys}
         self._settings = Settings.resolve(config, os.environ)
 

@@ -43,4 +43,5 @@ def client(settings: Settings) -> CppClient:
 
 def golive(settings: Settings, report: Optional[Reporter] = None) -> GoLive:
     """A :class:`GoLive` for ``settings`` using this thread's client."""
-    return GoLive(client(settings), default_poll_interval=settings.poll_interval, report=report)
+    return GoLive(client(settings), default_poll_interval=settings.poll_interval, report=report,
+                  adopt_window=settings.adopt_timeout)

@@ -7,6 +7,7 @@ stack config               environment             default
 ``cpp-golive:baseUrl``      ``CPP_BASE_URL``        ``https://cloudpartner.azure.com``
 ``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds
 ``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (read timeout of one HTTP call)
+``cpp-golive:adoptTimeout``  ``CPP_ADOPT_TIMEOUT``   120 seconds (look for a go-live the list does not show yet)
 =========================  ======================  ===================================
 """
 
@@ -23,6 +24,9 @@ from .errors import ConfigurationError
 DEFAULT_BASE_URL = "https://cloudpartner.azure.com"
 DEFAULT_POLL_INTERVAL = 60.0
 DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised its timeout to 5 minutes
+# How long to wait for the operations list to show a go-live that must exist (after an ambiguous POST, a 409, an
+# offer status that says running) before giving up with "re-running is safe". Lists lag by seconds, not minutes.
+DEFAULT_ADOPT_TIMEOUT = 120.0
 CONFIG_NAMESPACE = "cpp-golive"
 
 
@@ -33,6 +37,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     poll_interval: float = DEFAULT_POLL_INTERVAL
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    adopt_timeout: float = DEFAULT_ADOPT_TIMEOUT
     access_token: Optional[str] = dataclasses.field(default=None, repr=False)
 
     @classmethod
@@ -54,8 +59,12 @@ class Settings:
         request_timeout = DEFAULT_REQUEST_TIMEOUT
         if timeout_text is not None:
             request_timeout = positive_number("cpp-golive:requestTimeout", timeout_text)
+        adopt_text = pick("adoptTimeout", "CPP_ADOPT_TIMEOUT")
+        adopt_timeout = DEFAULT_ADOPT_TIMEOUT
+        if adopt_text is not None:
+            adopt_timeout = positive_number("cpp-golive:adoptTimeout", adopt_text)
         return cls(base_url=base_url, poll_interval=poll_interval, request_timeout=request_timeout,
-                   access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
+                   adopt_timeout=adopt_timeout, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
 
 
 def positive_number(name: str, value: object) -> float:

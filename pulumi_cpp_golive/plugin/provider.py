@@ -75,7 +75,7 @@ class CppGoLiveProvider(Provider):
         return GetSchemaResponse(schema=schema_json())
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
-        keys = ("accessToken", "baseUrl", "pollInterval", "requestTimeout")
+        keys = ("accessToken", "baseUrl", "pollInterval", "requestTimeout", "adoptTimeout")
         config = {f"cpp-golive:{key}": config_value(request.args, request.variables, key) for key in keys}
         self._settings = Settings.resolve(config, os.environ)
         # No preview support: the engine never calls create during preview, so preview sends nothing to CPP.
