@@ -19,14 +19,16 @@ import responses
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, DiffRequest
 
+from pulumi_cpp_golive import runtime
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import MAX_LIST_PAGES, CppClient
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
-from pulumi_cpp_golive.errors import CppApiError, GoLiveFailedError
+from pulumi_cpp_golive.errors import ConfigurationError, CppApiError, GoLiveFailedError
 from pulumi_cpp_golive.golive import GoLive
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
+from pulumi_cpp_golive.settings import DEFAULT_ADOPT_TIMEOUT, Settings
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
 from ..integration.conftest import SIM_TOKEN, _ConfigureRequest
@@ -433,3 +435,15 @@ def test_row17_canceled_golive_is_not_posted_again_either() -> None:
         engine.start(GoLiveSpec("contoso", "vm1"))
     assert caught.value.record.operation_id == "gl-1"
     assert not any(c.request.method == "POST" for c in responses.calls)
+
+
+# ---- the adopt window setting -----------------------------------------------------------------------------------
+
+def test_adopt_timeout_setting_precedence_and_validation() -> None:
+    assert Settings.resolve({}, {}).adopt_timeout == DEFAULT_ADOPT_TIMEOUT
+    assert Settings.resolve({}, {"CPP_ADOPT_TIMEOUT": "30"}).adopt_timeout == 30.0
+    assert Settings.resolve({"cpp-golive:adoptTimeout": "7.5"}, {"CPP_ADOPT_TIMEOUT": "30"}).adopt_timeout == 7.5
+    for bad in ("0", "-1", "nan", "soon"):
+        with pytest.raises(ConfigurationError, match="cpp-golive:adoptTimeout"):
+            Settings.resolve({"cpp-golive:adoptTimeout": bad}, {})
+    assert runtime.golive(Settings(adopt_timeout=7.5)).adopt_window == 7.5
