@@ -188,7 +188,7 @@ class GoLive:
                     # Another run (or person) got there first: its operation is the one to follow.
                     return self._adopt_when_listed(
                         spec, cancel, timeout, f"the go-live POST was refused because an operation is in progress "
-                                               f"({exc})", refusal=exc)
+                                               f"({exc})")
                 if exc.status is not None and exc.status < 500:
                     raise  # a definite refusal (400/401/403/404/429 after retries): nothing was started
                 if not _not_accepted(exc):
@@ -224,7 +224,7 @@ class GoLive:
             return record
 
     def _adopt_when_listed(self, spec: GoLiveSpec, cancel: Optional[threading.Event], timeout: Optional[float],
-                           why: str, refusal: Optional[CppApiError] = None) -> OperationRecord:
+                           why: str) -> OperationRecord:
         """Adopt the go-live that ``why`` implies is running, once the operations list shows it; never post.
 
         Looks for up to ``adopt_window`` seconds (and no longer than the timeout): a list can lag behind an
@@ -261,11 +261,6 @@ class GoLive:
                     f"{why}; the search for the operation was cancelled. Nothing was re-posted. Re-running "
                     "`pulumi up` is safe: it adopts a running go-live before it posts.")
             delay = min(delay * 2, _MAX_LOOK_DELAY)
-        if refusal is not None:
-            raise AmbiguousGoLiveError(
-                f"{why}, but no running go-live appeared in the operations list of {spec.publisher_id}/"
-                f"{spec.offer_id} within {window:g} s. Nothing was re-posted. Re-running `pulumi up` is safe: it "
-                "adopts a running go-live before it posts.")
         raise AmbiguousGoLiveError(
             f"{why}; no running go-live appeared in the operations list of {spec.publisher_id}/{spec.offer_id} "
             f"within {window:g} s (cpp-golive:adoptTimeout). Nothing was re-posted. Re-running `pulumi up` is safe: "
@@ -470,7 +465,7 @@ def _not_accepted(exc: CppApiError) -> bool:
     """
     if exc.code == "NotSent":
         return True
-    return exc.status == 500 and exc.code is not None and exc.code != "MalformedResponse"
+    return exc.status == 500 and exc.code is not None
 
 
 def _newest(submissions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:

@@ -178,9 +178,15 @@ def operation_path(publisher_id: str, offer_id: str, operation_id: str) -> str:
 
 
 def is_golive_submission(submission: Mapping[str, Any]) -> bool:
-    """Whether a submissions-list entry is a go-live (its exact spelling is unconfirmed: goLive, GoLive, go-live)."""
+    """Whether a submissions-list entry is a go-live with a usable ID.
+
+    The type's exact spelling is unconfirmed (goLive, GoLive, go-live). An ID that is not one path segment (``..``,
+    ``a/b``) is never adopted: it would be recorded and polled as a path.
+    """
     kind = submission.get("submissionType")
-    return isinstance(kind, str) and _squash(kind) == "golive"
+    operation_id = submission.get("id")
+    return (isinstance(kind, str) and _squash(kind) == "golive" and isinstance(operation_id, (str, int))
+            and not isinstance(operation_id, bool) and _is_single_segment(str(operation_id)))
 
 
 def error_messages(body: Mapping[str, Any]) -> list[str]:

@@ -447,3 +447,19 @@ def test_adopt_timeout_setting_precedence_and_validation() -> None:
         with pytest.raises(ConfigurationError, match="cpp-golive:adoptTimeout"):
             Settings.resolve({"cpp-golive:adoptTimeout": bad}, {})
     assert runtime.golive(Settings(adopt_timeout=7.5)).adopt_window == 7.5
+
+
+@responses.activate
+def test_row14_list_entries_with_dot_segment_ids_are_never_adopted() -> None:
+    base = "https://cpp.example.test"
+    offer = f"{base}/api/publishers/contoso/offers/vm1"
+    engine = GoLive(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
+    responses.get(f"{offer}/submissions/", json=[
+        {"id": "..", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
+        {"id": "a/b", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
+        {"id": "good-1", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T10:00Z"},
+    ])
+    record = engine.start(GoLiveSpec("contoso", "vm1"))
+    assert record.operation_id == "good-1"
+    assert record.operation_location.startswith("/api/publishers/contoso/offers/vm1/operations/good-1?")
+    assert len(responses.calls) == 1
