@@ -85,14 +85,10 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.UpdateResult:
         spec = GoLiveSpec.from_inputs(_news)
-        record = OperationRecord.from_state(_id, _olds)
-        if not record.terminal and spec.wait == WAIT_COMPLETED:
-            _report(f"{spec.publisher_id}/{spec.offer_id}: resuming the wait on recorded operation "
-                    f"{record.operation_id} (no new go-live is posted)")
-            try:
-                record = runtime.golive(self.settings, _report).wait(spec, record)
-            except CppError as exc:
-                raise _user_error(exc) from None
+        try:
+            record = runtime.golive(self.settings, _report).resume(spec, OperationRecord.from_state(_id, _olds))
+        except CppError as exc:
+            raise _user_error(exc) from None
         return dyn.UpdateResult(recorded_state(_news, record))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:

@@ -71,6 +71,10 @@ _OFFER_BUSY = frozenset({"running", "inprogress"})
 # Pauses between looks at a lagging operations list: 0.5 s, doubling, at most 5 s.
 _FIRST_LOOK_DELAY = 0.5
 _MAX_LOOK_DELAY = 5.0
+# The one rule for a failed go-live, as every message that applies it states it (README: "A failed go-live").
+_RETRY_HINT = ("A failed go-live is not posted again on its own, and nothing was posted now. To retry: fix the cause, "
+               "publish the offer again (to preview, up to publisher sign-off), then change `triggers` (or run "
+               "`pulumi up --replace`).")
 # Error codes (squashed) that say the offer is busy with another operation, whatever the HTTP status.
 _IN_PROGRESS_CODES = frozenset({"operationinprogress", "conflict", "operationconflict", "anotheroperationinprogress"})
 
@@ -298,9 +302,7 @@ class GoLive:
         detail = "; ".join(messages) if messages else "CPP gave no message"
         raise GoLiveFailedError(
             f"the last go-live of {spec.publisher_id}/{spec.offer_id}, operation {record.operation_id}, ended "
-            f"{status}: {detail}. A failed go-live is not posted again on its own, and nothing was posted now. To "
-            "retry: fix the cause, publish the offer again (to preview, up to publisher sign-off), then change "
-            "`triggers` (or run `pulumi up --replace`).", record)
+            f"{status}: {detail}. {_RETRY_HINT}", record)
 
     def find_running(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
         """The newest go-live operation still running on the offer, or None."""
@@ -326,6 +328,23 @@ class GoLive:
             accepted_at=str(when) if when else self._now(),
             completed_at=None if status == RUNNING else (str(submission.get("changedTime") or "") or self._now()),
         )
+
+    def resume(self, spec: GoLiveSpec, record: OperationRecord, cancel: Optional[threading.Event] = None, *,
+               timeout: Optional[float] = None) -> OperationRecord:
+        """What a later ``pulumi up`` does with a recorded operation (both adapters' ``update``); never posts.
+
+        A recorded failure is reported again, without any request, until the user retries explicitly (the same
+        rule :meth:`start` applies when nothing is recorded); a running operation is waited on when
+        ``spec.wait == "completed"``; anything else is returned as it is.
+        """
+        if record.status in (FAILED, CANCELED):
+            raise GoLiveFailedError(
+                f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "
+                f"{record.status} (as recorded in the stack). {_RETRY_HINT}", record)
+        if record.status == RUNNING and spec.wait == WAIT_COMPLETED:
+            self._say(spec, f"resuming the wait on recorded operation {record.operation_id} (no new go-live is posted)")
+            return self.wait(spec, record, cancel, timeout=timeout)
+        return record
 
     # ---- 2. wait -----------------------------------------------------------------------------------------
 

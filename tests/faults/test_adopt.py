@@ -17,7 +17,7 @@ import pytest
 import requests
 import responses
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, DiffRequest
+from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, DiffRequest, UpdateRequest
 
 from pulumi_cpp_golive import runtime
 from pulumi_cpp_golive.auth import StaticTokenCredential
@@ -402,10 +402,16 @@ def test_row17_plugin_failed_golive_is_not_posted_again(sim: Simulator) -> None:
     state = first.value.properties
     [failed] = golive_ops(sim)
     assert plain(state)["status"] == "failed" and plain(state)["operationId"] == failed["id"]
-    # The next `pulumi up` with the same inputs: the engine diffs the recorded failure and plans nothing.
-    diff = asyncio.run(provider.diff(DiffRequest(URN, first.value.resource_id, state,
-                                                 plugin_inputs(wait="completed", triggers=["v1"]), [])))
-    assert diff.changes is False
+    # The next `pulumi up` with the same inputs: an update (the engine also re-runs a resource with init errors)
+    # that reports the recorded failure again and sends nothing.
+    same = plugin_inputs(wait="completed", triggers=["v1"])
+    diff = asyncio.run(provider.diff(DiffRequest(URN, first.value.resource_id, state, same, [])))
+    assert diff.changes is True and diff.replaces == []
+    before = len(sim.requests)
+    with pytest.raises(ResourceInitError) as again:
+        asyncio.run(provider.update(UpdateRequest(URN, first.value.resource_id, state, same, 0.0, [], False)))
+    assert failed["id"] in again.value.message and "not posted again" in again.value.message
+    assert plain(again.value.properties)["status"] == "failed" and sim.requests[before:] == []
     # Bumping triggers without a new publish: the core refuses, and records the failed operation again.
     with pytest.raises(ResourceInitError) as second:
         plugin_create(provider, wait="completed", triggers=["v2"])
@@ -415,6 +421,24 @@ def test_row17_plugin_failed_golive_is_not_posted_again(sim: Simulator) -> None:
     republish(sim)
     outs = plugin_create(provider, wait="completed", triggers=["v3"])
     assert outs["status"] == "succeeded" and posts(sim) == 2
+
+
+def test_row17_dynamic_failure_seen_by_refresh_fails_every_up_without_posting(sim: Simulator) -> None:
+    sim.config.golive_seconds, sim.config.fail_golive = 0.3, True
+    provider = dynamic(sim)
+    inputs = {"publisher_id": "contoso", "offer_id": "vm1", "wait": "accepted", "triggers": ["v1"]}
+    created = provider.create(inputs)
+    state = {**inputs, **(created.outs or {})}
+    assert state["status"] == "running"
+    sim.complete_now("contoso", "vm1")  # the go-live ends (failed) while nobody waits on it
+    state = {**state, **(provider.read(created.id, state).outs or {})}  # `pulumi refresh`
+    assert state["status"] == "failed"
+    news = {**inputs, "wait": "completed"}
+    assert provider.diff(created.id, state, news).changes is True
+    sim.reset_counts()
+    with pytest.raises(Exception, match="ended failed \\(as recorded in the stack\\)"):
+        provider.update(created.id, state, news)
+    assert sim.requests == [] and posts(sim) == 0
 
 
 @responses.activate
