@@ -7,7 +7,8 @@ Dynamic-provider facts that shape this file (see the README's "Limits"):
 * ``pulumi preview`` never calls ``create`` on a dynamic provider, so preview sends no request.
 * Progress goes to stderr, which the engine shows as Info diagnostics while ``pulumi up`` runs.
 * A failing ``create`` records nothing in state. That is safe here because the next ``create`` adopts the
-  operation still running at CPP instead of posting again.
+  operation still running at CPP instead of posting again, and refuses to post after a failed go-live until the
+  offer is published again (README, "A failed go-live").
 """
 
 from __future__ import annotations
