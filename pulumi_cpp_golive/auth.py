@@ -1,17 +1,25 @@
 """Where the bearer token comes from: a static token from config/env, or azure-identity.
 
 Both are ``azure.core`` token credentials, so the client's ``BearerTokenCredentialPolicy`` caches the token and
-asks for a new one before it expires, whichever source is used.
+asks for a new one before it expires, whichever source is used. Every secret involved (the static token, the
+client secret or password azure-identity reads from the environment, each token it hands out) is registered with
+:func:`~pulumi_cpp_golive.errors.remember_secret` before it can be sent anywhere, so no error or log line can
+repeat it.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
 
-from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
+from azure.core.exceptions import ClientAuthenticationError
 
-from .settings import Settings
+from .errors import install_log_redaction, redact, remember_secret
+from .settings import Settings, is_loopback
 
 CPP_SCOPE = "https://cloudpartner.azure.com/.default"
 
@@ -43,14 +51,119 @@ class StaticTokenCredential(TokenCredential):
         raise TypeError("a credential holding a token must not be pickled")
 
 
+class RedactingCredential(TokenCredential):
+    """Wraps an azure-identity credential: every token it hands out is registered for redaction before use, and a
+    token refused before its time is replaced by a really new one.
+
+    azure-identity answers from its token cache until a token nears expiry, so when CPP refuses a token early
+    (revoked, or a 401 for any other reason) and the client asks again, it would get the refused token back. The
+    client asks again in the same thread only after a refusal (or near expiry), so a thread asking while the token
+    it last received is still far from expiry means "that token was refused": the wrapped credential is then built
+    anew by ``renew`` (an empty cache), once for every thread that held that token.
+    """
+
+    def __init__(self, inner: TokenCredential, renew: Optional[Callable[[], TokenCredential]] = None) -> None:
+        self._inner = inner
+        self._renew = renew
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._last = threading.local()  # per thread: (generation, expires_on, refresh_on) of the last token given
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: Optional[str] = None,
+        tenant_id: Optional[str] = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        inner = self._current()
+        try:
+            token = inner.get_token(*scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs)
+        except ClientAuthenticationError as exc:
+            raise _one_line(exc) from None
+        self._handed_out(token.token, token.expires_on, None)
+        return token
+
+    def get_token_info(self, *scopes: str, options: Optional[TokenRequestOptions] = None) -> AccessTokenInfo:
+        """azure-core's newer entry point (it prefers it when present): same token, with ``refresh_on``."""
+        inner = self._current()
+        get_info = getattr(inner, "get_token_info", None)
+        if get_info is None:
+            token = self.get_token(*scopes, **(options or {}))
+            return AccessTokenInfo(token.token, token.expires_on)
+        try:
+            info: AccessTokenInfo = get_info(*scopes, options=options)
+        except ClientAuthenticationError as exc:
+            raise _one_line(exc) from None
+        self._handed_out(info.token, info.expires_on, info.refresh_on)
+        return info
+
+    def _current(self) -> TokenCredential:
+        last: Optional[tuple[int, int, Optional[int]]] = getattr(self._last, "token", None)
+        with self._lock:
+            if last is not None and self._renew is not None and last[0] == self._generation and _fresh(*last[1:]):
+                old, self._inner = self._inner, self._renew()
+                self._generation += 1
+                _close(old)
+            return self._inner
+
+    def _handed_out(self, token: str, expires_on: int, refresh_on: Optional[int]) -> None:
+        remember_secret(token)
+        with self._lock:
+            self._last.token = (self._generation, expires_on, refresh_on)
+
+    def close(self) -> None:
+        _close(self._inner)
+
+    def __repr__(self) -> str:
+        return f"RedactingCredential({type(self._inner).__name__})"
+
+
+def _fresh(expires_on: int, refresh_on: Optional[int]) -> bool:
+    # azure-core asks for a new token 5 minutes (less up to 1 minute of jitter) before expiry, or at refresh_on.
+    now = time.time()
+    return expires_on - now > 300 and (refresh_on is None or now < refresh_on)
+
+
+def _close(credential: TokenCredential) -> None:
+    close = getattr(credential, "close", None)
+    if close is not None:
+        close()
+
+
+def _one_line(exc: ClientAuthenticationError) -> ClientAuthenticationError:
+    # azure-identity's message spreads the reason (e.g. "AADSTS7000215: Invalid client secret") over several lines
+    # after a generic first one, and the client reports only the first line of a transport-level error.
+    lines = [line.strip() for line in str(exc.message).splitlines() if line.strip()]
+    reasons = [line for line in lines[1:] if not line.startswith(("Attempted credentials", "To mitigate"))]
+    text = lines[0] if lines else type(exc).__name__
+    if reasons:
+        text = f"{text.rstrip('.')}: {' | '.join(reasons)}"
+    return ClientAuthenticationError(message=redact(text))
+
+
+# Environment variables through which azure-identity may read a secret (service principal or user password).
+SECRET_ENVIRONMENT_VARIABLES = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD")
+
+
 def credential_for(settings: Settings) -> TokenCredential:
     """The credential to use: the configured static token, else ``DefaultAzureCredential``.
 
     ``DefaultAzureCredential`` covers service-principal environment variables (``AZURE_CLIENT_ID``,
-    ``AZURE_TENANT_ID``, ``AZURE_CLIENT_SECRET``), workload and managed identity, and ``az login``.
+    ``AZURE_TENANT_ID``, ``AZURE_CLIENT_SECRET``, ``AZURE_AUTHORITY_HOST``), workload and managed identity, and
+    ``az login``. An ``AZURE_AUTHORITY_HOST`` on a loopback address (a token endpoint on this machine, e.g. an
+    emulator) is used as given: Microsoft's instance discovery, which cannot know such a host, is skipped.
     """
+    install_log_redaction()
+    for name in SECRET_ENVIRONMENT_VARIABLES:
+        remember_secret(os.environ.get(name))
     if settings.access_token:
+        remember_secret(settings.access_token)
         return StaticTokenCredential(settings.access_token)
     from azure.identity import DefaultAzureCredential  # imported late: it is slow and not needed with a token
 
-    return DefaultAzureCredential()
+    authority = (os.environ.get("AZURE_AUTHORITY_HOST") or "").strip()
+    authority_host = urlsplit(authority if "://" in authority else f"https://{authority}").hostname or ""
+    options: dict[str, Any] = {"disable_instance_discovery": True} if is_loopback(authority_host) else {}
+    return RedactingCredential(DefaultAzureCredential(**options), lambda: DefaultAzureCredential(**options))

@@ -3,13 +3,20 @@
 Every message is written for the person reading a failed ``pulumi up``: it names the HTTP status, the CPP error
 code and message, the request (method and URL without its query) and, whenever one is known, the go-live
 operation ID. No message ever contains a bearer token or a client secret: the client never puts one into an
-exception, and :func:`redact` is applied to anything that echoes server text back.
+exception, and every :class:`CppError`'s text passes through :func:`redact`, which masks the secrets this process
+actually uses (registered with :func:`remember_secret`: the static token, the client secret, every token
+azure-identity hands out), whatever their shape, as well as anything shaped like a bearer token or a JWT. That
+matters because servers echo what they were sent: an error body may quote the token verbatim.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
-from typing import TYPE_CHECKING, Optional
+import threading
+from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import quote, quote_plus
 
 if TYPE_CHECKING:
     from .operation import OperationRecord
@@ -25,27 +32,91 @@ __all__ = [
     "GoLiveTimeoutError",
     "OfferNotReadyError",
     "TrackingUrlError",
+    "install_log_redaction",
     "redact",
+    "remember_secret",
 ]
 
-# Anything shaped like a JWT or a "Bearer xyz" pair is masked before it can reach a message.
+# Anything shaped like a JWT or a "Bearer <token>" pair is masked before it can reach a message. A token is at
+# least 16 characters, so that prose such as "the bearer token" stays readable.
 _SECRET_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"),
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
 )
 
 
+# Values shorter than this are not masked: no real token or secret is that short, and masking e.g. "ab" would
+# garble every message.
+MIN_SECRET_LENGTH = 6
+
+_KNOWN_SECRETS: set[str] = set()
+_KNOWN_LOCK = threading.Lock()
+
+
+def remember_secret(value: Optional[str]) -> None:
+    """Register a secret this process uses, so that :func:`redact` masks it from now on, in every thread.
+
+    The value is kept in memory only (never written anywhere); spellings a server may echo it in (JSON-escaped,
+    percent-encoded) are masked too.
+    """
+    if not value or len(value) < MIN_SECRET_LENGTH:
+        return
+    spellings = {value, json.dumps(value)[1:-1], quote(value, safe=""), quote_plus(value, safe="")}
+    with _KNOWN_LOCK:
+        _KNOWN_SECRETS.update(s for s in spellings if len(s) >= MIN_SECRET_LENGTH)
+
+
 def redact(text: str, *secrets: Optional[str]) -> str:
-    """Mask ``secrets`` and anything that looks like a bearer token in ``text``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+    """``text`` with every registered secret, the given ``secrets`` and anything shaped like a token masked."""
+    with _KNOWN_LOCK:
+        known = set(_KNOWN_SECRETS)
+    known.update(s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
+    for secret in sorted(known, key=len, reverse=True):  # longest first: one secret may contain another
+        text = text.replace(secret, "***")
     text = _SECRET_PATTERNS[0].sub(r"\1***", text)
     return _SECRET_PATTERNS[1].sub("***", text)
 
 
+_LOG_REDACTION_INSTALLED = False
+
+
+def install_log_redaction() -> None:
+    """Make every log record of this process pass through :func:`redact`, whoever logs it (idempotent).
+
+    Libraries log what servers answered: azure-identity's warning on a refused token request quotes the token
+    endpoint's error body, and a careless endpoint echoes the client secret. A record factory (rather than a
+    handler filter) covers handlers added later and Python's last-resort stderr handler alike.
+    """
+    global _LOG_REDACTION_INSTALLED
+    with _KNOWN_LOCK:
+        if _LOG_REDACTION_INSTALLED:
+            return
+        _LOG_REDACTION_INSTALLED = True
+    make_record = logging.getLogRecordFactory()
+
+    def redacting_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed logging call must not raise here; it is still shown, and still masked
+            text = f"{record.msg} {record.args!r}"
+        record.msg, record.args = redact(text), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    logging.setLogRecordFactory(redacting_record)
+
+
 class CppError(Exception):
-    """Base class of every error raised by pulumi-cpp-golive."""
+    """Base class of every error raised by pulumi-cpp-golive. Its text never shows a registered secret."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
+
+    def __str__(self) -> str:
+        # Redact again when shown: a secret may have been registered after the error was made.
+        return redact(super().__str__())
 
 
 class ConfigurationError(CppError, ValueError):

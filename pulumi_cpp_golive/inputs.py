@@ -11,6 +11,8 @@ import math
 import unicodedata
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
+from .settings import POLL_INTERVAL_RANGE
+
 if TYPE_CHECKING:
     from .operation import OperationRecord
 
@@ -23,7 +25,22 @@ REPLACE_ON_CHANGE = ("publisher_id", "offer_id", "triggers")
 INPUT_NAMES = ("publisher_id", "offer_id", "triggers", "wait", "poll_interval_seconds", "timeout_seconds",
                "notification_emails")
 
-_FORBIDDEN_IN_ID = "/?#%\\"
+# Characters that end or escape a URL path segment, or that some servers treat as one (``;`` starts Tomcat-style
+# path parameters, so ``..;`` acts as ``..`` there).
+_FORBIDDEN_IN_ID = "/?#%\\;"
+_DOT_SEGMENTS = (".", "..")
+
+# Accepted ranges (seconds), inclusive; values outside them overflow time arithmetic or never end. Polls: see
+# settings.POLL_INTERVAL_RANGE. A wait longer than 30 days is a stuck job (Microsoft's guides put go-live at hours
+# to about two weeks).
+TIMEOUT_RANGE = (0.1, 30 * 86_400.0)
+
+# RFC 5321 limits, and a cap on the list so that a pasted blob is refused rather than sent.
+_MAX_EMAIL_LENGTH = 254
+_MAX_LOCAL_PART_LENGTH = 64
+MAX_NOTIFICATION_EMAILS = 50
+# RFC 5322 "atext" besides letters and digits: what an unquoted local part may hold.
+_LOCAL_PART_SYMBOLS = frozenset("!#$%&'*+/=?^_`{|}~.-")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,10 +83,13 @@ def id_problem(value: Any) -> Optional[str]:
         return f"must be a string, got {_describe(value)}"
     if value == "":
         return "must not be empty"
+    if unicodedata.normalize("NFKC", value) in _DOT_SEGMENTS:
+        return (f"must not be {value!r}: a URL resolves it as a dot segment and the request would reach another "
+                "route")
     for ch in value:
         if ch.isspace():
             return f"must not contain whitespace, got {_describe(value)}"
-        if ch in _FORBIDDEN_IN_ID:
+        if any(part in _FORBIDDEN_IN_ID for part in unicodedata.normalize("NFKC", ch)):  # e.g. fullwidth '／'
             return f"must not contain {ch!r}, got {_describe(value)}"
         if unicodedata.category(ch).startswith("C"):
             return f"must not contain control characters, got {_describe(value)}"
@@ -78,11 +98,44 @@ def id_problem(value: Any) -> Optional[str]:
     return None
 
 
-def _positive_number_problem(value: Any) -> Optional[str]:
+def seconds_problem(value: Any, bounds: tuple[float, float]) -> Optional[str]:
+    """Why ``value`` is not a number of seconds within ``bounds`` (inclusive), or None when it is."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"must be a number of seconds, got {_describe(value)}"
+    low, high = bounds
     if not math.isfinite(value) or value <= 0:
         return f"must be a positive number of seconds, got {_describe(value)}"
+    if not low <= value <= high:
+        return f"must be between {low:g} and {high:g} seconds, got {_describe(value)}"
+    return None
+
+
+def email_problem(value: Any) -> Optional[str]:
+    """Why ``value`` is not one plain e-mail address (``local@domain.tld``), or None when it is."""
+    if not isinstance(value, str):
+        return f"must be a string, got {_describe(value)}"
+    if len(value) > _MAX_EMAIL_LENGTH:
+        return f"is {len(value)} characters long; an address has at most {_MAX_EMAIL_LENGTH}"
+    for separator in ",;":
+        if separator in value:
+            return (f"must be one address, got {_describe(value)} with {separator!r}: give each address as its own "
+                    "list item")
+    for ch in value:
+        if ch.isspace() or unicodedata.category(ch).startswith("C"):
+            return f"must not contain whitespace or control characters, got {_describe(value)}"
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain:
+        return f"must look like name@example.com, got {_describe(value)}"
+    if len(local) > _MAX_LOCAL_PART_LENGTH:
+        return f"has a name part of {len(local)} characters; at most {_MAX_LOCAL_PART_LENGTH}"
+    if local.startswith(".") or local.endswith(".") or ".." in local or any(
+            not (ch.isalnum() or ch in _LOCAL_PART_SYMBOLS) for ch in local):
+        return f"has an invalid name part before '@', got {_describe(value)}"
+    labels = domain.split(".")
+    if len(labels) < 2 or any(
+            not label or len(label) > 63 or label.startswith("-") or label.endswith("-")
+            or not all(ch.isalnum() or ch == "-" for ch in label) for label in labels):
+        return f"has an invalid domain after '@', got {_describe(value)}"
     return None
 
 
@@ -110,11 +163,11 @@ def check_inputs(
     elif not is_unknown(wait) and wait not in WAIT_MODES:
         failures.append(("wait", f"wait must be one of {', '.join(map(repr, WAIT_MODES))}, got {_describe(wait)}"))
 
-    for name in ("poll_interval_seconds", "timeout_seconds"):
+    for name, bounds in (("poll_interval_seconds", POLL_INTERVAL_RANGE), ("timeout_seconds", TIMEOUT_RANGE)):
         value = inputs.get(name)
         if value is None or is_unknown(value):
             continue
-        problem = _positive_number_problem(value)
+        problem = seconds_problem(value, bounds)
         if problem:
             failures.append((name, f"{name} {problem}"))
 
@@ -123,13 +176,14 @@ def check_inputs(
         if isinstance(emails, str) or not isinstance(emails, (list, tuple)):
             failures.append(("notification_emails",
                              f"notification_emails must be a list of e-mail addresses, got {_describe(emails)}"))
+        elif len(emails) > MAX_NOTIFICATION_EMAILS:
+            failures.append(("notification_emails", f"notification_emails has {len(emails)} addresses; at most "
+                                                     f"{MAX_NOTIFICATION_EMAILS}"))
         else:
-            for email in emails:
-                if is_unknown(email):
-                    continue
-                if not isinstance(email, str) or "@" not in email or "," in email or any(c.isspace() for c in email):
-                    failures.append(("notification_emails",
-                                     f"notification_emails has an invalid address {_describe(email)}"))
+            for index, email in enumerate(emails):
+                problem = None if is_unknown(email) else email_problem(email)
+                if problem:
+                    failures.append(("notification_emails", f"notification_emails[{index}] {problem}"))
 
     triggers = inputs.get("triggers")
     if triggers is not None and not is_unknown(triggers) and not isinstance(triggers, (list, tuple)):

@@ -127,7 +127,7 @@ def tracking_url(
             else:
                 operation_id_from_url(url)
         except TrackingUrlError as exc:
-            problems.append(f"{name}: {exc}")
+            problems.append(f"{exc} (in {name})")
             continue
         return url
     if not problems:
@@ -145,7 +145,7 @@ def operation_id_from_url(url: str) -> str:
     tail = path.rsplit("/operations/", 1)[-1]
     operation_id = unquote(tail[:-1] if tail.endswith("/") else tail)
     if not _is_single_segment(operation_id):
-        raise TrackingUrlError(f"no operation ID in {path[:200]!r}")
+        raise TrackingUrlError(f"tracking URL path {path[:200]!r} names no operation ID")
     return operation_id
 
 
@@ -293,7 +293,9 @@ class OperationRecord:
         publisher_id = str(state.get("publisher_id") or publisher_id)
         offer_id = str(state.get("offer_id") or offer_id)
         operation_id = str(state.get("operation_id") or operation_id)
-        location = state.get("operation_location") or operation_path(publisher_id, offer_id, operation_id)
+        recorded = state.get("operation_location")
+        # A location recorded before query stripping existed may still carry a signature: strip it on load too.
+        location = path_and_query(str(recorded)) if recorded else operation_path(publisher_id, offer_id, operation_id)
         return cls(
             publisher_id=publisher_id,
             offer_id=offer_id,
@@ -325,6 +327,12 @@ class OperationRecord:
 
 
 def path_and_query(url: str) -> str:
-    """The host-free form of a tracking URL, as recorded in state (so a stack survives a base URL change)."""
+    """The host-free form of a tracking URL, as recorded in state and outputs: its path and ``api-version`` only.
+
+    Host-free so that a stack survives a base URL change. Every other query parameter is dropped: a tracking URL
+    may carry a signature or token (``sig=``, ``token=``) that must not land in outputs or state, and polling
+    needs only the path, the API version and the bearer token.
+    """
     parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    versions = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key == "api-version"]
+    return f"{parts.path}?{urlencode(versions[:1])}" if versions else parts.path

@@ -7,6 +7,7 @@ HTTP client is per thread because a ``requests`` session is not meant to be shar
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Optional
 
@@ -14,6 +15,7 @@ from azure.core.credentials import TokenCredential
 
 from .auth import credential_for
 from .client import CppClient
+from .errors import redact
 from .golive import GoLive, Reporter
 from .settings import Settings
 
@@ -42,6 +44,8 @@ def client(settings: Settings) -> CppClient:
 
 
 def golive(settings: Settings, report: Optional[Reporter] = None) -> GoLive:
-    """A :class:`GoLive` for ``settings`` using this thread's client."""
-    return GoLive(client(settings), default_poll_interval=settings.poll_interval, report=report,
-                  adopt_window=settings.adopt_timeout)
+    """A :class:`GoLive` for ``settings`` using this thread's client. Every progress line it reports is redacted
+    (a line may quote a server's answer, and a server may echo the token)."""
+    sink = report or logging.getLogger("pulumi_cpp_golive").info
+    return GoLive(client(settings), default_poll_interval=settings.poll_interval,
+                  report=lambda line: sink(redact(line)), adopt_window=settings.adopt_timeout)

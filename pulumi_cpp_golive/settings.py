@@ -5,9 +5,9 @@ stack config               environment             default
 =========================  ======================  ===================================
 ``cpp-golive:accessToken``  ``CPP_ACCESS_TOKEN``    azure-identity ``DefaultAzureCredential``
 ``cpp-golive:baseUrl``      ``CPP_BASE_URL``        ``https://cloudpartner.azure.com``
-``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds
-``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (read timeout of one HTTP call)
-``cpp-golive:adoptTimeout``  ``CPP_ADOPT_TIMEOUT``   120 seconds (look for a go-live the list does not show yet)
+``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds (0.25 to 86400)
+``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (0.1 to 3600; one HTTP call)
+``cpp-golive:adoptTimeout``  ``CPP_ADOPT_TIMEOUT``   120 seconds (1 to 3600; look for a go-live the list lags on)
 =========================  ======================  ===================================
 """
 
@@ -28,6 +28,13 @@ DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised
 # offer status that says running) before giving up with "re-running is safe". Lists lag by seconds, not minutes.
 DEFAULT_ADOPT_TIMEOUT = 120.0
 CONFIG_NAMESPACE = "cpp-golive"
+# Accepted ranges (seconds), inclusive, for this setting and the resource's poll_interval_seconds: polling more
+# often than the wait loop's own 0.25 s floor is pointless, less often than daily misses a go-live by a day. An
+# HTTP call allowed more than an hour is a hang, not a slow answer.
+POLL_INTERVAL_RANGE = (0.25, 86_400.0)
+REQUEST_TIMEOUT_RANGE = (0.1, 3_600.0)
+# A list lags behind a new operation by seconds; waiting an hour for it is a hang, not patience.
+ADOPT_TIMEOUT_RANGE = (1.0, 3_600.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,27 +61,31 @@ class Settings:
         interval_text = pick("pollInterval", "CPP_POLL_INTERVAL")
         poll_interval = DEFAULT_POLL_INTERVAL
         if interval_text is not None:
-            poll_interval = positive_number("cpp-golive:pollInterval", interval_text)
+            poll_interval = positive_number("cpp-golive:pollInterval", interval_text, POLL_INTERVAL_RANGE)
         timeout_text = pick("requestTimeout", "CPP_REQUEST_TIMEOUT")
         request_timeout = DEFAULT_REQUEST_TIMEOUT
         if timeout_text is not None:
-            request_timeout = positive_number("cpp-golive:requestTimeout", timeout_text)
+            request_timeout = positive_number("cpp-golive:requestTimeout", timeout_text, REQUEST_TIMEOUT_RANGE)
         adopt_text = pick("adoptTimeout", "CPP_ADOPT_TIMEOUT")
         adopt_timeout = DEFAULT_ADOPT_TIMEOUT
         if adopt_text is not None:
-            adopt_timeout = positive_number("cpp-golive:adoptTimeout", adopt_text)
+            adopt_timeout = positive_number("cpp-golive:adoptTimeout", adopt_text, ADOPT_TIMEOUT_RANGE)
         return cls(base_url=base_url, poll_interval=poll_interval, request_timeout=request_timeout,
                    adopt_timeout=adopt_timeout, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
 
 
-def positive_number(name: str, value: object) -> float:
-    """``value`` as a finite number > 0, or a :class:`ConfigurationError` naming ``name``."""
+def positive_number(name: str, value: object, bounds: tuple[float, float]) -> float:
+    """``value`` as a number of seconds within ``bounds`` (inclusive), or a :class:`ConfigurationError` naming
+    ``name``."""
     try:
         number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigurationError(f"{name} must be a number of seconds, got {value!r}") from None
+    low, high = bounds
     if not math.isfinite(number) or number <= 0:
         raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
+    if not low <= number <= high:
+        raise ConfigurationError(f"{name} must be between {low:g} and {high:g} seconds, got {value!r}")
     return number
 
 

@@ -20,6 +20,6 @@ ensure_venv() {
     [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "pulumi==$PULUMI_PY_VERSION" -e "$root[test]" -e "$root/sdk/python" >&2
+        "pulumi==$PULUMI_PY_VERSION" -e "${root}[test]" -e "$root/sdk/python" >&2
     echo "$want" > "$stamp"
 }

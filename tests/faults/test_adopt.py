@@ -294,8 +294,8 @@ def test_row14_no_header_of_this_offer_adopts_from_the_list() -> None:
     record = engine.start(GoLiveSpec("contoso", "vm1"))
     assert record.operation_id == "ours-1"
     assert sum(c.request.method == "POST" for c in responses.calls) == 1
-    assert any("Location: no operation ID" in line and "not name an operation of offer contoso/vm1" in line
-               for line in lines)
+    assert any("names no operation ID (in Location)" in line
+               and "does not name an operation of offer contoso/vm1 (in Operation-Location)" in line for line in lines)
 
 
 # ---- row 15: any 2xx to the POST --------------------------------------------------------------------------------

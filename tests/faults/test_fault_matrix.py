@@ -10,11 +10,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from azure.core.credentials import AccessToken
 
+from pulumi_cpp_golive import runtime
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
@@ -38,12 +41,15 @@ def statuses(sim: Simulator) -> list[object]:
 
 
 def test_429_bursts_with_retry_after(sim: Simulator) -> None:
-    sim.config.throttle_every, sim.config.throttle_burst, sim.config.retry_after = 4, 2, 1
+    # API requests are counted from 1: submissions, status, then the POST as the 3rd. Every 3rd request starts a
+    # burst of two 429s, so the POST is throttled twice before it is accepted; later polls are throttled too.
+    sim.config.throttle_every, sim.config.throttle_burst, sim.config.retry_after = 3, 2, 1
+    started = time.monotonic()
     outs = create(sim)
     assert outs["status"] == "succeeded"
-    assert statuses(sim).count(429) >= 2
-    assert accepted_posts(sim) == 1
-    assert sim.count("POST", "/golive") == sum(1 for r in sim.requests if r.path.endswith("/golive"))
+    assert [r.status for r in sim.requests if r.method == "POST"] == [429, 429, 202]  # retried only while refused
+    assert statuses(sim).count(429) >= 4  # the polls met bursts too, and rode them out
+    assert time.monotonic() - started >= 2.0  # Retry-After: 1 was honoured before each repeated POST
 
 
 def test_500_with_the_variant_body(sim: Simulator) -> None:
@@ -81,12 +87,41 @@ def test_read_timeout_on_a_poll(sim: Simulator) -> None:
     assert sim.count("POST", "/golive") == 1
 
 
-def test_401_in_the_middle_of_a_long_wait(sim: Simulator) -> None:
+class RotatingCredential:
+    """A credential that hands out a new token on every call and makes the simulator accept only that one."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.issued: list[str] = []
+
+    def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+        token = f"rotating-token-{len(self.issued) + 1}"
+        self.issued.append(token)
+        self.sim.config.token, self.sim.config.tokens = token, set()
+        return AccessToken(token, int(time.time()) + 3600)  # valid for an hour: only a 401 makes us ask again
+
+
+def test_401_in_the_middle_of_a_long_wait(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Mid-wait the server stops accepting the token it accepted so far (it expired early, or was revoked). Only a
+    # client that asks its credential for a new token gets on: resending the refused token would be refused again.
     sim.config.golive_seconds = 2.5
-    sim.config.unauthorized_once_after = 6
+    credential = RotatingCredential(sim)
+    monkeypatch.setattr(runtime, "credential_for", lambda settings: credential)
+
+    def revoke_after_three_polls() -> None:
+        deadline = time.monotonic() + 30
+        while sim.count("GET", None) - 2 < 3 and time.monotonic() < deadline:  # 2 GETs precede the polls
+            time.sleep(0.02)
+        sim.config.token = "revoked"
+
+    revoker = threading.Thread(target=revoke_after_three_polls, daemon=True)
+    revoker.start()
     outs = create(sim)
+    revoker.join(timeout=30)
     assert outs["status"] == "succeeded"
-    assert 401 in statuses(sim)
+    answered = [r.status for r in sim.requests]
+    assert answered.count(401) == 1 and answered[answered.index(401) + 1] == 200  # the resend was accepted
+    assert credential.issued == ["rotating-token-1", "rotating-token-2"]  # exactly one new token: after the 401
     assert sim.count("POST", "/golive") == 1
 
 
@@ -114,12 +149,27 @@ def test_unknown_status_string(sim: Simulator, capsys: pytest.CaptureFixture[str
     assert sim.count("POST", "/golive") == 1
 
 
-def test_operation_404_during_the_wait(sim: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
+def test_operation_404_while_the_list_shows_it_finished(sim: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
     sim.config.operation_404 = True
     outs = create(sim)
     assert outs["status"] == "succeeded"  # found finished in the operations list
-    err = capsys.readouterr().err
-    assert "HTTP 404" in err
+    assert "HTTP 404" in capsys.readouterr().err
+    operation_gets = [r for r in sim.requests if "/operations/" in r.path]
+    assert operation_gets and all(r.status == 404 for r in operation_gets)
+    assert sim.count("GET", "/submissions/") >= len(operation_gets)  # each 404 was followed by a look at the list
+    assert sim.count("POST", "/golive") == 1
+
+
+def test_persistent_operation_404_gives_up_after_ten_polls_keeping_the_id(sim: Simulator) -> None:
+    # The operation never answers and the list keeps saying it runs: the wait ends after 10 consecutive failed
+    # polls (not by timeout), naming the operation so that the next `pulumi up` resumes it.
+    sim.config.operation_404, sim.config.golive_seconds = True, 600.0
+    with pytest.raises(Exception, match=r"gave up polling go-live operation (\S+) for contoso/vm1 after 10 failed "
+                                        r"attempts \(last: .*HTTP 404") as caught:
+        make_provider(sim.url).create(golive_inputs(timeout_seconds=60))  # bounded even if giving up broke
+    operation_gets = [r for r in sim.requests if "/operations/" in r.path]
+    assert len(operation_gets) == 10 and all(r.status == 404 for r in operation_gets)
+    assert operation_gets[0].path.rsplit("/", 1)[-1] in str(caught.value)
     assert sim.count("POST", "/golive") == 1
 
 

@@ -49,7 +49,7 @@ def create(provider: CppGoLiveProvider, offer: str = "vm1", timeout: float = 0.0
 
 def test_check_names_failures_in_camel_case(sim: Simulator) -> None:
     response = asyncio.run(configured(sim).check(CheckRequest(URN, {}, props(publisherId="contoso", offerId="",
-                                                                                pollIntervalSeconds=-1.0), 0)))
+                                                                                pollIntervalSeconds=-1.0), b"")))
     failures = {f.property: f.reason for f in response.failures or []}
     assert failures == {"offerId": "offerId must not be empty",
                         "pollIntervalSeconds": "pollIntervalSeconds must be a positive number of seconds, got -1.0"}
@@ -57,7 +57,8 @@ def test_check_names_failures_in_camel_case(sim: Simulator) -> None:
 
 
 def test_check_fills_the_default_wait(sim: Simulator) -> None:
-    response = asyncio.run(configured(sim).check(CheckRequest(URN, {}, props(publisherId="contoso", offerId="vm1"), 0)))
+    request = CheckRequest(URN, {}, props(publisherId="contoso", offerId="vm1"), b"")
+    response = asyncio.run(configured(sim).check(request))
     assert plain(response.inputs or {})["wait"] == "completed"
 
 
@@ -91,22 +92,35 @@ def test_engine_timeout_is_partial_state_with_running_status(sim: Simulator) -> 
 
 def test_cancel_stops_every_wait_promptly(sim: Simulator) -> None:
     sim.config.golive_seconds = 60.0
-    for index in range(3):
-        sim.add_offer("contoso", f"vm{index}", state="ready")
+    offers = [f"vm{index}" for index in range(3)]
+    for offer in offers:
+        sim.add_offer("contoso", offer, state="ready")
     provider = configured(sim)
 
-    async def scenario() -> list[Any]:
-        tasks = [asyncio.ensure_future(provider.create(CreateRequest(
-            URN, props(publisherId="contoso", offerId=f"vm{i}", wait="completed"), 0.0, False))) for i in range(3)]
-        while sim.count("GET", None) < 6:
-            await asyncio.sleep(0.05)
-        await provider.cancel()
-        return await asyncio.gather(*tasks, return_exceptions=True)
+    def polled(offer: str) -> int:
+        return sum(1 for r in sim.requests if f"/offers/{offer}/operations/" in r.path and r.status == 200)
 
-    started = time.monotonic()
-    results = asyncio.run(scenario())
-    assert time.monotonic() - started < 10
-    assert all(isinstance(r, ResourceInitError) and "was cancelled" in r.message for r in results)
+    async def scenario() -> tuple[list[Any], float]:
+        tasks = [asyncio.ensure_future(provider.create(CreateRequest(
+            URN, props(publisherId="contoso", offerId=offer, wait="completed"), 0.0, False))) for offer in offers]
+        # Cancel only once every create is inside its wait: each offer's operation answered at least twice.
+        deadline = time.monotonic() + 30
+        while not all(polled(offer) >= 2 for offer in offers):
+            assert time.monotonic() < deadline, f"waits never started: {[polled(o) for o in offers]}"
+            assert not any(task.done() for task in tasks), [task.result() for task in tasks if task.done()]
+            await asyncio.sleep(0.05)
+        cancelled_at = time.monotonic()
+        await provider.cancel()
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
+        return results, time.monotonic() - cancelled_at
+
+    results, after_cancel = asyncio.run(scenario())
+    assert after_cancel < 2.0  # Cancel ends every wait within 2 s (poll interval 0.25 s, golive 60 s)
+    for offer, result in zip(offers, results):
+        assert isinstance(result, ResourceInitError) and "was cancelled" in result.message
+        outputs = plain(result.properties)
+        assert outputs["offerId"] == offer and outputs["status"] == "running"
+        assert result.resource_id == f"contoso/{offer}/{outputs['operationId']}"  # partial state keeps the ID
     assert sim.count("POST", "/golive") == 3
 
 

@@ -1,0 +1,168 @@
+"""A Microsoft Entra-style token endpoint on loopback HTTPS, for driving the real azure-identity code path.
+
+It behaves like the real one where it matters here: it serves the tenant's OpenID configuration and the v2.0
+token route, accepts only the configured tenant, client ID, client secret and the CPP scope (else HTTP 401 with an
+``invalid_client`` body, as Entra answers), issues a fresh opaque token every time with the configured lifetime,
+and reports each new token through ``on_issue`` (so the CPP simulator can accept only the newest one: an expired
+token is refused there like at CPP). Its certificate is signed by a throwaway CA written to ``ca_file``; clients
+trust it only when handed that file through the standard settings (``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE``).
+
+``echo_secret_in_errors`` makes its error bodies quote the client secret, the way a careless server might.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import secrets
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Optional
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+CPP_SCOPE = "https://cloudpartner.azure.com/.default"
+
+
+def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a 127.0.0.1 server certificate it signed: ``(ca_file, cert_file, key_file)``."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pulumi-cpp-golive test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(hours=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    ca_file, cert_file, key_file = directory / "ca.pem", directory / "server.pem", directory / "server-key.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return ca_file, cert_file, key_file
+
+
+class TokenEndpoint:
+    """Serve on ``https://127.0.0.1:<port>`` until closed; use as a context manager.
+
+    :param directory: where the CA and server certificate are written.
+    :param lifetime: ``expires_in`` of every token (seconds); a short one makes clients renew during a wait.
+    """
+
+    def __init__(self, directory: Path, *, tenant_id: str, client_id: str, client_secret: str,
+                 lifetime: int = 3600, on_issue: Optional[Callable[[str], None]] = None) -> None:
+        self.tenant_id, self.client_id, self.client_secret = tenant_id, client_id, client_secret
+        self.lifetime = lifetime
+        self.on_issue = on_issue
+        self.echo_secret_in_errors = False
+        self.issued: list[str] = []
+        self.refused = 0
+        self.requests: list[str] = []  # "METHOD path" of every request
+        self.bearer_requests = 0  # requests that carried an Authorization header (a token must never come here)
+        self._lock = threading.Lock()
+        self.ca_file, cert_file, key_file = _write_certificates(directory)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="token-endpoint", daemon=True)
+
+    def __enter__(self) -> TokenEndpoint:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def _issue(self) -> str:
+        with self._lock:
+            token = f"opaque-{len(self.issued) + 1}-{secrets.token_urlsafe(16)}"  # not a JWT: no shape to spot
+            self.issued.append(token)
+        if self.on_issue is not None:
+            self.on_issue(token)
+        return token
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # quiet: tests read the counters
+                pass
+
+            def _answer(self, status: int, body: object) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _record(self) -> str:
+                path = urlsplit(self.path).path
+                with endpoint._lock:
+                    endpoint.requests.append(f"{self.command} {path}")
+                    if self.headers.get("Authorization"):
+                        endpoint.bearer_requests += 1
+                return path
+
+            def do_GET(self) -> None:
+                path = self._record()
+                base = f"{endpoint.url}/{endpoint.tenant_id}"
+                if path == f"/{endpoint.tenant_id}/v2.0/.well-known/openid-configuration":
+                    self._answer(200, {"issuer": f"{base}/v2.0",
+                                       "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                                       "token_endpoint": f"{base}/oauth2/v2.0/token",
+                                       "token_endpoint_auth_methods_supported": ["client_secret_post"]})
+                else:
+                    self._answer(400, {"error": "invalid_tenant",
+                                       "error_description": f"AADSTS90002: Tenant of {path!r} not found."})
+
+            def do_POST(self) -> None:
+                path = self._record()
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if path != f"/{endpoint.tenant_id}/oauth2/v2.0/token":
+                    self._answer(404, {"error": "not_found"})
+                    return
+                good = (form.get("grant_type") == "client_credentials" and form.get("scope") == CPP_SCOPE
+                        and form.get("client_id") == endpoint.client_id
+                        and form.get("client_secret") == endpoint.client_secret
+                        and not endpoint.echo_secret_in_errors)
+                if not good:
+                    with endpoint._lock:
+                        endpoint.refused += 1
+                    said = form.get("client_secret", "") if endpoint.echo_secret_in_errors else "(hidden)"
+                    self._answer(401, {"error": "invalid_client",
+                                       "error_description": f"AADSTS7000215: Invalid client secret provided: {said}",
+                                       "error_codes": [7000215]})
+                    return
+                self._answer(200, {"token_type": "Bearer", "expires_in": endpoint.lifetime,
+                                   "ext_expires_in": endpoint.lifetime, "access_token": endpoint._issue()})
+
+        return Handler
