@@ -8,19 +8,29 @@ Two small policies are ours, each for a reason azure-core has no setting for:
   500/503/504 and on any ``Retry-After``, which for go-live could send an offer live twice.
 * :class:`_SameHostPolicy` refuses any request whose host is not the configured CPP host, so the bearer token
   cannot follow a tracking URL elsewhere.
+
+Waiting is bounded by the go-live's :class:`~pulumi_cpp_golive.deadline.Deadline`: the retry policy's sleeps stop
+at it (and on Cancel), no retry is made that could not start before it, and :class:`_DeadlineTransport` aborts a
+request in flight when its time is up, whatever the server does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
-from typing import Any, Mapping, Optional, Sequence
+import socket
+import threading
+import time
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 from urllib.parse import quote, urlsplit
 
+import requests
+import requests.adapters
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import AzureError, ServiceRequestError
+from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseTimeoutError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     BearerTokenCredentialPolicy,
@@ -32,9 +42,13 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.util.retry import Retry
 
 from . import __version__
 from .auth import CPP_SCOPE
+from .deadline import MAX_RETRY_AFTER_SECONDS, MIN_PAUSE_SECONDS, Deadline, current, parse_retry_after
 from .errors import CppApiError, TrackingUrlError
 from .operation import API_VERSION, origin, resolve_operation_url, tracking_url
 from .settings import validate_base_url
@@ -63,12 +77,215 @@ class OperationSnapshot:
 
 
 class _CppRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
-    """azure-core's RetryPolicy, except that a POST is retried only when it was answered 429 (not accepted)."""
+    """azure-core's RetryPolicy, except that:
+
+    * a POST is retried only when it was answered 429 (not accepted);
+    * ``Retry-After`` is read by :func:`~pulumi_cpp_golive.deadline.parse_retry_after` (azure-core's own parser
+      raises on ``nan``, ``inf`` or garbage and returns an unbounded delay for ``1e400``);
+    * no two attempts are closer than :data:`~pulumi_cpp_golive.deadline.MIN_PAUSE_SECONDS`;
+    * no retry is made when the go-live's deadline is done or would pass before the retry could start: the
+      last answer (e.g. the 429) is what the caller sees.
+    """
 
     def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
         if response.http_request.method.upper() == "POST" and response.http_response.status_code != 429:
             return False
         return bool(super().is_retry(settings, response))
+
+    def get_retry_after(self, response: PipelineResponse[Any, Any]) -> Optional[float]:
+        return parse_retry_after(response.http_response.headers.get("Retry-After"))
+
+    def increment(
+        self,
+        settings: dict[str, Any],
+        response: Optional[Union[PipelineRequest[Any], PipelineResponse[Any, Any]]] = None,
+        error: Optional[Exception] = None,
+    ) -> bool:
+        if not super().increment(settings, response=response, error=error):
+            return False
+        deadline = current()
+        if deadline is None:
+            return True
+        left = deadline.remaining()
+        answered = response if isinstance(response, PipelineResponse) else None
+        return not deadline.done and (left is None or self._delay(settings, answered) < left)
+
+    def sleep(self, settings: dict[str, Any], transport: Any,
+              response: Optional[PipelineResponse[Any, Any]] = None) -> None:
+        transport.sleep(self._delay(settings, response))
+
+    def _delay(self, settings: dict[str, Any], response: Optional[PipelineResponse[Any, Any]]) -> float:
+        retry_after = self.get_retry_after(response) if response is not None else None
+        delay = retry_after if retry_after is not None else float(self.get_backoff_time(settings))
+        return max(delay, MIN_PAUSE_SECONDS)
+
+
+class _Aborted(OSError):
+    """Raised inside urllib3 when a request's guard fired before its bytes went out."""
+
+
+class _Guard:
+    """One HTTP attempt's time limit: the sockets it uses are shut down when the time is up or on Cancel."""
+
+    def __init__(self, deadline: Optional[Deadline], budget: float) -> None:
+        self.deadline = deadline
+        self.budget = budget
+        self.abort_at = time.monotonic() + budget
+        self.fired: Optional[str] = None  # why it was aborted
+        self.sent = False  # whether any byte of the request may have reached the server
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def attach(self, connection: HTTPConnection) -> None:
+        """Called by the connection before it sends: from now on, aborting means shutting its socket down."""
+        with self._lock:
+            if self.fired is not None:
+                raise _Aborted(self.fired)
+            if connection not in self._connections:
+                self._connections.append(connection)
+            self.sent = True
+
+    def reason_to_abort(self, now: float) -> Optional[str]:
+        if self.deadline is not None and self.deadline.done:
+            return self.deadline.why()
+        if now >= self.abort_at:
+            return f"no complete answer within {self.budget:g} s"
+        return None
+
+    def fire(self, reason: str) -> None:
+        with self._lock:
+            self.fired = reason
+            sockets = [connection.sock for connection in self._connections if connection.sock is not None]
+        for sock in sockets:
+            # shutdown (not close) wakes a recv blocked in another thread; on a TLS socket, the plain socket's
+            # shutdown is used so that the TLS object is not torn down under the reading thread.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One daemon thread that fires the guards of in-flight requests whose time is up or whose go-live was
+    cancelled. Cancel is a plain ``threading.Event``, so it is checked every :data:`_CANCEL_CHECK_SECONDS`."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._guards: set[_Guard] = set()
+        self._thread: Optional[threading.Thread] = None
+
+    @contextlib.contextmanager
+    def watching(self, guard: _Guard) -> Iterator[None]:
+        with self._condition:
+            self._guards.add(guard)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="cpp-golive-watchdog", daemon=True)
+                self._thread.start()
+            self._condition.notify()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._guards.discard(guard)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for guard in list(self._guards):
+                    reason = guard.reason_to_abort(now)
+                    if reason is not None:
+                        self._guards.discard(guard)
+                        guard.fire(reason)
+                if not self._guards:
+                    self._condition.wait()
+                    continue
+                timeout = min(guard.abort_at for guard in self._guards) - now
+                if any(guard.deadline is not None and guard.deadline.cancel is not None for guard in self._guards):
+                    timeout = min(timeout, _CANCEL_CHECK_SECONDS)
+                self._condition.wait(max(timeout, 0.0))
+
+
+_CANCEL_CHECK_SECONDS = 0.2
+_WATCHDOG = _Watchdog()
+_ACTIVE = threading.local()  # the guard of the request this thread is sending, read by the connections below
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def send(self, data: Any) -> None:
+        guard: Optional[_Guard] = getattr(_ACTIVE, "guard", None)
+        if guard is not None:
+            if self.sock is None:
+                self.connect()  # connect first, so that the guard can reach the socket from the first byte
+            guard.attach(self)
+        super().send(data)
+
+
+class _GuardedHTTPSConnection(_GuardedHTTPConnection, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter on connection pools whose connections register with the request's guard."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+class _DeadlineTransport(RequestsTransport):  # type: ignore[misc]
+    """azure-core's requests transport with a whole-request time limit and Cancel.
+
+    Why a watchdog: requests and urllib3 time each socket read, not the request, so a server trickling a byte a
+    second keeps a request alive indefinitely; azure-core's only sync transport is built on them (its aiohttp one
+    would make the whole client async), and shutting the socket down is what wakes a read blocked in another
+    thread. Each attempt, body included (the response is not streamed), is watched: its socket is shut down when
+    ``request_timeout`` or the go-live's deadline passes, or on Cancel.
+    """
+
+    def __init__(self, *, connect_timeout: float, request_timeout: float) -> None:
+        session = requests.Session()
+        adapter = _GuardedAdapter(max_retries=Retry(total=False, redirect=False, raise_on_status=False))
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, adapter)
+        super().__init__(session=session, session_owner=True, connection_timeout=connect_timeout,
+                         read_timeout=request_timeout)
+        self.request_timeout = request_timeout
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        deadline = current()
+        budget = deadline.request_budget(self.request_timeout) if deadline is not None else self.request_timeout
+        if deadline is not None and budget <= 0:
+            raise ServiceRequestError(f"not sent: {deadline.why()}")
+        kwargs["connection_timeout"] = min(kwargs.get("connection_timeout") or self.connection_config.timeout,
+                                           budget)
+        kwargs["read_timeout"] = min(kwargs.get("read_timeout") or self.request_timeout, budget)
+        guard = _Guard(deadline, budget)
+        _ACTIVE.guard = guard
+        try:
+            with _WATCHDOG.watching(guard):
+                return super().send(request, **kwargs)
+        except AzureError:
+            if guard.fired is None:
+                raise
+            if guard.sent:
+                raise ServiceResponseTimeoutError(f"request aborted: {guard.fired}") from None
+            raise ServiceRequestError(f"not sent: {guard.fired}") from None
+        finally:
+            _ACTIVE.guard = None
+
+    def sleep(self, duration: float) -> None:
+        deadline = current()
+        if deadline is None:
+            time.sleep(min(duration, MAX_RETRY_AFTER_SECONDS))
+        else:
+            deadline.pause(duration)
 
 
 class _SameHostPolicy(SansIOHTTPPolicy[Any, Any]):
@@ -126,14 +343,7 @@ def _str_or_none(value: object) -> Optional[str]:
 
 
 def _retry_after(response: HttpResponse) -> Optional[float]:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP-date is legal but CPP is not known to send one; fall back to the poll interval
-    return max(seconds, 0.0)
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 class CppClient:
@@ -143,6 +353,8 @@ class CppClient:
     :param credential: any azure-core token credential.
     :param retry_total: attempts azure-core may repeat a GET (or a POST answered 429).
     :param retry_backoff: exponential back-off factor in seconds between retries without ``Retry-After``.
+    :param request_timeout: the longest one HTTP attempt may take, from connecting to the body's last byte
+        (also shortened to the go-live's deadline).
     """
 
     def __init__(
@@ -151,7 +363,7 @@ class CppClient:
         credential: TokenCredential,
         *,
         connect_timeout: float = 15.0,
-        read_timeout: float = 120.0,
+        request_timeout: float = 120.0,
         retry_total: int = 5,
         retry_backoff: float = 0.8,
         retry_backoff_max: int = 60,
@@ -173,7 +385,7 @@ class CppClient:
         self._pipeline: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
             self.base_url,
             policies=list(policies),
-            transport=RequestsTransport(connection_timeout=connect_timeout, read_timeout=read_timeout),
+            transport=_DeadlineTransport(connect_timeout=connect_timeout, request_timeout=request_timeout),
         )
 
     def close(self) -> None:
@@ -315,7 +527,7 @@ class CppClient:
             shown = " ".join(text.split())[:300]
             code, message = None, f"error body is not valid {response.encoding or 'text'}: {shown}"
         return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
-                           code=code, message=message)
+                           code=code, message=message, retry_after=_retry_after(response))
 
     def _json(self, response: HttpResponse) -> Any:
         try:

@@ -127,6 +127,7 @@ class CppApiError(CppError):
     """The CPP API answered with an error (after any retries the client was allowed to make).
 
     Attributes carry the pieces separately so callers can branch on them; ``str()`` gives one readable line.
+    ``retry_after`` is the answer's parsed ``Retry-After`` (seconds), when it had one.
     """
 
     def __init__(
@@ -138,6 +139,7 @@ class CppApiError(CppError):
         code: Optional[str] = None,
         message: Optional[str] = None,
         operation_id: Optional[str] = None,
+        retry_after: Optional[float] = None,
     ) -> None:
         self.status = status
         self.method = method
@@ -145,6 +147,7 @@ class CppApiError(CppError):
         self.code = code
         self.message = redact(message) if message else message
         self.operation_id = operation_id
+        self.retry_after = retry_after
         super().__init__(self._describe())
 
     def _describe(self) -> str:
@@ -161,7 +164,7 @@ class CppApiError(CppError):
     def with_operation(self, operation_id: str) -> CppApiError:
         """The same error, naming the go-live operation it concerns."""
         return CppApiError(status=self.status, method=self.method, url=self.url, code=self.code,
-                           message=self.message, operation_id=operation_id)
+                           message=self.message, operation_id=operation_id, retry_after=self.retry_after)
 
     @property
     def transient(self) -> bool:

@@ -22,13 +22,15 @@ carrying the :class:`OperationRecord`, so an adapter can save it and the next ru
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import threading
 import time
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from .client import CppClient
+from .deadline import Deadline, applied, current
 from .errors import (
     AmbiguousGoLiveError,
     CppApiError,
@@ -92,6 +94,21 @@ def _interruptible_sleep(seconds: float, cancel: Optional[threading.Event]) -> b
     return cancel.wait(seconds)
 
 
+def _bounded(sleep: Sleeper) -> Sleeper:
+    """``sleep``, never past the current go-live's deadline; True when the caller must stop (cancelled or out
+    of time). Every pause of a go-live goes through this, so none can outlast ``timeout_seconds`` or Cancel."""
+
+    def bounded(seconds: float, cancel: Optional[threading.Event]) -> bool:
+        deadline = current()
+        if deadline is None:
+            return sleep(seconds, cancel)
+        if deadline.done:
+            return True
+        return sleep(deadline.cap(seconds), cancel or deadline.cancel) or deadline.done
+
+    return bounded
+
+
 def _squash(value: object) -> str:
     return "".join(ch for ch in str(value).lower() if ch not in " -_")
 
@@ -126,27 +143,38 @@ class GoLive:
         self.max_transient_errors = max_transient_errors
         self.adopt_window = adopt_window
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = _bounded(sleep)
         self._now = now
 
     # ---- the whole create --------------------------------------------------------------------------------
 
     def create(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None,
                timeout: Optional[float] = None) -> OperationRecord:
-        """Adopt or post, then wait when ``spec.wait == "completed"``. ``timeout`` overrides ``spec.timeout``."""
-        record = self.start(spec, cancel, timeout)
-        if spec.wait == WAIT_COMPLETED and not record.terminal:
-            record = self.wait(spec, record, cancel, timeout=timeout)
-        return record
+        """Adopt or post, then wait when ``spec.wait == "completed"``. ``timeout`` overrides ``spec.timeout``.
+
+        The time limit and ``cancel`` bound the whole call, the POST and the lookups before it included.
+        """
+        with self._deadline(spec, cancel, timeout):
+            record = self.start(spec, cancel)
+            if spec.wait == WAIT_COMPLETED and not record.terminal:
+                record = self.wait(spec, record, cancel, timeout=timeout)
+            return record
+
+    @contextlib.contextmanager
+    def _deadline(self, spec: GoLiveSpec, cancel: Optional[threading.Event],
+                  timeout: Optional[float]) -> Iterator[Deadline]:
+        """The deadline of this go-live, current for the block (an enclosing ``create``'s one when there is)."""
+        running = current()
+        if running is not None:
+            yield running
+            return
+        with applied(Deadline(timeout or spec.timeout, cancel, clock=self._clock)) as deadline:
+            yield deadline
 
     # ---- 1. adopt or post --------------------------------------------------------------------------------
 
-    def start(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None,
-              timeout: Optional[float] = None) -> OperationRecord:
-        """Return the running go-live of the offer, or POST one. Never posts while one is running.
-
-        ``timeout`` (else ``spec.timeout``) also bounds how long it looks for an operation it cannot see yet.
-        """
+    def start(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None) -> OperationRecord:
+        """Return the running go-live of the offer, or POST one. Never posts while one is running."""
         running = self.find_running(spec)
         if running is not None:
             self._say(spec, f"adopting go-live operation {running.operation_id} already running on the offer; "
@@ -164,7 +192,7 @@ class GoLive:
         if state in _OFFER_BUSY:
             # CPP runs one operation per offer: a go-live posted now could only conflict, or start a second one.
             return self._adopt_when_listed(
-                spec, cancel, timeout,
+                spec, cancel,
                 f"the offer status of {spec.publisher_id}/{spec.offer_id} says {offer.get('status')!r} but the "
                 "operations list shows no running go-live yet; nothing was posted")
         outcome = normalise_status(offer.get("status"))[0]
@@ -176,29 +204,28 @@ class GoLive:
                 return latest
         if outcome in (FAILED, CANCELED):
             self._refuse_after_failed_golive(spec)
-        return self._post(spec, cancel, timeout)
+        return self._post(spec, cancel)
 
-    def _post(self, spec: GoLiveSpec, cancel: Optional[threading.Event],
-              timeout: Optional[float] = None) -> OperationRecord:
+    def _post(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> OperationRecord:
         reposts_left = 2
         while True:
             try:
                 accepted = self.client.post_golive(spec.publisher_id, spec.offer_id, spec.notification_emails)
             except TrackingUrlError as exc:
                 # CPP took the go-live but did not say where it runs: the operations list will.
-                return self._adopt_when_listed(spec, cancel, timeout, f"the go-live POST was accepted, but {exc}")
+                return self._adopt_when_listed(spec, cancel, f"the go-live POST was accepted, but {exc}")
             except CppApiError as exc:
                 if _says_in_progress(exc):
                     # Another run (or person) got there first: its operation is the one to follow.
                     return self._adopt_when_listed(
-                        spec, cancel, timeout, f"the go-live POST was refused because an operation is in progress "
+                        spec, cancel, f"the go-live POST was refused because an operation is in progress "
                                                f"({exc})")
                 if exc.status is not None and exc.status < 500:
                     raise  # a definite refusal (400/401/403/404/429 after retries): nothing was started
                 if not _not_accepted(exc):
                     # A gateway's 502/503/504, a 500 that is not CPP's, a timeout or reset after sending: the
                     # go-live may be running. Never post again in this run; look for it for as long as a list lags.
-                    return self._adopt_when_listed(spec, cancel, timeout, f"the go-live POST ended ambiguously ({exc})")
+                    return self._adopt_when_listed(spec, cancel, f"the go-live POST ended ambiguously ({exc})")
                 adopted = self._find_running_quietly(spec)
                 if adopted is not None:
                     self._say(spec, f"the go-live POST failed ({exc}); adopting operation {adopted.operation_id} "
@@ -227,14 +254,13 @@ class GoLive:
             self._say(spec, f"go-live accepted: operation {record.operation_id}")
             return record
 
-    def _adopt_when_listed(self, spec: GoLiveSpec, cancel: Optional[threading.Event], timeout: Optional[float],
-                           why: str) -> OperationRecord:
+    def _adopt_when_listed(self, spec: GoLiveSpec, cancel: Optional[threading.Event], why: str) -> OperationRecord:
         """Adopt the go-live that ``why`` implies is running, once the operations list shows it; never post.
 
-        Looks for up to ``adopt_window`` seconds (and no longer than the timeout): a list can lag behind an
-        operation CPP just created. Stops early when the list shows another kind of operation running.
+        Looks for up to ``adopt_window`` seconds (and never past the go-live's deadline or Cancel): a list can lag
+        behind an operation CPP just created. Stops early when the list shows another kind of operation running.
         """
-        window = min(self.adopt_window, timeout or spec.timeout or self.adopt_window)
+        window = self.adopt_window
         deadline = self._clock() + window
         delay = _FIRST_LOOK_DELAY
         while True:
@@ -261,8 +287,10 @@ class GoLive:
             if remaining <= 0:
                 break
             if self._sleep(min(delay, remaining), cancel):
+                stopped = current()
+                reason = stopped.why() if stopped is not None and stopped.done else "the go-live was cancelled"
                 raise AmbiguousGoLiveError(
-                    f"{why}; the search for the operation was cancelled. Nothing was re-posted. Re-running "
+                    f"{why}; {reason} before the operations list showed it. Nothing was re-posted. Re-running "
                     "`pulumi up` is safe: it adopts a running go-live before it posts.")
             delay = min(delay * 2, _MAX_LOOK_DELAY)
         raise AmbiguousGoLiveError(
@@ -357,8 +385,11 @@ class GoLive:
         timeout: Optional[float] = None,
     ) -> OperationRecord:
         """Poll ``record`` until it ends. Returns it on success; raises a :class:`GoLiveError` otherwise."""
-        limit = timeout if timeout else spec.timeout
-        deadline = self._clock() + limit if limit else None
+        with self._deadline(spec, cancel, timeout) as deadline:
+            return self._wait(spec, record, cancel, deadline)
+
+    def _wait(self, spec: GoLiveSpec, record: OperationRecord, cancel: Optional[threading.Event],
+              deadline: Deadline) -> OperationRecord:
         seen: dict[str, str] = {}
         failures = 0
         warned_unknown: set[str] = set()
@@ -367,12 +398,15 @@ class GoLive:
             try:
                 snapshot = self.client.get_operation(record.operation_location)
             except CppApiError as exc:
+                if deadline.done:  # the poll was cut short by the time limit or by Cancel, not by CPP
+                    raise self._stopped(spec, record, deadline) from None
                 if exc.status == 404:
                     listed = self._status_from_list(spec, record)
                     if listed is not None and listed != RUNNING:
                         return self._finish(spec, record, listed,
                                             [f"CPP no longer returns the operation; its submission ended {listed}"])
                 failures = self._poll_failed(spec, record, exc, failures)
+                retry_after = exc.retry_after  # a 429 or 503 that azure-core stopped retrying near the deadline
             else:
                 failures = 0
                 retry_after = snapshot.retry_after
@@ -389,21 +423,21 @@ class GoLive:
                     return self._finish(spec, record, status, error_messages(body))
 
             delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
-            if failures:
+            if failures and retry_after is None:
                 delay = min(delay, 5.0 * 2 ** min(failures, 6))
-            if deadline is not None:
-                remaining = deadline - self._clock()
-                if remaining <= 0:
-                    raise GoLiveTimeoutError(
-                        f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} is still "
-                        f"running after the {limit:g} s timeout. It was not cancelled and will not be posted "
-                        "again: re-run `pulumi up` to resume waiting on it.", record)
-                delay = min(delay, remaining)
             if self._sleep(max(delay, _MIN_POLL_SECONDS), cancel):
-                raise GoLiveCancelledError(
-                    f"waiting for go-live operation {record.operation_id} of {spec.publisher_id}/{spec.offer_id} "
-                    "was cancelled; the operation keeps running at CPP. Re-run `pulumi up` to resume waiting.",
-                    record)
+                raise self._stopped(spec, record, deadline)
+
+    def _stopped(self, spec: GoLiveSpec, record: OperationRecord, deadline: Deadline) -> GoLiveError:
+        if deadline.expired and not deadline.cancelled:
+            return GoLiveTimeoutError(
+                f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} is still "
+                f"running after the {deadline.limit:g} s timeout. It was not cancelled and will not be posted "
+                "again: re-run `pulumi up` to resume waiting on it.", record)
+        return GoLiveCancelledError(
+            f"waiting for go-live operation {record.operation_id} of {spec.publisher_id}/{spec.offer_id} "
+            "was cancelled; the operation keeps running at CPP. Re-run `pulumi up` to resume waiting.",
+            record)
 
     def _poll_failed(self, spec: GoLiveSpec, record: OperationRecord, exc: CppApiError, failures: int) -> int:
         if exc.status != 404 and not exc.transient:

@@ -39,7 +39,7 @@ def client(settings: Settings) -> CppClient:
     found = clients.get(settings)
     if found is None:
         found = clients[settings] = CppClient(settings.base_url, credential(settings),
-                                             read_timeout=settings.request_timeout)
+                                             request_timeout=settings.request_timeout)
     return found
 
 

@@ -158,8 +158,32 @@ def test_row1_plugin_engine_timeout_bounds_the_look(sim: Simulator) -> None:
     sim.config.list_lag_seconds = 60.0
     with Timer() as timer, pytest.raises(Exception, match="Nothing was re-posted") as caught:
         plugin_create(plugin(sim, [], adopt_timeout=120.0), timeout=1.5)
-    assert "within 1.5 s" in str(caught.value)
+    assert "time limit (1.5 s) was reached before the operations list showed it" in str(caught.value)
     assert timer.elapsed < 1.5 + 5.0
+    assert posts(sim) == 1
+
+
+def test_row1_plugin_cancel_ends_the_look_promptly(sim: Simulator) -> None:
+    sim.config.accepted_then_status = 504
+    sim.config.list_lag_seconds = 600.0
+    provider = plugin(sim, [], adopt_timeout=600.0)
+
+    async def scenario() -> tuple[BaseException | None, float]:
+        task = asyncio.ensure_future(provider.create(CreateRequest(URN, plugin_inputs(), 0.0, False)))
+        deadline = time.monotonic() + 20
+        # Cancel once the look is under way: the POST was answered and the list was read again after it.
+        while not (posts(sim) == 1 and sim.count("GET", "/submissions/") >= 2):
+            assert time.monotonic() < deadline and not task.done(), "the look never started"
+            await asyncio.sleep(0.05)
+        cancelled_at = time.monotonic()
+        await provider.cancel()
+        result = await asyncio.gather(task, return_exceptions=True)
+        return (result[0] if isinstance(result[0], BaseException) else None), time.monotonic() - cancelled_at
+
+    error, after_cancel = asyncio.run(scenario())
+    assert error is not None and "the go-live was cancelled before the operations list showed it" in str(error)
+    assert "Nothing was re-posted" in str(error)
+    assert after_cancel < 2.0
     assert posts(sim) == 1
 
 
