@@ -6,6 +6,8 @@ If the engine cannot be had, these tests fail; they never skip.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -23,14 +25,15 @@ PROGRAM = Path(__file__).resolve().parent / "program"
 PLUGIN_PROGRAM = Path(__file__).resolve().parent / "plugin_program"
 # A program that uses the plugin at the repository root instead of the dynamic provider.
 USE_PLUGIN = f"plugins:\n  providers:\n    - name: cpp-golive\n      path: {ROOT}\n"
-STANDIN_HOST = ROOT / "scripts" / "lib" / "pulumi-host"
+# The older Node.js stand-in host, used until the engine directory has a pulumi-language-nodejs of its own.
+NODE_STANDIN_HOST = ROOT / "scripts" / "lib" / "pulumi-host"
 E2E_TOKEN = "e2e-secret-token-5a8c1f"  # a fake token whose leaks the tests look for
 PASSPHRASE = "e2e-passphrase"  # throwaway passphrase of a throwaway local backend
 
 
 @pytest.fixture(scope="session")
 def pulumi_bin() -> Path:
-    """The bin directory holding pulumi, the Python language host and the dynamic-provider launcher."""
+    """The bin directory of scripts/bootstrap-pulumi: pulumi, its language hosts and the dynamic-provider launcher."""
     given = os.environ.get("PULUMI_CPP_GOLIVE_BIN")
     if not given:
         done = subprocess.run([str(ROOT / "scripts" / "bootstrap-pulumi")], capture_output=True, text=True,
@@ -39,32 +42,70 @@ def pulumi_bin() -> Path:
             pytest.fail(f"scripts/bootstrap-pulumi failed; the e2e suite needs the engine:\n{done.stderr[-3000:]}")
         given = done.stdout.strip().splitlines()[-1]
     path = Path(given)
-    for name in ("pulumi", "pulumi-resource-pulumi-python"):
+    for name in ("pulumi", "pulumi-resource-pulumi-python", "pulumi-language-python", "pulumi-language-python-exec"):
         if not (path / name).exists():
             pytest.fail(f"{name} is missing from {path}; run scripts/bootstrap-pulumi")
     return path
 
 
 def engine_path(bin_dir: Path) -> str:
-    """PATH for the engine: the built binaries, then (where Pulumi's own Python language host could not be
-    built) the stand-in host, then the checkout's virtualenv."""
+    """PATH for the engine: the engine directory (CLI and language hosts), the Node.js stand-in while that directory
+    has no Node.js host, then the checkout's virtualenv."""
     dirs = [str(bin_dir)]
-    if not ((bin_dir / "pulumi-language-python").exists() and (bin_dir / "pulumi-language-nodejs").exists()):
-        dirs.append(str(STANDIN_HOST))
+    if not (bin_dir / "pulumi-language-nodejs").exists():
+        dirs.append(str(NODE_STANDIN_HOST))
     dirs += [str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]
     return os.pathsep.join(dirs)
+
+
+def plugin_sources_digest() -> str:
+    """What the plugin's virtualenv is installed from: the package, its metadata and PulumiPlugin.yaml."""
+    files = [ROOT / "pyproject.toml", ROOT / "PulumiPlugin.yaml", *sorted((ROOT / "pulumi_cpp_golive").rglob("*.py"))]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+
+
+def ensure_plugin_installed(bin_dir: Path) -> None:
+    """`pulumi install` in the repository root, as a user of `plugins.providers: path: <this repository>` must run
+    it (`pulumi up` never installs a plugin's dependencies): ./venv with the package, as PulumiPlugin.yaml says.
+    Done again only when the package's sources change; one process at a time (pytest-xdist workers share it)."""
+    venv = ROOT / "venv"
+    stamp = venv / ".pulumi-cpp-golive-sources"
+    digest = plugin_sources_digest()
+    with open(ROOT / ".venv" / ".plugin-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        home = ROOT / ".venv" / ".plugin-venv-home"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_"))}
+        env.update(PATH=os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]), PULUMI_HOME=str(home),
+                   PULUMI_SKIP_UPDATE_CHECK="true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true")
+        done = subprocess.run(["pulumi", "install"], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=900, check=False)
+        if done.returncode != 0:
+            raise AssertionError(f"pulumi install in {ROOT} (the plugin's ./venv) failed:\n{done.stdout}{done.stderr}")
+        stamp.write_text(digest)
 
 
 class Stack:
     """One stack of the e2e program in its own directory, backend and PULUMI_HOME."""
 
     def __init__(self, workdir: Path, bin_dir: Path, sim: Simulator, program: Path = PROGRAM,
-                 project_yaml: str = "") -> None:
-        self.dir = workdir / "project"
+                 project_yaml: str = "", *, installed: Optional[Path] = None, path: Optional[str] = None,
+                 stack_name: str = "dev") -> None:
+        """``installed``: a project directory already set up (``pulumi install``) to use in place, with a stack of
+        its own (``stack_name``); ``path``: the PATH to run pulumi with (default: :func:`engine_path`)."""
         self.sim = sim
-        shutil.copytree(program, self.dir)
+        if installed is not None:
+            self.dir = installed
+        else:
+            self.dir = workdir / "project"
+            shutil.copytree(program, self.dir)
+        if USE_PLUGIN in project_yaml:
+            ensure_plugin_installed(bin_dir)
         project_file = self.dir / "Pulumi.yaml"
-        if project_file.exists():  # an example project: point its references to the repository here
+        if installed is not None:
+            pass  # set up by the caller, as a user would
+        elif project_file.exists():  # an example project: point its references to the repository here
             project_file.write_text(project_file.read_text().replace("path: ../..", f"path: {ROOT}"))
             for source in self.dir.glob("*.ts"):
                 source.write_text(source.read_text().replace('"../../sdk/nodejs"', f'"{ROOT / "sdk" / "nodejs"}"'))
@@ -79,7 +120,7 @@ class Stack:
         self.backend = backend
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_"))},
-            "PATH": engine_path(bin_dir),
+            "PATH": path if path is not None else engine_path(bin_dir),
             "PULUMI_HOME": str(workdir / "home"),
             "PULUMI_BACKEND_URL": backend.as_uri(),
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
@@ -88,7 +129,7 @@ class Stack:
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "PYTHONUNBUFFERED": "1",
         }
-        self.run("stack", "init", "dev")
+        self.run("stack", "init", stack_name)
         self.config("cpp-golive:baseUrl", sim.url)
         self.config("cpp-golive:accessToken", E2E_TOKEN, secret=True)
         self.config("cpp-golive:pollInterval", "0.5")

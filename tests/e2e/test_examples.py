@@ -1,14 +1,24 @@
-"""examples/yaml (Pulumi YAML, real pulumi-language-yaml) and examples/typescript (TypeScript, generated Node.js
-SDK) using the plugin, against the simulator."""
+"""The examples as a user runs them: a copy of examples/python, examples/python-plugin and examples/yaml, `pulumi
+install`, then `pulumi preview`/`up` against the simulator, with only the engine directory of scripts/bootstrap-pulumi
+(and, for the dynamic provider, a virtualenv holding the package) on PATH.
+
+The plugin examples use the executable plugin `pulumi-resource-cpp-golive` (a console script of the package, here
+from the checkout's virtualenv) with no `plugins.providers` entry: registered with `pulumi plugin install --file`,
+or merely found on PATH. Each example is installed once per worker (`pytest -n 4 --dist loadgroup` keeps an
+example's tests on one worker) and each test gets a stack, backend and PULUMI_HOME of its own.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -16,15 +26,124 @@ from pulumi_cpp_golive.simulator import Simulator
 
 from .conftest import ROOT, Stack, wait_for
 
-EXAMPLES = ["yaml", "typescript"]
+VENV_BIN = ROOT / ".venv" / "bin"
+PLUGIN_SCRIPT = VENV_BIN / "pulumi-resource-cpp-golive"
+PLUGIN_VERSION = "0.1.0"
+# Which example uses which provider.
+PLUGIN_EXAMPLES = {"python-plugin", "yaml"}
 
 
-@pytest.fixture(params=EXAMPLES)
-def example(request: pytest.FixtureRequest, tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> Stack:
-    stack = Stack(tmp_path, pulumi_bin, sim, program=ROOT / "examples" / request.param)
+def example_param(name: str) -> Any:
+    return pytest.param(name, marks=pytest.mark.xdist_group(f"example-{name}"), id=name)
+
+
+def ambient_path() -> list[str]:
+    """The test runner's PATH without anything of Pulumi's or this checkout's (a user's shell before setup)."""
+    def pulumi_free(entry: str) -> bool:
+        return entry != "" and not any(Path(entry).glob("pulumi*"))
+    return [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if pulumi_free(entry)]
+
+
+def user_path(pulumi_bin: Path, *extra: Path) -> str:
+    return os.pathsep.join([str(pulumi_bin), *map(str, extra), *ambient_path()])
+
+
+def example_path(name: str, pulumi_bin: Path) -> str:
+    """The dynamic provider needs a virtualenv holding the package on PATH (the examples's own ./venv, which
+    `pulumi install` creates, is what the program runs in); the plugin examples find the plugin in the plugin cache."""
+    return user_path(pulumi_bin) if name in PLUGIN_EXAMPLES else user_path(pulumi_bin, VENV_BIN)
+
+
+def register_plugin(stack: Stack) -> None:
+    """The one-time step a user of the plugin takes after `pip install`: put the console script in the plugin cache."""
+    assert PLUGIN_SCRIPT.exists(), f"{PLUGIN_SCRIPT} is missing: the package's console script (scripts/lib/venv.sh)"
+    stack.run("plugin", "install", "resource", "cpp-golive", PLUGIN_VERSION, "--file", str(PLUGIN_SCRIPT))
+
+
+def warnings_in(*outputs: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line.strip() for done in outputs for line in (done.stdout + done.stderr).splitlines()
+            if re.search(r"\bwarning\b", line, re.IGNORECASE)]
+
+
+@pytest.fixture(scope="session")
+def installed_examples(tmp_path_factory: pytest.TempPathFactory, pulumi_bin: Path) -> Callable[[str], Path]:
+    """Returns the installed copy of an example, made on first use: copied, its `../..` paths pointed at this
+    checkout, then `pulumi install` (which creates ./venv for the Python examples)."""
+    made: dict[str, Path] = {}
+
+    def install(name: str) -> Path:
+        if name in made:
+            return made[name]
+        base = tmp_path_factory.mktemp(f"example-{name}")
+        project = base / "project"
+        shutil.copytree(ROOT / "examples" / name, project, ignore=shutil.ignore_patterns("venv", ".venv"))
+        requirements = project / "requirements.txt"
+        if requirements.exists():
+            requirements.write_text(re.sub(r"(-e\s+)\.\./\.\.", rf"\g<1>{ROOT}", requirements.read_text()))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_"))}
+        env.update(PATH=example_path(name, pulumi_bin), PULUMI_HOME=str(base / "home"),
+                   PULUMI_SKIP_UPDATE_CHECK="true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true")
+        steps = [["pulumi", "install"]]
+        if name in PLUGIN_EXAMPLES:
+            steps.insert(0, ["pulumi", "plugin", "install", "resource", "cpp-golive", PLUGIN_VERSION,
+                             "--file", str(PLUGIN_SCRIPT)])
+        for step in steps:
+            done = subprocess.run(step, cwd=project, env=env, capture_output=True, text=True, timeout=600,
+                                  check=False)
+            assert done.returncode == 0, f"{' '.join(step)} in examples/{name}:\n{done.stdout}\n{done.stderr}"
+            assert not warnings_in(done), warnings_in(done)
+        made[name] = project
+        return project
+
+    return install
+
+
+def example_stack(name: str, tmp_path: Path, pulumi_bin: Path, sim: Simulator,
+                  installed_examples: Callable[[str], Path], path: str | None = None) -> Stack:
+    stack = Stack(tmp_path, pulumi_bin, sim, installed=installed_examples(name),
+                  path=path or example_path(name, pulumi_bin), stack_name=f"t{os.getpid()}-{tmp_path.name}")
+    if name in PLUGIN_EXAMPLES and path is None:
+        register_plugin(stack)
     stack.config("publisherId", "contoso")
     stack.config("offerId", "vm1")
     return stack
+
+
+@pytest.mark.parametrize("name", [example_param(n) for n in ("python", "python-plugin", "yaml")])
+def test_install_preview_up_redeploy_destroy_without_warnings(
+        name: str, tmp_path: Path, pulumi_bin: Path, sim: Simulator,
+        installed_examples: Callable[[str], Path]) -> None:
+    stack = example_stack(name, tmp_path, pulumi_bin, sim, installed_examples)
+    preview = stack.preview("--json")
+    steps = json.loads(preview.stdout)["steps"]
+    assert [s["op"] for s in steps if "OfferGoLive" in s["urn"]] == ["create"]
+    assert sim.requests == []
+    up = stack.up()
+    assert sim.count("POST", "/golive") == 1
+    outputs = stack.outputs()
+    status = outputs.get("status")
+    assert status == "succeeded" and (outputs.get("operationId") or outputs.get("operation_id"))
+    sim.reset_counts()
+    again = stack.up()
+    assert sim.requests == []
+    # No "using pulumi-language-python from $PATH", nor any other warning: the hosts sit beside the CLI.
+    assert warnings_in(preview, up, again) == []
+    stack.run("destroy", "--yes")
+    assert sim.count("POST") == 0
+
+
+@pytest.mark.xdist_group("example-yaml")
+def test_plugin_found_on_path_with_no_registration(tmp_path: Path, pulumi_bin: Path, sim: Simulator,
+                                                   installed_examples: Callable[[str], Path]) -> None:
+    """The console script merely on PATH: the engine finds the provider by itself and says so, the one warning."""
+    stack = example_stack("yaml", tmp_path, pulumi_bin, sim, installed_examples,
+                          path=user_path(pulumi_bin, VENV_BIN))
+    up = stack.up()
+    assert sim.count("POST", "/golive") == 1
+    assert stack.outputs()["status"] == "succeeded"
+    found = warnings_in(up)
+    assert found, "the engine no longer warns about a provider taken from PATH: update examples/yaml's comment"
+    assert all(f"using pulumi-resource-cpp-golive from $PATH at {PLUGIN_SCRIPT}" in w for w in found), found
 
 
 def recorded(stack: Stack) -> dict[str, Any]:
@@ -32,57 +151,78 @@ def recorded(stack: Stack) -> dict[str, Any]:
     return resource
 
 
-def test_preview_up_redeploy_destroy(example: Stack, sim: Simulator) -> None:
-    preview = json.loads(example.preview("--json").stdout)
-    assert [s["op"] for s in preview["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
-    assert sim.requests == []
-    example.up()
-    assert sim.count("POST", "/golive") == 1
-    outputs = example.outputs()
-    assert outputs["status"] == "succeeded" and outputs["operationId"]
-    sim.reset_counts()
-    example.up()
-    assert sim.requests == []
-    example.run("destroy", "--yes")
-    assert sim.count("POST") == 0
+@pytest.fixture
+def yaml_example(tmp_path: Path, pulumi_bin: Path, sim: Simulator,
+                 installed_examples: Callable[[str], Path]) -> Stack:
+    return example_stack("yaml", tmp_path, pulumi_bin, sim, installed_examples)
 
 
-def test_failed_operation_keeps_the_id_and_the_next_up_posts_nothing(example: Stack, sim: Simulator) -> None:
+@pytest.mark.xdist_group("example-yaml")
+def test_failed_operation_keeps_the_id_and_the_next_up_posts_nothing(yaml_example: Stack, sim: Simulator) -> None:
     sim.config.fail_golive = True
-    done = example.up(check=False)
+    done = yaml_example.up(check=False)
     assert done.returncode != 0 and "simulated failure" in done.stdout + done.stderr
-    assert recorded(example)["outputs"]["operationId"]
-    assert recorded(example)["outputs"]["status"] == "failed"
+    assert recorded(yaml_example)["outputs"]["operationId"]
+    assert recorded(yaml_example)["outputs"]["status"] == "failed"
     sim.reset_counts()
-    again = example.up(check=False)  # a failed go-live fails every `up`, posting nothing, until retried explicitly
+    again = yaml_example.up(check=False)  # a failed go-live fails every `up`, posting nothing, until retried
     assert again.returncode != 0 and "not posted again" in again.stdout + again.stderr
     assert sim.count("POST") == 0
 
 
-def test_timeout_keeps_the_id_and_the_next_up_resumes(example: Stack, sim: Simulator) -> None:
+@pytest.mark.xdist_group("example-yaml")
+def test_timeout_keeps_the_id_and_the_next_up_resumes(yaml_example: Stack, sim: Simulator) -> None:
     sim.config.golive_seconds = 8.0
-    example.config("timeoutSeconds", "1")
-    done = example.up(check=False)
+    yaml_example.config("timeoutSeconds", "1")
+    done = yaml_example.up(check=False)
     assert done.returncode != 0 and "re-run `pulumi up` to resume" in done.stdout + done.stderr
-    first = recorded(example)["outputs"]
+    first = recorded(yaml_example)["outputs"]
     assert first["status"] == "running" and first["operationId"]
-    example.run("config", "rm", "timeoutSeconds")
-    example.up()
-    assert recorded(example)["outputs"]["status"] == "succeeded"
-    assert recorded(example)["outputs"]["operationId"] == first["operationId"]
+    yaml_example.run("config", "rm", "timeoutSeconds")
+    yaml_example.up()
+    assert recorded(yaml_example)["outputs"]["status"] == "succeeded"
+    assert recorded(yaml_example)["outputs"]["operationId"] == first["operationId"]
     assert sim.count("POST", "/golive") == 1
 
 
-def test_ctrl_c_exits_promptly_with_the_id_in_state(example: Stack, sim: Simulator) -> None:
+@pytest.mark.xdist_group("example-yaml")
+def test_ctrl_c_exits_promptly_with_the_id_in_state(yaml_example: Stack, sim: Simulator) -> None:
     sim.config.golive_seconds = 120.0
-    up = example.start("up", "--yes", "--skip-preview")
+    up = yaml_example.start("up", "--yes", "--skip-preview")
     wait_for(lambda: any("/operations/" in r.path for r in sim.requests), "the wait to start", proc=up)
     pressed = time.monotonic()
     os.killpg(up.pid, signal.SIGINT)
     up.wait(timeout=60)
     assert time.monotonic() - pressed < 30
-    assert recorded(example)["outputs"]["status"] == "running"
+    assert recorded(yaml_example)["outputs"]["status"] == "running"
     sim.complete_now("contoso", "vm1")
-    example.up()
-    assert recorded(example)["outputs"]["status"] == "succeeded"
+    yaml_example.up()
+    assert recorded(yaml_example)["outputs"]["status"] == "succeeded"
     assert sim.count("POST", "/golive") == 1
+
+
+def test_python_host_rejects_the_flags_the_real_host_rejects(pulumi_bin: Path) -> None:
+    """pulumi-yaml before v1.38 passed -virtualenv/-root/-toolchain; Pulumi's host refuses them since v3.214."""
+    host = pulumi_bin / "pulumi-language-python"
+    for flag in ("-virtualenv=venv", "-root=.", "-toolchain=pip"):
+        done = subprocess.run([str(host), flag], capture_output=True, text=True, timeout=30, check=False)
+        assert done.returncode == 2 and "flag provided but not defined" in done.stderr, (flag, done.stderr)
+    version = subprocess.run([str(host), "-version"], capture_output=True, text=True, timeout=30, check=True)
+    assert version.stdout.strip().startswith("v3.")
+
+
+def test_a_broken_virtualenv_names_pulumi_install(tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> None:
+    """A `virtualenv` directory that is not one: the program never starts, and the error says how to fix it."""
+    project = tmp_path / "broken"
+    (project / "venv").mkdir(parents=True)
+    (project / "venv" / "leftover.txt").write_text("not a virtualenv\n")
+    (project / "__main__.py").write_text("raise SystemExit('the program must not run')\n")
+    (project / "Pulumi.yaml").write_text(
+        "name: broken-venv\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n")
+    stack = Stack(tmp_path, pulumi_bin, sim, installed=project, path=user_path(pulumi_bin))
+    done = stack.preview(check=False)
+    text = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"{project / 'venv'}\" doesn't appear to be a virtual environment" in text, text
+    assert f"run `pulumi install` in {project}" in text, text
+    assert "the program must not run" not in text
