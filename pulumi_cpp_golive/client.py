@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from typing import Any, Iterator, Mapping, Optional, Sequence, Union
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 import requests.adapters
@@ -56,9 +56,13 @@ from .settings import validate_base_url
 _LOG = logging.getLogger(__name__)
 
 
+# A paged operations list is followed for at most this many pages (a server that loops must not hold us forever).
+MAX_LIST_PAGES = 50
+
+
 @dataclasses.dataclass(frozen=True)
 class Accepted:
-    """A 202 answer to a long-running POST: where to poll, and how soon the server wants us to."""
+    """A 2xx answer to a long-running POST: where to poll, and how soon the server wants us to."""
 
     url: str
     retry_after: Optional[float]
@@ -390,12 +394,22 @@ class CppClient:
     # ---- routes -------------------------------------------------------------------------------------------
 
     def post_golive(self, publisher_id: str, offer_id: str, notification_emails: Sequence[str] = ()) -> Accepted:
-        """POST ``.../offers/{offerId}/golive``; returns where to poll. Not retried unless answered 429."""
+        """POST ``.../offers/{offerId}/golive``; returns where to poll. Not retried unless answered 429.
+
+        Any 2xx means CPP took the go-live. When the answer names no operation of this offer (a 204, a 200/201
+        without tracking header, headers pointing elsewhere) :class:`TrackingUrlError` says so: the operation runs,
+        and the caller finds it in the operations list.
+        """
         body = {"metadata": {"notification-emails": ",".join(notification_emails)}} if notification_emails else None
         response = self._send("POST", self._offer_path(publisher_id, offer_id, "golive"), json_body=body)
-        if response.status_code not in (200, 201, 202):
+        if not 200 <= response.status_code < 300:
             raise self._error(response)
-        return Accepted(tracking_url(response.headers, self.base_url), _retry_after(response))
+        try:
+            url = tracking_url(response.headers, self.base_url, publisher_id, offer_id)
+        except TrackingUrlError as exc:
+            status = response.status_code
+            raise TrackingUrlError(f"its HTTP {status} answer has no usable tracking URL ({exc})") from None
+        return Accepted(url, _retry_after(response))
 
     def get_operation(self, location: str) -> OperationSnapshot:
         """GET an operation by its tracking URL (relative or absolute on the CPP host)."""
@@ -410,15 +424,36 @@ class CppClient:
         return OperationSnapshot(body, _retry_after(response))
 
     def list_submissions(self, publisher_id: str, offer_id: str, status: Optional[str] = None) -> list[dict[str, Any]]:
-        """GET ``.../submissions/`` (the operations list), optionally filtered by state (e.g. ``running``)."""
-        params = {"status": status} if status else None
-        response = self._send("GET", self._offer_path(publisher_id, offer_id, "submissions/"), params=params)
-        if response.status_code != 200:
-            raise self._error(response)
-        body = self._json(response)
-        if not isinstance(body, list):
-            raise self._malformed(response, "expected a JSON array")
-        return [item for item in body if isinstance(item, dict)]
+        """GET ``.../submissions/`` (the operations list), optionally filtered by state (e.g. ``running``).
+
+        The docs show a plain JSON array; Azure-style ``{"value": [...], "nextLink": ...}`` pages are accepted
+        too and followed, on the CPP host only and for at most :data:`MAX_LIST_PAGES` pages. A list that cannot
+        be read whole is an error, never a shorter list: a missed running go-live would lead to a second POST.
+        """
+        params: Optional[dict[str, str]] = {"status": status} if status else None
+        url = self._offer_path(publisher_id, offer_id, "submissions/")
+        items: list[dict[str, Any]] = []
+        visited: set[str] = set()
+        for _ in range(MAX_LIST_PAGES):
+            visited.add(url)
+            response = self._send("GET", url, params=params)
+            if response.status_code != 200:
+                raise self._error(response)
+            body = self._json(response)
+            if isinstance(body, list):
+                page, next_link = body, None
+            elif isinstance(body, dict) and isinstance(body.get("value"), list):
+                page, next_link = body["value"], body.get("nextLink")
+            else:
+                raise self._malformed(response, 'expected a JSON array or {"value": [...]}')
+            items.extend(item for item in page if isinstance(item, dict))
+            if next_link is None or next_link == "":
+                return items
+            url = self._next_page(response, next_link)
+            if url in visited:
+                raise self._bad_next_link(response, "the nextLink points back at a page already read")
+            params = None  # the nextLink carries its own query
+        raise self._bad_next_link(response, f"the list has more than {MAX_LIST_PAGES} pages")
 
     def get_offer_status(self, publisher_id: str, offer_id: str) -> dict[str, Any]:
         """GET ``.../offers/{offerId}/status``."""
@@ -465,8 +500,32 @@ class CppClient:
                 message=_transport_message(exc),
             ) from None
 
+    def _next_page(self, response: HttpResponse, next_link: object) -> str:
+        if not isinstance(next_link, str):
+            raise self._bad_next_link(response, "the nextLink is not a string")
+        value = next_link.strip()
+        absolute = self.base_url + value if value.startswith("/") and not value.startswith("//") else value
+        try:
+            same_host = origin(absolute) == origin(self.base_url)
+        except TrackingUrlError:
+            same_host = False
+        if not same_host or urlsplit(absolute).scheme.lower() not in ("http", "https"):
+            # The bearer token goes with every page: never to another host.
+            raise self._bad_next_link(response, "the nextLink is not on the configured CPP host")
+        return absolute
+
+    def _bad_next_link(self, response: HttpResponse, what: str) -> CppApiError:
+        return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
+                           code="InvalidNextLink", message=what)
+
     def _error(self, response: HttpResponse) -> CppApiError:
-        code, message = parse_error_body(response.text())
+        text, clean = _decoded_body(response)
+        if clean:
+            code, message = parse_error_body(text)
+        else:
+            # Not what CPP's JSON serializer writes, so no CPP error code is trusted from it; show what decodes.
+            shown = " ".join(text.split())[:300]
+            code, message = None, f"error body is not valid {response.encoding or 'text'}: {shown}"
         return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
                            code=code, message=message, retry_after=_retry_after(response))
 
@@ -479,6 +538,14 @@ class CppClient:
     def _malformed(self, response: HttpResponse, what: str) -> CppApiError:
         return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
                            code="MalformedResponse", message=what)
+
+
+def _decoded_body(response: HttpResponse) -> tuple[str, bool]:
+    """The body as text, and whether it decoded cleanly in its declared charset (else: with replacement marks)."""
+    try:
+        return response.text(), True
+    except (UnicodeDecodeError, LookupError):  # bytes that lie about their charset, or an unknown charset name
+        return response.content.decode("utf-8", errors="replace"), False
 
 
 def _transport_message(exc: AzureError) -> str:

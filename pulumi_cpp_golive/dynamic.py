@@ -7,7 +7,8 @@ Dynamic-provider facts that shape this file (see the README's "Limits"):
 * ``pulumi preview`` never calls ``create`` on a dynamic provider, so preview sends no request.
 * Progress goes to stderr, which the engine shows as Info diagnostics while ``pulumi up`` runs.
 * A failing ``create`` records nothing in state. That is safe here because the next ``create`` adopts the
-  operation still running at CPP instead of posting again.
+  operation still running at CPP instead of posting again, and refuses to post after a failed go-live until the
+  offer is published again (README, "A failed go-live").
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         self._settings = None
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        keys = ("cpp-golive:accessToken", "cpp-golive:baseUrl", "cpp-golive:pollInterval", "cpp-golive:requestTimeout")
+        keys = ("cpp-golive:accessToken", "cpp-golive:baseUrl", "cpp-golive:pollInterval", "cpp-golive:requestTimeout",
+                "cpp-golive:adoptTimeout")
         config = {key: req.config.get(key) for key in keys}
         self._settings = Settings.resolve(config, os.environ)
 
@@ -84,14 +86,10 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.UpdateResult:
         spec = GoLiveSpec.from_inputs(_news)
-        record = OperationRecord.from_state(_id, _olds)
-        if not record.terminal and spec.wait == WAIT_COMPLETED:
-            _report(f"{spec.publisher_id}/{spec.offer_id}: resuming the wait on recorded operation "
-                    f"{record.operation_id} (no new go-live is posted)")
-            try:
-                record = runtime.golive(self.settings, _report).wait(spec, record)
-            except CppError as exc:
-                raise _user_error(exc) from None
+        try:
+            record = runtime.golive(self.settings, _report).resume(spec, OperationRecord.from_state(_id, _olds))
+        except CppError as exc:
+            raise _user_error(exc) from None
         return dyn.UpdateResult(recorded_state(_news, record))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:

@@ -3,9 +3,13 @@
 Read it top to bottom:
 
 1. :meth:`GoLive.start` never posts when a go-live is already running on the offer: it *adopts* it. It refuses,
-   without posting, an offer that was never published to preview. Otherwise it POSTs once. If the POST ends
-   ambiguously (timeout or reset after sending, or a 5xx) it looks for the operation it may have started and
-   adopts that; it re-posts only after a 5xx *answer* with nothing running, and never after a silent failure.
+   without posting, an offer that was never published to preview, and an offer whose last go-live failed or was
+   canceled (retrying is the user's explicit act). When the offer status says an operation is running but the
+   list does not show it yet, it waits for the list instead of posting. Otherwise it POSTs once. An ambiguous
+   end (a gateway's 502/503/504, a 500 that is not CPP's error body, a timeout or reset after sending, a 2xx
+   without a usable tracking URL, a 409 "in progress") is never re-posted in the same run: it waits, bounded by
+   ``adopt_window``, for the operations list to show the go-live and adopts it, or stops saying that re-running
+   is safe. Only a POST that certainly started nothing (never sent, or CPP's own 500 error body) is posted again.
 2. :meth:`GoLive.wait` polls the recorded operation until it ends, honouring ``Retry-After``, the poll interval,
    a timeout and a cancel event. It rides out transient errors (throttling, 5xx, resets, malformed bodies) and
    reports every status or step change. It never posts, so a wait can be resumed any number of times.
@@ -39,6 +43,8 @@ from .errors import (
 )
 from .inputs import WAIT_COMPLETED, GoLiveSpec
 from .operation import (
+    CANCELED,
+    FAILED,
     RUNNING,
     SUCCEEDED,
     OperationRecord,
@@ -50,6 +56,7 @@ from .operation import (
     path_and_query,
     progress_changes,
 )
+from .settings import DEFAULT_ADOPT_TIMEOUT
 
 _LOG = logging.getLogger("pulumi_cpp_golive")
 
@@ -61,6 +68,17 @@ _NEVER_PUBLISHED = frozenset({"neverpublished"})
 # Shortest pause between polls, even when the server says Retry-After: 0 (keeps a misbehaving server from a
 # busy loop while still noticing completion within half a second).
 _MIN_POLL_SECONDS = 0.25
+# Offer states (squashed) that mean an operation is under way on the offer right now.
+_OFFER_BUSY = frozenset({"running", "inprogress"})
+# Pauses between looks at a lagging operations list: 0.5 s, doubling, at most 5 s.
+_FIRST_LOOK_DELAY = 0.5
+_MAX_LOOK_DELAY = 5.0
+# The one rule for a failed go-live, as every message that applies it states it (README: "A failed go-live").
+_RETRY_HINT = ("A failed go-live is not posted again on its own, and nothing was posted now. To retry: fix the cause, "
+               "publish the offer again (to preview, up to publisher sign-off), then change `triggers` (or run "
+               "`pulumi up --replace`).")
+# Error codes (squashed) that say the offer is busy with another operation, whatever the HTTP status.
+_IN_PROGRESS_CODES = frozenset({"operationinprogress", "conflict", "operationconflict", "anotheroperationinprogress"})
 
 
 def utc_now() -> str:
@@ -102,6 +120,8 @@ class GoLive:
         ``poll_interval_seconds`` says otherwise.
     :param report: receives one human-readable line per event (accepted, adopted, step change, retry).
     :param max_transient_errors: consecutive failed polls tolerated before the wait gives up (with the ID kept).
+    :param adopt_window: seconds to look for a go-live the operations list does not show yet (after an ambiguous
+        POST, a 409, an offer status that says running) before stopping with "re-running is safe".
     :param clock, sleep, now: injectable for tests.
     """
 
@@ -112,7 +132,7 @@ class GoLive:
         default_poll_interval: float = 60.0,
         report: Optional[Reporter] = None,
         max_transient_errors: int = 10,
-        ambiguity_checks: int = 3,
+        adopt_window: float = DEFAULT_ADOPT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleeper = _interruptible_sleep,
         now: Callable[[], str] = utc_now,
@@ -121,7 +141,7 @@ class GoLive:
         self.default_poll_interval = default_poll_interval
         self._report = report or _LOG.info
         self.max_transient_errors = max_transient_errors
-        self.ambiguity_checks = ambiguity_checks
+        self.adopt_window = adopt_window
         self._clock = clock
         self._sleep = _bounded(sleep)
         self._now = now
@@ -169,12 +189,21 @@ class GoLive:
                 f"(offer status {offer.get('status')!r}); publish it and wait for publisher sign-off before go-live. "
                 "Nothing was posted."
             )
-        if normalise_status(offer.get("status"))[0] == SUCCEEDED and not _waiting_for_signoff(offer):
+        if state in _OFFER_BUSY:
+            # CPP runs one operation per offer: a go-live posted now could only conflict, or start a second one.
+            return self._adopt_when_listed(
+                spec, cancel,
+                f"the offer status of {spec.publisher_id}/{spec.offer_id} says {offer.get('status')!r} but the "
+                "operations list shows no running go-live yet; nothing was posted")
+        outcome = normalise_status(offer.get("status"))[0]
+        if outcome == SUCCEEDED and not _waiting_for_signoff(offer):
             latest = self._latest_golive(spec)
             if latest is not None:
                 self._say(spec, f"offer is already live; adopting its go-live operation {latest.operation_id} "
                                 "instead of posting again")
                 return latest
+        if outcome in (FAILED, CANCELED):
+            self._refuse_after_failed_golive(spec)
         return self._post(spec, cancel)
 
     def _post(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> OperationRecord:
@@ -183,28 +212,36 @@ class GoLive:
             try:
                 accepted = self.client.post_golive(spec.publisher_id, spec.offer_id, spec.notification_emails)
             except TrackingUrlError as exc:
-                # CPP accepted the go-live (or pointed us elsewhere): the operation runs; find it by the list.
-                return self._adopt_after_ambiguity(spec, cancel, f"the go-live was accepted but {exc}")
+                # CPP took the go-live but did not say where it runs: the operations list will.
+                return self._adopt_when_listed(spec, cancel, f"the go-live POST was accepted, but {exc}")
             except CppApiError as exc:
+                if _says_in_progress(exc):
+                    # Another run (or person) got there first: its operation is the one to follow.
+                    return self._adopt_when_listed(
+                        spec, cancel, f"the go-live POST was refused because an operation is in progress "
+                                               f"({exc})")
                 if exc.status is not None and exc.status < 500:
-                    raise  # a definite refusal (400/401/403/404/409/429 after retries): nothing was started
-                adopted = self._find_running_patiently(spec, cancel)
+                    raise  # a definite refusal (400/401/403/404/429 after retries): nothing was started
+                if not _not_accepted(exc):
+                    # A gateway's 502/503/504, a 500 that is not CPP's, a timeout or reset after sending: the
+                    # go-live may be running. Never post again in this run; look for it for as long as a list lags.
+                    return self._adopt_when_listed(spec, cancel, f"the go-live POST ended ambiguously ({exc})")
+                adopted = self._find_running_quietly(spec)
                 if adopted is not None:
-                    self._say(spec, f"the go-live POST ended ambiguously ({exc}); adopting operation "
-                                    f"{adopted.operation_id} that it started")
+                    self._say(spec, f"the go-live POST failed ({exc}); adopting operation {adopted.operation_id} "
+                                    "that is running on the offer")
                     return adopted
-                definite = exc.code == "NotSent" or exc.status is not None
-                if definite and reposts_left > 0:
-                    # Not accepted (never sent, or CPP answered an error) and nothing runs: safe to post again.
+                if reposts_left > 0:
+                    # Never sent, or CPP itself answered with its error shape, and nothing runs: safe to post again.
                     reposts_left -= 1
                     self._say(spec, f"go-live POST not accepted ({exc}); nothing is running, posting again")
                     if self._sleep(2.0, cancel):
                         raise
                     continue
                 raise AmbiguousGoLiveError(
-                    f"the go-live POST for {spec.publisher_id}/{spec.offer_id} may have reached CPP ({exc}), "
-                    "but no running go-live operation was found to adopt. Nothing was re-posted. Re-run "
-                    "`pulumi up`: it adopts a running go-live before it posts."
+                    f"the go-live POST for {spec.publisher_id}/{spec.offer_id} failed ({exc}), and no running go-live "
+                    "operation was found to adopt. Nothing more was posted. Re-run `pulumi up`: it adopts a running "
+                    "go-live before it posts."
                 ) from None
             record = OperationRecord(
                 publisher_id=spec.publisher_id,
@@ -217,30 +254,83 @@ class GoLive:
             self._say(spec, f"go-live accepted: operation {record.operation_id}")
             return record
 
-    def _adopt_after_ambiguity(self, spec: GoLiveSpec, cancel: Optional[threading.Event], why: str) -> OperationRecord:
-        adopted = self._find_running_patiently(spec, cancel)
-        if adopted is None:
-            raise AmbiguousGoLiveError(
-                f"{why}; no running go-live operation was found on {spec.publisher_id}/{spec.offer_id} yet. "
-                "Nothing was re-posted. Re-run `pulumi up` to adopt it."
-            )
-        self._say(spec, f"{why}; adopting running operation {adopted.operation_id} from the operations list")
-        return adopted
+    def _adopt_when_listed(self, spec: GoLiveSpec, cancel: Optional[threading.Event], why: str) -> OperationRecord:
+        """Adopt the go-live that ``why`` implies is running, once the operations list shows it; never post.
 
-    def _find_running_patiently(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> Optional[OperationRecord]:
-        # A just-accepted operation may take a moment to appear in the list.
-        for attempt in range(self.ambiguity_checks):
+        Looks for up to ``adopt_window`` seconds (and never past the go-live's deadline or Cancel): a list can lag
+        behind an operation CPP just created. Stops early when the list shows another kind of operation running.
+        """
+        window = self.adopt_window
+        deadline = self._clock() + window
+        delay = _FIRST_LOOK_DELAY
+        while True:
             try:
-                found = self.find_running(spec)
+                submissions: Optional[list[dict[str, Any]]] = self.client.list_submissions(
+                    spec.publisher_id, spec.offer_id, status="running")
             except CppApiError as exc:
                 if not exc.transient:
                     raise
-                found = None
-            if found is not None:
-                return found
-            if attempt + 1 < self.ambiguity_checks and self._sleep(1.0 + attempt, cancel):
-                return None
-        return None
+                submissions = None
+            running = [s for s in submissions or () if normalise_status(s.get("submissionState"))[0] == RUNNING]
+            golives = [s for s in running if is_golive_submission(s)]
+            if golives:
+                adopted = self._record_from_submission(spec, _newest(golives))
+                self._say(spec, f"{why}; adopting go-live operation {adopted.operation_id} from the operations list")
+                return adopted
+            if running:
+                other = _newest(running)
+                raise OfferNotReadyError(
+                    f"{why}; the operation running on the offer is a {other.get('submissionType')!r} operation "
+                    f"({other.get('id')}), not a go-live. Nothing was posted: go live once it has reached publisher "
+                    "sign-off.")
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                break
+            if self._sleep(min(delay, remaining), cancel):
+                stopped = current()
+                reason = stopped.why() if stopped is not None and stopped.done else "the go-live was cancelled"
+                raise AmbiguousGoLiveError(
+                    f"{why}; {reason} before the operations list showed it. Nothing was re-posted. Re-running "
+                    "`pulumi up` is safe: it adopts a running go-live before it posts.")
+            delay = min(delay * 2, _MAX_LOOK_DELAY)
+        raise AmbiguousGoLiveError(
+            f"{why}; no running go-live appeared in the operations list of {spec.publisher_id}/{spec.offer_id} "
+            f"within {window:g} s (cpp-golive:adoptTimeout). Nothing was re-posted. Re-running `pulumi up` is safe: "
+            "it adopts a running go-live before it posts.")
+
+    def _find_running_quietly(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
+        try:
+            return self.find_running(spec)
+        except CppApiError as exc:
+            if not exc.transient:
+                raise
+            return None
+
+    def _refuse_after_failed_golive(self, spec: GoLiveSpec) -> None:
+        """A failed or canceled go-live is not posted again on its own (the rule both adapters share).
+
+        It stays the offer's last word until the offer is published again: then CPP's newest publish-or-go-live is
+        that publish and a go-live may be posted. Retrying is the user's explicit act (README, "A failed go-live").
+        """
+        submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id)
+        relevant = [s for s in submissions
+                    if is_golive_submission(s) or _squash(s.get("submissionType", "")) == "publish"]
+        if not relevant:
+            return
+        latest = _newest(relevant)
+        status = normalise_status(latest.get("submissionState"))[0]
+        if not is_golive_submission(latest) or status not in (FAILED, CANCELED):
+            return
+        record = self._record_from_submission(spec, latest)
+        try:
+            messages = error_messages(self.client.get_operation(record.operation_location).body)
+        except CppApiError:
+            messages = []
+        record.messages = tuple(messages)
+        detail = "; ".join(messages) if messages else "CPP gave no message"
+        raise GoLiveFailedError(
+            f"the last go-live of {spec.publisher_id}/{spec.offer_id}, operation {record.operation_id}, ended "
+            f"{status}: {detail}. {_RETRY_HINT}", record)
 
     def find_running(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
         """The newest go-live operation still running on the offer, or None."""
@@ -266,6 +356,23 @@ class GoLive:
             accepted_at=str(when) if when else self._now(),
             completed_at=None if status == RUNNING else (str(submission.get("changedTime") or "") or self._now()),
         )
+
+    def resume(self, spec: GoLiveSpec, record: OperationRecord, cancel: Optional[threading.Event] = None, *,
+               timeout: Optional[float] = None) -> OperationRecord:
+        """What a later ``pulumi up`` does with a recorded operation (both adapters' ``update``); never posts.
+
+        A recorded failure is reported again, without any request, until the user retries explicitly (the same
+        rule :meth:`start` applies when nothing is recorded); a running operation is waited on when
+        ``spec.wait == "completed"``; anything else is returned as it is.
+        """
+        if record.status in (FAILED, CANCELED):
+            raise GoLiveFailedError(
+                f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "
+                f"{record.status} (as recorded in the stack). {_RETRY_HINT}", record)
+        if record.status == RUNNING and spec.wait == WAIT_COMPLETED:
+            self._say(spec, f"resuming the wait on recorded operation {record.operation_id} (no new go-live is posted)")
+            return self.wait(spec, record, cancel, timeout=timeout)
+        return record
 
     # ---- 2. wait -----------------------------------------------------------------------------------------
 
@@ -395,6 +502,23 @@ def _waiting_for_signoff(offer: Mapping[str, Any]) -> bool:
     return (isinstance(steps, list) and any(
         isinstance(s, Mapping) and _squash(s.get("status", "")) == "waitingforpublisherreview" for s in steps
     )) or _squash(offer.get("status", "")) == "waitingforpublisherreview"
+
+
+def _says_in_progress(exc: CppApiError) -> bool:
+    """A refusal because the offer is busy: HTTP 409, or an error code such as ``OperationInProgress``."""
+    return exc.status == 409 or (exc.status is not None and exc.status < 500
+                                 and _squash(exc.code or "") in _IN_PROGRESS_CODES)
+
+
+def _not_accepted(exc: CppApiError) -> bool:
+    """Whether a failed POST certainly started nothing: never sent, or CPP answered 500 in its own error shape.
+
+    A 502/503/504 comes from a gateway that may have lost CPP's 202; a 500 without CPP's error body (HTML, text,
+    bytes that do not decode) may too; so may a timeout or reset after sending. Those are ambiguous.
+    """
+    if exc.code == "NotSent":
+        return True
+    return exc.status == 500 and exc.code is not None
 
 
 def _newest(submissions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:

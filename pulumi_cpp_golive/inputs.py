@@ -196,12 +196,14 @@ def plan_change(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> 
     """What ``diff`` answers, for both adapters: ``(changes, replaced_properties)`` (snake_case names).
 
     Identity and triggers replace (a new go-live); other inputs update in place; a recorded operation still
-    ``running`` with ``wait="completed"`` is an update too, so that the next ``pulumi up`` resumes the wait.
+    ``running`` with ``wait="completed"`` is an update too, so that the next ``pulumi up`` resumes the wait; so is
+    a recorded ``failed`` or ``canceled`` one, so that every ``pulumi up`` reports it until the user retries.
     """
     replaces = [name for name in REPLACE_ON_CHANGE if old_state.get(name) != new_inputs.get(name)]
     changed = [name for name in INPUT_NAMES if old_state.get(name) != new_inputs.get(name)]
     resume = old_state.get("status") == "running" and (new_inputs.get("wait") or WAIT_COMPLETED) == WAIT_COMPLETED
-    return bool(replaces or changed or resume), replaces
+    failed = old_state.get("status") in ("failed", "canceled")
+    return bool(replaces or changed or resume or failed), replaces
 
 
 def recorded_state(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, Any]:

@@ -103,22 +103,73 @@ def resolve_operation_url(raw: str, base_url: str) -> str:
     return f"{origin(absolute)}{path}?{urlencode(query, safe='$')}"
 
 
-def tracking_url(headers: Mapping[str, str], base_url: str) -> str:
-    """The URL to poll, from a 202 answer's headers: ``Location`` first, then ``Operation-Location``."""
+def tracking_url(
+    headers: Mapping[str, str],
+    base_url: str,
+    publisher_id: Optional[str] = None,
+    offer_id: Optional[str] = None,
+) -> str:
+    """The URL to poll, from the headers of an accepted go-live: ``Location`` first, then ``Operation-Location``.
+
+    With ``publisher_id`` and ``offer_id``, a header only counts when it names an operation *of that offer*
+    (see :func:`offer_operation_id`); one that does not is skipped in favour of the other header. Raises
+    :class:`TrackingUrlError` listing why each header was refused when none is usable.
+    """
+    problems: list[str] = []
     for name in ("Location", "Operation-Location"):
         value = headers.get(name)
-        if value and value.strip():
-            return resolve_operation_url(value, base_url)
-    raise TrackingUrlError("the 202 answer carried neither a Location nor an Operation-Location header")
+        if not value or not value.strip():
+            continue
+        try:
+            url = resolve_operation_url(value, base_url)
+            if publisher_id is not None and offer_id is not None:
+                offer_operation_id(url, publisher_id, offer_id)
+            else:
+                operation_id_from_url(url)
+        except TrackingUrlError as exc:
+            problems.append(f"{exc} (in {name})")
+            continue
+        return url
+    if not problems:
+        raise TrackingUrlError("the answer carried neither a Location nor an Operation-Location header")
+    raise TrackingUrlError("; ".join(problems))
 
 
 def operation_id_from_url(url: str) -> str:
-    """The operation ID: the path after the last ``/operations/`` (a GUID, or ``pub$offer$ver$preview``)."""
+    """The operation ID: the one path segment after the last ``/operations/`` (a GUID, or ``pub$offer$ver$preview``).
+
+    A tail that is empty, spans several segments or is a dot segment (``..``, also percent-encoded) is refused:
+    ``.../operations/../golive`` names the go-live route, not an operation.
+    """
     path = urlsplit(url).path
-    tail = path.rsplit("/operations/", 1)[-1].strip("/")
-    if not tail:
-        raise TrackingUrlError(f"no operation ID in {path[:200]!r}")
-    return unquote(tail)
+    tail = path.rsplit("/operations/", 1)[-1]
+    operation_id = unquote(tail[:-1] if tail.endswith("/") else tail)
+    if not _is_single_segment(operation_id):
+        raise TrackingUrlError(f"tracking URL path {path[:200]!r} names no operation ID")
+    return operation_id
+
+
+def offer_operation_id(url: str, publisher_id: str, offer_id: str) -> str:
+    """The operation ID a tracking URL names, provided that the operation belongs to ``publisher_id/offer_id``.
+
+    Two shapes are CPP's (cpp-api.md §2a): ``/api/publishers/{p}/offers/{o}/operations/{id}`` and, for offers not
+    migrated to Partner Center, ``/api/operations/{p}${o}${version}$preview``. Anything else, or an operation of
+    another offer, raises :class:`TrackingUrlError`: polling it would report someone else's outcome as ours.
+    """
+    path = urlsplit(url).path
+    segments = [unquote(segment) for segment in path.split("/")[1:]]
+    operation_id = operation_id_from_url(url)
+    if segments == ["api", "publishers", publisher_id, "offers", offer_id, "operations", operation_id]:
+        return operation_id
+    if segments == ["api", "operations", operation_id] and operation_id.startswith(f"{publisher_id}${offer_id}$"):
+        return operation_id
+    raise TrackingUrlError(
+        f"tracking URL path {path[:200]!r} does not name an operation of offer {publisher_id}/{offer_id}")
+
+
+def _is_single_segment(operation_id: str) -> bool:
+    return (operation_id not in ("", ".", "..") and "/" not in operation_id and "\\" not in operation_id
+            and not any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in operation_id))
 
 
 def operation_path(publisher_id: str, offer_id: str, operation_id: str) -> str:
@@ -127,9 +178,15 @@ def operation_path(publisher_id: str, offer_id: str, operation_id: str) -> str:
 
 
 def is_golive_submission(submission: Mapping[str, Any]) -> bool:
-    """Whether a submissions-list entry is a go-live (its exact spelling is unconfirmed: goLive, GoLive, go-live)."""
+    """Whether a submissions-list entry is a go-live with a usable ID.
+
+    The type's exact spelling is unconfirmed (goLive, GoLive, go-live). An ID that is not one path segment (``..``,
+    ``a/b``) is never adopted: it would be recorded and polled as a path.
+    """
     kind = submission.get("submissionType")
-    return isinstance(kind, str) and _squash(kind) == "golive"
+    operation_id = submission.get("id")
+    return (isinstance(kind, str) and _squash(kind) == "golive" and isinstance(operation_id, (str, int))
+            and not isinstance(operation_id, bool) and _is_single_segment(str(operation_id)))
 
 
 def error_messages(body: Mapping[str, Any]) -> list[str]:

@@ -48,4 +48,4 @@ def golive(settings: Settings, report: Optional[Reporter] = None) -> GoLive:
     (a line may quote a server's answer, and a server may echo the token)."""
     sink = report or logging.getLogger("pulumi_cpp_golive").info
     return GoLive(client(settings), default_poll_interval=settings.poll_interval,
-                  report=lambda line: sink(redact(line)))
+                  report=lambda line: sink(redact(line)), adopt_window=settings.adopt_timeout)

@@ -7,6 +7,7 @@ stack config               environment             default
 ``cpp-golive:baseUrl``      ``CPP_BASE_URL``        ``https://cloudpartner.azure.com``
 ``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds (0.25 to 86400)
 ``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (0.1 to 3600; one HTTP call)
+``cpp-golive:adoptTimeout``  ``CPP_ADOPT_TIMEOUT``   120 seconds (1 to 3600; look for a go-live the list lags on)
 =========================  ======================  ===================================
 """
 
@@ -23,12 +24,17 @@ from .errors import ConfigurationError
 DEFAULT_BASE_URL = "https://cloudpartner.azure.com"
 DEFAULT_POLL_INTERVAL = 60.0
 DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised its timeout to 5 minutes
+# How long to wait for the operations list to show a go-live that must exist (after an ambiguous POST, a 409, an
+# offer status that says running) before giving up with "re-running is safe". Lists lag by seconds, not minutes.
+DEFAULT_ADOPT_TIMEOUT = 120.0
 CONFIG_NAMESPACE = "cpp-golive"
 # Accepted ranges (seconds), inclusive, for this setting and the resource's poll_interval_seconds: polling more
 # often than the wait loop's own 0.25 s floor is pointless, less often than daily misses a go-live by a day. An
 # HTTP call allowed more than an hour is a hang, not a slow answer.
 POLL_INTERVAL_RANGE = (0.25, 86_400.0)
 REQUEST_TIMEOUT_RANGE = (0.1, 3_600.0)
+# A list lags behind a new operation by seconds; waiting an hour for it is a hang, not patience.
+ADOPT_TIMEOUT_RANGE = (1.0, 3_600.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +44,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     poll_interval: float = DEFAULT_POLL_INTERVAL
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    adopt_timeout: float = DEFAULT_ADOPT_TIMEOUT
     access_token: Optional[str] = dataclasses.field(default=None, repr=False)
 
     @classmethod
@@ -59,8 +66,12 @@ class Settings:
         request_timeout = DEFAULT_REQUEST_TIMEOUT
         if timeout_text is not None:
             request_timeout = positive_number("cpp-golive:requestTimeout", timeout_text, REQUEST_TIMEOUT_RANGE)
+        adopt_text = pick("adoptTimeout", "CPP_ADOPT_TIMEOUT")
+        adopt_timeout = DEFAULT_ADOPT_TIMEOUT
+        if adopt_text is not None:
+            adopt_timeout = positive_number("cpp-golive:adoptTimeout", adopt_text, ADOPT_TIMEOUT_RANGE)
         return cls(base_url=base_url, poll_interval=poll_interval, request_timeout=request_timeout,
-                   access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
+                   adopt_timeout=adopt_timeout, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
 
 
 def positive_number(name: str, value: object, bounds: tuple[float, float]) -> float:

@@ -75,7 +75,7 @@ class CppGoLiveProvider(Provider):
         return GetSchemaResponse(schema=schema_json())
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
-        keys = ("accessToken", "baseUrl", "pollInterval", "requestTimeout")
+        keys = ("accessToken", "baseUrl", "pollInterval", "requestTimeout", "adoptTimeout")
         config = {f"cpp-golive:{key}": config_value(request.args, request.variables, key) for key in keys}
         self._settings = Settings.resolve(config, os.environ)
         # No preview support: the engine never calls create during preview, so preview sends nothing to CPP.
@@ -126,18 +126,14 @@ class CppGoLiveProvider(Provider):
     async def update(self, request: UpdateRequest) -> UpdateResponse:
         olds, news = snake_props(request.olds), snake_props(request.news)
         spec = GoLiveSpec.from_inputs(news)
-        record = OperationRecord.from_state(request.resource_id, olds)
-        if not record.terminal and spec.wait == WAIT_COMPLETED:
-            report = self._reporter(request.urn)
-            report(f"{spec.publisher_id}/{spec.offer_id}: resuming the wait on recorded operation "
-                   f"{record.operation_id} (no new go-live is posted)")
-            timeout = _tighter(spec.timeout, request.timeout)
-            recorded = record
-            try:
-                record = await self._blocking(
-                    lambda: runtime.golive(self.settings, report).wait(spec, recorded, self._cancel, timeout=timeout))
-            except GoLiveError as exc:
-                raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
+        recorded = OperationRecord.from_state(request.resource_id, olds)
+        report = self._reporter(request.urn)
+        timeout = _tighter(spec.timeout, request.timeout)
+        try:
+            record = await self._blocking(
+                lambda: runtime.golive(self.settings, report).resume(spec, recorded, self._cancel, timeout=timeout))
+        except GoLiveError as exc:
+            raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
         return UpdateResponse(properties=_properties(news, record))
 
     async def read(self, request: ReadRequest) -> ReadResponse:

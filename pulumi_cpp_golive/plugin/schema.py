@@ -53,6 +53,12 @@ _CONFIG = {
         "type": "number",
         "description": "Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).",
     },
+    "adoptTimeout": {
+        "type": "number",
+        "description": "Seconds to wait for the operations list to show a go-live that must be running (after an "
+                       "ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "
+                       "\"re-running is safe\"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).",
+    },
 }
 
 _INPUT_PROPERTIES: dict[str, Any] = {

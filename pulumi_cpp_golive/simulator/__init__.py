@@ -37,6 +37,12 @@ Faults (``SimulatorConfig`` fields; "Nth" counts /api/ requests since start or `
 operation bodies), ``unauthorized_once_after`` (one 401 with a good token after N requests),
 ``reset_operation_gets`` (the next N operation GETs get a dropped connection), ``stall_operation_gets`` with
 ``stall_seconds`` (the next N operation GETs wait that long, in real time, before answering).
+Adopt-or-post faults: ``golive_answer_status`` (200/201/204: an accepted go-live answered without tracking header),
+``accepted_then_status`` with ``error_body`` (one-shot: create the go-live, then answer 500/502/503/504 with a
+gateway's HTML page or a body that claims UTF-8 and is not), ``race_golive`` (one-shot: another client's go-live
+lands just before the POST, which then conflicts with ``conflict_status``), ``location_override`` (a ``Location``
+value that disagrees with the right ``Operation-Location``), ``list_lag_seconds`` (the operations list leaves out
+operations younger than that), ``list_page_size`` (the list answers ``{"value": [...], "nextLink": ...}`` pages).
 
 Control plane (no auth; loopback only; not recorded, not counted for faults)
 ------------------------------------------------------------------------------

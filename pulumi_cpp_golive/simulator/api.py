@@ -6,12 +6,12 @@ import hmac
 import json
 import logging
 import time
-from typing import Callable, Dict, Optional, Tuple
-from urllib.parse import unquote
+from typing import Callable, Dict, List, Optional, Tuple
+from urllib.parse import unquote, urlencode
 
 from .config import SimulatorConfig
 from .exchange import DROPPED, JSON_CONTENT_TYPE, Headers, IncomingRequest, Reply, error_reply, json_reply
-from .faults import FaultInjector
+from .faults import FaultInjector, lost_answer
 from .recording import RecordedRequest, RequestLog
 from .routing import Route, parse_api_path
 from .state import Operation, SimulatorError, World
@@ -126,7 +126,16 @@ class CppApi:
 
     def _golive(self, request: IncomingRequest, route: Route) -> Reply:
         publisher, offer = _offer_of(route)
+        if self._faults.consume("race_golive"):
+            # Another client's go-live lands first; this one then meets the offer busy (409 or 400).
+            rival = self._world.start_golive(publisher, offer)
+            _LOG.info("race_golive: another client started go-live %s first", rival.id)
         operation = self._world.start_golive(publisher, offer, notification_emails(request.body))
+        lost = self._faults.take("accepted_then_status")
+        if lost:
+            # A gateway (or CPP itself) failed after the operation was created: the client sees only an error.
+            _LOG.info("accepted_then_status: answering %s after creating operation %s", lost, operation.id)
+            return lost_answer(lost, self._config().error_body)
         if self._faults.consume("golive_reset"):
             # The operation exists but the client never hears of it: an ambiguous failure it must reconcile.
             _LOG.info("golive_reset: dropping the connection after creating operation %s", operation.id)
@@ -136,6 +145,12 @@ class CppApi:
         if self._config().foreign_host:
             path = operation.tracking_path().partition("?")[0]
             return Reply(202, headers=(("Operation-Location", FOREIGN_BASE_URL + path),))
+        config = self._config()
+        if config.golive_answer_status != 202:
+            return Reply(config.golive_answer_status)  # a 2xx without any tracking header
+        if config.location_override:
+            real = tracking_headers(operation, "operation-location", request.base_url)
+            return Reply(202, headers=(("Location", config.location_override), *real))
         return self._accepted(operation, request)
 
     def _cancel(self, request: IncomingRequest, route: Route) -> Reply:
@@ -182,9 +197,13 @@ class CppApi:
             body = [
                 renderer.submission(op)
                 for op in newest_first
-                if all(matches(op.outcome(renderer.now), value) for value in wanted)
+                # list_lag_seconds: a list that has not caught up with operations created a moment ago.
+                if renderer.now - op.created >= config.list_lag_seconds
+                and all(matches(op.outcome(renderer.now), value) for value in wanted)
             ]
-        return json_reply(200, body)
+        if config.list_page_size <= 0:
+            return json_reply(200, body)
+        return json_reply(200, _page(body, request, config.list_page_size))
 
     def _offer_status(self, request: IncomingRequest, route: Route) -> Reply:
         config = self._config()
@@ -237,6 +256,19 @@ def notification_emails(body: bytes) -> Optional[str]:
     if not isinstance(emails, str):
         raise SimulatorError(400, "InvalidRequestBody", "'metadata.notification-emails' must be a string.")
     return emails
+
+
+def _page(items: List[Dict[str, object]], request: IncomingRequest, size: int) -> Dict[str, object]:
+    """One page of a paged list, ``{"value": [...], "nextLink": <absolute URL>}``, from the ``$skip`` query."""
+    try:
+        skip = max(0, int(request.query.get("$skip", "0")))
+    except ValueError:
+        raise SimulatorError(400, "InvalidSkip", "$skip must be an integer.") from None
+    page: Dict[str, object] = {"value": items[skip : skip + size]}
+    if skip + size < len(items):
+        query = {**request.query, "$skip": str(skip + size)}
+        page["nextLink"] = f"{request.base_url}{request.path}?{urlencode(query, safe='$')}"
+    return page
 
 
 def _offer_of(route: Route) -> Tuple[str, str]:

@@ -18,6 +18,13 @@ from .vocabulary import STATUS_CASES
 HEADER_VARIANTS = ("location", "operation-location", "both")
 ID_STYLES = ("guid", "dollar")
 CONFLICT_STATUSES = (400, 409)
+# 202 carries the tracking header(s); the other 2xx answers carry none (the client must find the operation itself).
+GOLIVE_ANSWER_STATUSES = (200, 201, 202, 204)
+# What a go-live POST is answered with after its operation was created (``accepted_then_status``): a gateway that
+# lost CPP's 202, or a server error.
+ACCEPTED_THEN_STATUSES = (0, 500, 502, 503, 504)
+# The body of that answer: a gateway's HTML page, or bytes that claim to be UTF-8 JSON and are not.
+ERROR_BODIES = ("gateway", "bad-utf8")
 
 # How each field is coerced from JSON (control plane). host/port are absent on purpose: they only matter at start.
 _FIELD_KINDS: Dict[str, str] = {
@@ -46,6 +53,13 @@ _FIELD_KINDS: Dict[str, str] = {
     "reset_operation_gets": "int",
     "stall_operation_gets": "int",
     "stall_seconds": "float",
+    "golive_answer_status": "int",
+    "accepted_then_status": "int",
+    "error_body": "str",
+    "race_golive": "bool",
+    "location_override": "str",
+    "list_lag_seconds": "float",
+    "list_page_size": "int",
 }
 _SECRET_FIELDS = ("token", "tokens")
 
@@ -99,6 +113,19 @@ class SimulatorConfig:
     reset_operation_gets: int = 0
     stall_operation_gets: int = 0
     stall_seconds: float = 0.0
+    # Adopt-or-post faults. How an accepted go-live POST is answered (see GOLIVE_ANSWER_STATUSES).
+    golive_answer_status: int = 202
+    # One-shot: the next go-live POST creates its operation, then is answered with this status and ``error_body``.
+    accepted_then_status: int = 0
+    error_body: str = "gateway"
+    # One-shot: another client's go-live lands just before the next go-live POST, which then conflicts.
+    race_golive: bool = False
+    # Sent as ``Location`` instead of the real tracking path (``Operation-Location`` stays right); "" = off.
+    location_override: str = ""
+    # The operations list leaves out operations younger than this (seconds of the injected clock).
+    list_lag_seconds: float = 0.0
+    # 0: the list is a plain JSON array. N > 0: pages of N as ``{"value": [...], "nextLink": ...}``.
+    list_page_size: int = 0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -113,6 +140,9 @@ class SimulatorConfig:
         _require_choice("id_style", self.id_style, ID_STYLES)
         _require_choice("status_case", self.status_case, STATUS_CASES)
         _require_choice("conflict_status", self.conflict_status, CONFLICT_STATUSES)
+        _require_choice("golive_answer_status", self.golive_answer_status, GOLIVE_ANSWER_STATUSES)
+        _require_choice("accepted_then_status", self.accepted_then_status, ACCEPTED_THEN_STATUSES)
+        _require_choice("error_body", self.error_body, ERROR_BODIES)
         for name in (
             "golive_seconds",
             "publish_seconds",
@@ -125,6 +155,8 @@ class SimulatorConfig:
             "reset_operation_gets",
             "stall_operation_gets",
             "stall_seconds",
+            "list_lag_seconds",
+            "list_page_size",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")

@@ -15,7 +15,12 @@ from .exchange import Reply, error_reply, json_reply
 # The non-standard body one real 500 carried (devigned/pub #28, cpp-api.md §7).
 VARIANT_500_BODY = {"Variant": {"serviceName": "Variant", "error": "Internal error. Retry is OK."}}
 
-ONE_SHOT_FLAGS = ("golive_reset", "omit_tracking_header")
+ONE_SHOT_FLAGS = ("golive_reset", "omit_tracking_header", "race_golive")
+
+# What a gateway in front of CPP answers when it lost the service's reply: HTML, not CPP's JSON error shape.
+GATEWAY_BODY = b"<html><body><h1>504 Gateway Time-out</h1>The upstream server did not answer in time.</body></html>"
+# Claims to be UTF-8 JSON; the bytes are Latin-1 and a stray 0xff, which UTF-8 cannot decode.
+BAD_UTF8_BODY = b'{"error": {"code": "InternalServerError", "message": "Serveur indisponible \xe9\xff"}}'
 
 
 class FaultInjector:
@@ -76,6 +81,14 @@ class FaultInjector:
                 return True
             return False
 
+    def take(self, field_name: str) -> int:
+        """Read a one-shot integer fault (e.g. ``accepted_then_status``) and reset it to 0, atomically."""
+        config = self._config()
+        with self._lock:
+            value = int(getattr(config, field_name))
+            setattr(config, field_name, 0)
+            return value
+
     def consume(self, flag: str) -> bool:
         """Read a one-shot boolean fault and clear it, atomically, so it fires for exactly one request."""
         if flag not in ONE_SHOT_FLAGS:
@@ -86,6 +99,13 @@ class FaultInjector:
                 setattr(config, flag, False)
                 return True
             return False
+
+
+def lost_answer(status: int, body_style: str) -> Reply:
+    """The answer to a go-live POST whose operation was created but whose 202 was lost (``accepted_then_status``)."""
+    if body_style == "bad-utf8":
+        return Reply(status, BAD_UTF8_BODY, (("Content-Type", "application/json; charset=utf-8"),))
+    return Reply(status, GATEWAY_BODY, (("Content-Type", "text/html"),))
 
 
 def _throttled(retry_after: int) -> Reply:

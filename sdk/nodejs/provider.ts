@@ -35,6 +35,7 @@ export class Provider extends pulumi.ProviderResource {
         opts = opts || {};
         {
             resourceInputs["accessToken"] = args?.accessToken ? pulumi.secret(args.accessToken) : undefined;
+            resourceInputs["adoptTimeout"] = pulumi.output(args?.adoptTimeout).apply(JSON.stringify);
             resourceInputs["baseUrl"] = args?.baseUrl;
             resourceInputs["pollInterval"] = pulumi.output(args?.pollInterval).apply(JSON.stringify);
             resourceInputs["requestTimeout"] = pulumi.output(args?.requestTimeout).apply(JSON.stringify);
@@ -52,6 +53,10 @@ export interface ProviderArgs {
      * Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
      */
     accessToken?: pulumi.Input<string | undefined>;
+    /**
+     * Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+     */
+    adoptTimeout?: pulumi.Input<number | undefined>;
     /**
      * CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
      */

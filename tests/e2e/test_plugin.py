@@ -71,8 +71,10 @@ def test_failed_operation_keeps_its_id_in_state(plugin_stack: Stack, sim: Simula
     assert recorded["outputs"]["status"] == "failed"
     assert any(operation_id in reason for reason in recorded.get("initErrors", []))
     sim.reset_counts()
-    plugin_stack.up()  # the engine re-runs the errored resource as an update: nothing is posted
-    assert sim.count("POST") == 0
+    # The engine re-runs the errored resource as an update: it fails again, naming the operation; nothing is posted.
+    again = plugin_stack.up(check=False)
+    assert again.returncode != 0 and operation_id in again.stdout and "not posted again" in again.stdout
+    assert sim.count("POST") == 0 and sim.requests == []
     assert _recorded(plugin_stack)["outputs"]["status"] == "failed"
 
 

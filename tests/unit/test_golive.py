@@ -167,14 +167,15 @@ def test_ambiguous_post_adopts_the_operation_it_started(engine: GoLive, lines: l
 
 @responses.activate
 def test_ambiguous_post_with_nothing_to_adopt_is_not_reposted(engine: GoLive, fake_clock: FakeClock) -> None:
+    engine.adopt_window = 10.0
     ready_offer()
     responses.post(f"{OFFER}/golive", body=reset_after_sending())
     with pytest.raises(AmbiguousGoLiveError, match="Nothing was re-posted"):
         engine.start(SPEC)
     assert posts() == 1
     lists = [c for c in responses.calls if "/submissions/" in str(c.request.url)]
-    assert len(lists) == 1 + 3  # the adopt-first look, then three patient looks after the ambiguous POST
-    assert fake_clock.sleeps == [1.0, 2.0]
+    assert len(lists) == 1 + 6  # the adopt-first look, then looks over the 10 s adopt window
+    assert fake_clock.sleeps == [0.5, 1.0, 2.0, 4.0, 2.5]
 
 
 @responses.activate

@@ -42,6 +42,16 @@ namespace PulumiCppGoLive.CppGolive
             set => _accessToken.Set(value);
         }
 
+        private static readonly __Value<double?> _adoptTimeout = new __Value<double?>(() => __config.GetDouble("adoptTimeout"));
+        /// <summary>
+        /// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        /// </summary>
+        public static double? AdoptTimeout
+        {
+            get => _adoptTimeout.Get();
+            set => _adoptTimeout.Set(value);
+        }
+
         private static readonly __Value<string?> _baseUrl = new __Value<string?>(() => __config.Get("baseUrl"));
         /// <summary>
         /// CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.

@@ -38,6 +38,8 @@ func NewProvider(ctx *pulumi.Context,
 type providerArgs struct {
 	// Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 	AccessToken *string `pulumi:"accessToken"`
+	// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+	AdoptTimeout *float64 `pulumi:"adoptTimeout"`
 	// CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
 	BaseUrl *string `pulumi:"baseUrl"`
 	// Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
@@ -50,6 +52,8 @@ type providerArgs struct {
 type ProviderArgs struct {
 	// Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 	AccessToken pulumi.StringPtrInput
+	// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+	AdoptTimeout pulumi.Float64PtrInput
 	// CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
 	BaseUrl pulumi.StringPtrInput
 	// Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).

@@ -19,6 +19,17 @@ Object.defineProperty(exports, "accessToken", {
 });
 
 /**
+ * Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+ */
+export declare const adoptTimeout: number | undefined;
+Object.defineProperty(exports, "adoptTimeout", {
+    get() {
+        return __config.getObject<number>("adoptTimeout");
+    },
+    enumerable: true,
+});
+
+/**
  * CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
  */
 export declare const baseUrl: string | undefined;

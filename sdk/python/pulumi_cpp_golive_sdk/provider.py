@@ -20,6 +20,7 @@ __all__ = ['ProviderArgs', 'Provider']
 class ProviderArgs:
     def __init__(__self__, *,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 adopt_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.float]] = None,
                  request_timeout: pulumi.Input[Optional[_builtins.float]] = None):
@@ -27,12 +28,15 @@ class ProviderArgs:
         The set of arguments for constructing a Provider resource.
 
         :param pulumi.Input[_builtins.str] access_token: Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
+        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
         :param pulumi.Input[_builtins.str] base_url: CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
         :param pulumi.Input[_builtins.float] poll_interval: Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
         :param pulumi.Input[_builtins.float] request_timeout: Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
         """
         if access_token is not None:
             pulumi.set(__self__, "access_token", access_token)
+        if adopt_timeout is not None:
+            pulumi.set(__self__, "adopt_timeout", adopt_timeout)
         if base_url is not None:
             pulumi.set(__self__, "base_url", base_url)
         if poll_interval is not None:
@@ -51,6 +55,18 @@ class ProviderArgs:
     @access_token.setter
     def access_token(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "access_token", value)
+
+    @_builtins.property
+    @pulumi.getter(name="adoptTimeout")
+    def adopt_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        """
+        return pulumi.get(self, "adopt_timeout")
+
+    @adopt_timeout.setter
+    def adopt_timeout(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "adopt_timeout", value)
 
     @_builtins.property
     @pulumi.getter(name="baseUrl")
@@ -96,6 +112,7 @@ class Provider(pulumi.ProviderResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 adopt_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.float]] = None,
                  request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
@@ -106,6 +123,7 @@ class Provider(pulumi.ProviderResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] access_token: Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
+        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
         :param pulumi.Input[_builtins.str] base_url: CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
         :param pulumi.Input[_builtins.float] poll_interval: Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
         :param pulumi.Input[_builtins.float] request_timeout: Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
@@ -135,6 +153,7 @@ class Provider(pulumi.ProviderResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  access_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 adopt_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.float]] = None,
                  request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
@@ -148,6 +167,7 @@ class Provider(pulumi.ProviderResource):
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
             __props__.__dict__["access_token"] = None if access_token is None else pulumi.Output.secret(access_token)
+            __props__.__dict__["adopt_timeout"] = pulumi.Output.from_input(adopt_timeout).apply(pulumi.runtime.to_json) if adopt_timeout is not None else None
             __props__.__dict__["base_url"] = base_url
             __props__.__dict__["poll_interval"] = pulumi.Output.from_input(poll_interval).apply(pulumi.runtime.to_json) if poll_interval is not None else None
             __props__.__dict__["request_timeout"] = pulumi.Output.from_input(request_timeout).apply(pulumi.runtime.to_json) if request_timeout is not None else None

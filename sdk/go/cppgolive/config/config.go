@@ -16,6 +16,11 @@ func GetAccessToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "cpp-golive:accessToken")
 }
 
+// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+func GetAdoptTimeout(ctx *pulumi.Context) float64 {
+	return config.GetFloat64(ctx, "cpp-golive:adoptTimeout")
+}
+
 // CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
 func GetBaseUrl(ctx *pulumi.Context) string {
 	return config.Get(ctx, "cpp-golive:baseUrl")

@@ -19,6 +19,11 @@ accessToken: Optional[str]
 Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 """
 
+adoptTimeout: Optional[float]
+"""
+Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+"""
+
 baseUrl: Optional[str]
 """
 CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.

@@ -28,6 +28,13 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('accessToken')
 
     @_builtins.property
+    def adopt_timeout(self) -> Optional[float]:
+        """
+        Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        """
+        return __config__.get_float('adoptTimeout')
+
+    @_builtins.property
     def base_url(self) -> Optional[str]:
         """
         CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
