@@ -96,12 +96,25 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def _table(figures: list[Figure]) -> str:
-    headers = ("figure", "measured", "target", "pass/miss")
-    rows = [(f.name, f.measured, f.target, f.verdict + (f"  ({f.note})" if f.note else "")) for f in figures]
+def _table(rows: list[tuple[str, str, str, str]], last: str = "pass/miss") -> str:
+    headers = ("figure", "measured", "target", last)
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(3)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in [headers, *rows]]
     return "\n".join(lines)
+
+
+def _summary(passed: int, missed: int, reported: int, seconds: float) -> str:
+    return f"{passed} passed, {missed} missed, {reported} reported only; {seconds:.0f} s"
+
+
+def readme_table() -> str:
+    """The README's Performance block, from benchmarks/results.json (tests/unit/test_readme_figures.py checks it)."""
+    results = json.loads(RESULTS.read_text())
+    rows = [(f["figure"], f["measured"], f["target"], "-" if f["pass"] is None else ("pass" if f["pass"] else "MISS"))
+            for f in results["figures"]]
+    summary = results["summary"]
+    return (_table(rows, "result") + "\n\n"
+            + _summary(summary["passed"], summary["missed"], summary["reported"], results["seconds"]))
 
 
 def _run(quick: bool) -> list[Figure]:
@@ -123,7 +136,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: tiny sizes, once each; timing targets not judged; results.json untouched")
+    parser.add_argument("--readme-table", action="store_true",
+                        help="run nothing; print the README's Performance block from benchmarks/results.json")
     args = parser.parse_args()
+    if args.readme_table:
+        print(readme_table())
+        return 0
     started = time.monotonic()
     machine = _machine()
     figures = _run(args.quick)
@@ -131,9 +149,10 @@ def main() -> int:
     machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     passed, missed = sum(f.ok is True for f in figures), sum(f.ok is False for f in figures)
     unjudged = sum(SMOKE in f.note for f in figures)
-    print("\n" + _table(figures))
-    print(f"\n{passed} passed, {missed} missed, {len(figures) - passed - missed} reported only; {elapsed:.0f} s "
-          f"on {machine['nproc']} cores (load {machine['loadavg_at_start'][0]} -> {machine['loadavg_at_end'][0]}), "
+    print("\n" + _table([(f.name, f.measured, f.target, f.verdict + (f"  ({f.note})" if f.note else ""))
+                          for f in figures]))
+    print(f"\n{_summary(passed, missed, len(figures) - passed - missed, elapsed)} on {machine['nproc']} cores "
+          f"(load {machine['loadavg_at_start'][0]} -> {machine['loadavg_at_end'][0]}), "
           f"Python {machine['python']}, Pulumi {machine['pulumi']}")
     if args.quick:
         print(f"quick run: {unjudged} timing targets measured but not judged (tiny sizes, one run), the naive "
