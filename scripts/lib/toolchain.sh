@@ -1,15 +1,14 @@
-# shellcheck shell=bash
-# Sourced by scripts/bootstrap-pulumi and scripts/gen-sdk: their messages, temporary directories and --help, the
-# cache layout, and the Go toolchain with scripts/lib/gomod (Go's own go.mod and JSON parsers) for module questions.
+# shellcheck shell=bash disable=SC2034  # its variables are for the scripts that source it
+# Sourced by the scripts: their messages, temporary directories and --help; for bootstrap-pulumi and gen-sdk also
+# the cache layout, and the Go toolchain with scripts/lib/gomod (Go's own go.mod and JSON parsers) for modules.
 
 PULUMI_VERSION=${PULUMI_VERSION:-3.274.1}
 PULUMI_VERSION=${PULUMI_VERSION#v}
 CACHE_ROOT=${PULUMI_CPP_GOLIVE_CACHE:-${HOME:?HOME is not set}/.cache/pulumi-cpp-golive}
 # Everything built for one Pulumi release: bin/ (bootstrap-pulumi), gensdk/ (gen-sdk's drivers).
-# shellcheck disable=SC2034  # this and the modules below are used by the scripts that source this file
 VERSION_DIR=$CACHE_ROOT/$PULUMI_VERSION
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck disable=SC2034
+ROOT=$(cd "$LIB_DIR/../.." && pwd)  # the checkout
 readonly PKG_MODULE=github.com/pulumi/pulumi/pkg/v3 SDK_MODULE=github.com/pulumi/pulumi/sdk/v3
 readonly BUILD_TAGS=osusergo,grpcnotrace
 TEMP_DIRS=()
@@ -22,7 +21,7 @@ die() {
   [ $# -eq 0 ] || printf '  %s\n' "$@" >&2
   exit 1
 }
-# The comment block after the shebang is the script's documentation.
+# The comment block after the shebang is the script's documentation: `--help` prints it.
 usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; }
 
 # make_temp VAR TEMPLATE: a new directory (mktemp -d TEMPLATE) in VAR, removed when the script exits.
@@ -31,6 +30,7 @@ make_temp() {
   dir=$(mktemp -d "$2")
   TEMP_DIRS+=("$dir")
   printf -v "$1" '%s' "$dir"
+  trap remove_temp_dirs EXIT
 }
 # shellcheck disable=SC2317,SC2329  # called from the EXIT trap
 remove_temp_dirs() {
@@ -40,7 +40,6 @@ remove_temp_dirs() {
     rm -rf "$dir"
   done
 }
-trap remove_temp_dirs EXIT
 
 # take_lock FILE WAITING_MESSAGE: hold an exclusive lock on FILE (fd LOCK_FD) until release_lock or exit.
 take_lock() {

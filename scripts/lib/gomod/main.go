@@ -161,41 +161,46 @@ func printWrapper(args []string) error {
 	if err != nil {
 		return err
 	}
-	source, err := modfile.Parse(*from, data, nil)
+	text, err := wrapperGoMod(*modulePath, *from, data, *tool, flags.Args())
 	if err != nil {
 		return err
 	}
-	if source.Go == nil {
-		return fmt.Errorf("%s has no go directive", *from)
+	_, err = os.Stdout.Write(text)
+	return err
+}
+
+// wrapperGoMod is the go.mod text of the wrapper module (see the package comment); source is the go.mod named from.
+func wrapperGoMod(modulePath, from string, source []byte, tool string, requires []string) ([]byte, error) {
+	parsed, err := modfile.Parse(from, source, nil)
+	if err != nil {
+		return nil, err
+	}
+	if parsed.Go == nil {
+		return nil, fmt.Errorf("%s has no go directive", from)
 	}
 	wrapper := new(modfile.File)
-	// Each Add* below can only fail on a malformed argument; the first such error is the one reported.
-	errs := []error{wrapper.AddModuleStmt(*modulePath), wrapper.AddGoStmt(source.Go.Version)}
-	if *tool != "" {
-		errs = append(errs, wrapper.AddTool(*tool))
+	// Each Add* below can only fail on a malformed argument; all such errors are reported together.
+	errs := []error{wrapper.AddModuleStmt(modulePath), wrapper.AddGoStmt(parsed.Go.Version)}
+	if tool != "" {
+		errs = append(errs, wrapper.AddTool(tool))
 	}
-	for _, arg := range flags.Args() {
+	for _, arg := range requires {
 		mod, err := splitVersion(arg)
 		errs = append(errs, err)
 		if err == nil {
 			wrapper.AddNewRequire(mod.Path, mod.Version, false)
 		}
 	}
-	for _, r := range source.Replace {
+	for _, r := range parsed.Replace {
 		// A local replacement (a directory of the source module's checkout) means nothing outside it.
 		if !modfile.IsDirectoryPath(r.New.Path) {
 			errs = append(errs, wrapper.AddReplace(r.Old.Path, r.Old.Version, r.New.Path, r.New.Version))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
 	wrapper.Cleanup()
 	text, err := wrapper.Format()
-	if err != nil {
-		return err
-	}
-	_, err = os.Stdout.Write(bytes.TrimSpace(text))
-	fmt.Println()
-	return err
+	return append(bytes.TrimSpace(text), '\n'), err
 }
