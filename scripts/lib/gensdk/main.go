@@ -23,7 +23,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -33,8 +32,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/blang/semver"
-	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/mod/modfile"
 
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
@@ -42,50 +39,6 @@ import (
 	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
-
-// noExternalPackages is the schema loader: the package may only use its own types and Pulumi's built-in ones.
-type noExternalPackages struct{}
-
-func (noExternalPackages) refused(name string) error {
-	return fmt.Errorf("the schema references the Pulumi package %q; gensdk loads no other package's schema", name)
-}
-
-func (l noExternalPackages) LoadPackage(name string, _ *semver.Version) (*schema.Package, error) {
-	return nil, l.refused(name)
-}
-
-func (l noExternalPackages) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
-	return nil, l.refused(d.Name)
-}
-
-func (l noExternalPackages) LoadPackageReference(name string, _ *semver.Version) (schema.PackageReference, error) {
-	return nil, l.refused(name)
-}
-
-func (l noExternalPackages) LoadPackageReferenceV2(
-	_ context.Context, d *schema.PackageDescriptor,
-) (schema.PackageReference, error) {
-	return nil, l.refused(d.Name)
-}
-
-var loader schema.ReferenceLoader = schema.NewCachedLoader(noExternalPackages{})
-
-// bind binds a schema as the CLI and the language hosts do, printing warnings and failing on errors.
-func bind(stage string, spec schema.PackageSpec) (*schema.Package, error) {
-	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", stage, err)
-	}
-	for _, d := range diags {
-		if d.Severity == hcl.DiagWarning {
-			fmt.Fprintf(os.Stderr, "gensdk: %s: warning: %s\n", stage, d.Error())
-		}
-	}
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s: the schema does not bind: %w", stage, errors.Join(diags.Errs()...))
-	}
-	return pkg, nil
-}
 
 // generate runs one language's generator on the CLI's JSON, as that language's host does.
 func generate(language, boundJSON string, local bool, goPulumiSDK string) (map[string][]byte, error) {

@@ -19,7 +19,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,36 +29,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/blang/semver"
-	"github.com/hashicorp/hcl/v2"
-
 	dotnetgen "github.com/pulumi/pulumi/pkg/v3/codegen/dotnet"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
-
-type noExternalPackages struct{}
-
-func (noExternalPackages) refused(name string) error {
-	return fmt.Errorf("the schema references the Pulumi package %q; gensdk-dotnet loads no other package's schema", name)
-}
-
-func (l noExternalPackages) LoadPackage(name string, _ *semver.Version) (*schema.Package, error) {
-	return nil, l.refused(name)
-}
-
-func (l noExternalPackages) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
-	return nil, l.refused(d.Name)
-}
-
-func (l noExternalPackages) LoadPackageReference(name string, _ *semver.Version) (schema.PackageReference, error) {
-	return nil, l.refused(name)
-}
-
-func (l noExternalPackages) LoadPackageReferenceV2(
-	_ context.Context, d *schema.PackageDescriptor,
-) (schema.PackageReference, error) {
-	return nil, l.refused(d.Name)
-}
 
 // localFiles serves some URLs from files and passes every other request on.
 type localFiles struct {
@@ -124,18 +96,9 @@ func run() error {
 	if err := json.Unmarshal(data, &spec); err != nil {
 		return fmt.Errorf("%s: %w", *schemaPath, err)
 	}
-	loader := schema.NewCachedLoader(noExternalPackages{})
-	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
+	pkg, err := bind("pulumi-language-dotnet", spec)
 	if err != nil {
 		return err
-	}
-	for _, d := range diags {
-		if d.Severity == hcl.DiagWarning {
-			fmt.Fprintf(os.Stderr, "gensdk-dotnet: warning: %s\n", d.Error())
-		}
-	}
-	if diags.HasErrors() {
-		return fmt.Errorf("the schema does not bind: %w", errors.Join(diags.Errs()...))
 	}
 	files, err := dotnetgen.GeneratePackage("pulumi-language-dotnet", pkg, map[string][]byte{}, nil)
 	if err != nil {
