@@ -120,17 +120,8 @@ func run() error {
 		return errors.New("-schema and -out are required")
 	}
 
-	data, err := os.ReadFile(*schemaPath)
-	if err != nil {
-		return err
-	}
-	var spec schema.PackageSpec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return fmt.Errorf("%s: %w", *schemaPath, err)
-	}
-
 	// The CLI side of `pulumi package gen-sdk`.
-	pkg, err := bind("pulumi", spec)
+	pkg, err := bindFile("pulumi", *schemaPath)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -92,4 +93,17 @@ func writeTree(dir string, files map[string][]byte) error {
 		}
 	}
 	return nil
+}
+
+// bindFile reads a schema (JSON) file and binds it, see bind.
+func bindFile(stage, file string) (*schema.Package, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var spec schema.PackageSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return bind(stage, spec)
 }

@@ -19,7 +19,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,7 +29,6 @@ import (
 	"strings"
 
 	dotnetgen "github.com/pulumi/pulumi/pkg/v3/codegen/dotnet"
-	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
 
 // localFiles serves some URLs from files and passes every other request on.
@@ -88,15 +86,7 @@ func run() error {
 		flag.Usage()
 		return errors.New("-schema and -out are required")
 	}
-	data, err := os.ReadFile(*schemaPath)
-	if err != nil {
-		return err
-	}
-	var spec schema.PackageSpec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return fmt.Errorf("%s: %w", *schemaPath, err)
-	}
-	pkg, err := bind("pulumi-language-dotnet", spec)
+	pkg, err := bindFile("pulumi-language-dotnet", *schemaPath)
 	if err != nil {
 		return err
 	}
