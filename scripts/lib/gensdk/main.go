@@ -23,7 +23,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -31,11 +30,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/blang/semver"
-	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/mod/modfile"
 
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
@@ -43,50 +39,6 @@ import (
 	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
-
-// noExternalPackages is the schema loader: the package may only use its own types and Pulumi's built-in ones.
-type noExternalPackages struct{}
-
-func (noExternalPackages) refused(name string) error {
-	return fmt.Errorf("the schema references the Pulumi package %q; gensdk loads no other package's schema", name)
-}
-
-func (l noExternalPackages) LoadPackage(name string, _ *semver.Version) (*schema.Package, error) {
-	return nil, l.refused(name)
-}
-
-func (l noExternalPackages) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
-	return nil, l.refused(d.Name)
-}
-
-func (l noExternalPackages) LoadPackageReference(name string, _ *semver.Version) (schema.PackageReference, error) {
-	return nil, l.refused(name)
-}
-
-func (l noExternalPackages) LoadPackageReferenceV2(
-	_ context.Context, d *schema.PackageDescriptor,
-) (schema.PackageReference, error) {
-	return nil, l.refused(d.Name)
-}
-
-var loader schema.ReferenceLoader = schema.NewCachedLoader(noExternalPackages{})
-
-// bind binds a schema as the CLI and the language hosts do, printing warnings and failing on errors.
-func bind(stage string, spec schema.PackageSpec) (*schema.Package, error) {
-	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", stage, err)
-	}
-	for _, d := range diags {
-		if d.Severity == hcl.DiagWarning {
-			fmt.Fprintf(os.Stderr, "gensdk: %s: warning: %s\n", stage, d.Error())
-		}
-	}
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s: the schema does not bind: %w", stage, errors.Join(diags.Errs()...))
-	}
-	return pkg, nil
-}
 
 // generate runs one language's generator on the CLI's JSON, as that language's host does.
 func generate(language, boundJSON string, local bool, goPulumiSDK string) (map[string][]byte, error) {
@@ -155,35 +107,6 @@ func goModFile(pkg *schema.Package, generated []byte, sdkVersion string) ([]byte
 	return gomod.Format()
 }
 
-// writeTree empties dir and writes files into it, like the CLI (RemoveAll, MkdirAll) and the hosts (WriteFile).
-func writeTree(dir string, files map[string][]byte) error {
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		clean := filepath.Clean(filepath.FromSlash(name))
-		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("generated file name %q leaves the output directory", name)
-		}
-		target := filepath.Join(dir, clean)
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(target, files[name], 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func run() error {
 	schemaPath := flag.String("schema", "", "the package schema (JSON), e.g. from `pulumi package get-schema`")
 	out := flag.String("out", "", "output root: each language goes to <out>/<language>, replacing it")
@@ -197,17 +120,8 @@ func run() error {
 		return errors.New("-schema and -out are required")
 	}
 
-	data, err := os.ReadFile(*schemaPath)
-	if err != nil {
-		return err
-	}
-	var spec schema.PackageSpec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return fmt.Errorf("%s: %w", *schemaPath, err)
-	}
-
 	// The CLI side of `pulumi package gen-sdk`.
-	pkg, err := bind("pulumi", spec)
+	pkg, err := bindFile("pulumi", *schemaPath)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,39 +26,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/blang/semver"
-	"github.com/hashicorp/hcl/v2"
-
 	dotnetgen "github.com/pulumi/pulumi/pkg/v3/codegen/dotnet"
-	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
-
-type noExternalPackages struct{}
-
-func (noExternalPackages) refused(name string) error {
-	return fmt.Errorf("the schema references the Pulumi package %q; gensdk-dotnet loads no other package's schema", name)
-}
-
-func (l noExternalPackages) LoadPackage(name string, _ *semver.Version) (*schema.Package, error) {
-	return nil, l.refused(name)
-}
-
-func (l noExternalPackages) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
-	return nil, l.refused(d.Name)
-}
-
-func (l noExternalPackages) LoadPackageReference(name string, _ *semver.Version) (schema.PackageReference, error) {
-	return nil, l.refused(name)
-}
-
-func (l noExternalPackages) LoadPackageReferenceV2(
-	_ context.Context, d *schema.PackageDescriptor,
-) (schema.PackageReference, error) {
-	return nil, l.refused(d.Name)
-}
 
 // localFiles serves some URLs from files and passes every other request on.
 type localFiles struct {
@@ -104,34 +73,6 @@ func (u urlFiles) Set(value string) error {
 	return nil
 }
 
-func writeTree(dir string, files map[string][]byte) error {
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		clean := filepath.Clean(filepath.FromSlash(name))
-		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("generated file name %q leaves the output directory", name)
-		}
-		target := filepath.Join(dir, clean)
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(target, files[name], 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func run() error {
 	schemaPath := flag.String("schema", "", "the bound schema JSON written by gensdk -bound-schema")
 	out := flag.String("out", "", "output root: the SDK goes to <out>/dotnet, replacing it")
@@ -145,26 +86,9 @@ func run() error {
 		flag.Usage()
 		return errors.New("-schema and -out are required")
 	}
-	data, err := os.ReadFile(*schemaPath)
+	pkg, err := bindFile("pulumi-language-dotnet", *schemaPath)
 	if err != nil {
 		return err
-	}
-	var spec schema.PackageSpec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return fmt.Errorf("%s: %w", *schemaPath, err)
-	}
-	loader := schema.NewCachedLoader(noExternalPackages{})
-	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{AllowDanglingReferences: true})
-	if err != nil {
-		return err
-	}
-	for _, d := range diags {
-		if d.Severity == hcl.DiagWarning {
-			fmt.Fprintf(os.Stderr, "gensdk-dotnet: warning: %s\n", d.Error())
-		}
-	}
-	if diags.HasErrors() {
-		return fmt.Errorf("the schema does not bind: %w", errors.Join(diags.Errs()...))
 	}
 	files, err := dotnetgen.GeneratePackage("pulumi-language-dotnet", pkg, map[string][]byte{}, nil)
 	if err != nil {

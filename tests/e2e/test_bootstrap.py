@@ -1,0 +1,113 @@
+"""scripts/bootstrap-pulumi on a private copy of the engine cache: the warm path runs without Go, `--only` rebuilds
+only what is stale and keeps the other hosts, a pulumi on PATH lends the pieces it has, and a YAML host that cannot
+be fetched is a recorded warning. Nothing reaches beyond the machine: the Go module proxy is turned off
+(GOPROXY=off), so only modules already in the module cache can be used, as they are after the session's bootstrap.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+BOOTSTRAP = ROOT / "scripts" / "bootstrap-pulumi"
+MANIFEST = ".bootstrap-manifest"
+# Enough for the warm path (coreutils, find, flock, grep, sed) and nothing else: no go, no pulumi.
+NO_GO_PATH = "/usr/bin:/bin"
+
+
+def private_cache(tmp_path: Path, pulumi_bin: Path) -> Path:
+    """A cache root whose bin directory holds hard links of the session's engine (the manifest is a copy, so that a
+    test may edit it). Returns the bin directory."""
+    if not (pulumi_bin / MANIFEST).is_file():
+        pytest.fail(f"{pulumi_bin} is not a bin directory of scripts/bootstrap-pulumi (no {MANIFEST})")
+    bin_dir = tmp_path / "cache" / pulumi_bin.parent.name / "bin"
+    bin_dir.mkdir(parents=True)
+    for item in pulumi_bin.iterdir():
+        if item.name == MANIFEST:
+            shutil.copyfile(item, bin_dir / item.name)
+        else:
+            os.link(item.resolve(), bin_dir / item.name)
+    return bin_dir
+
+
+def bootstrap(bin_dir: Path, *args: str, path: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """Runs the bootstrap against the private cache of bin_dir, with the module proxy off."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI")}
+    full_env.update(PULUMI_CPP_GOLIVE_CACHE=str(bin_dir.parents[1]), GOPROXY="off", **env)
+    full_env["PATH"] = path if path is not None else os.environ["PATH"]
+    return subprocess.run([str(BOOTSTRAP), *args], env=full_env, capture_output=True, text=True, timeout=600,
+                          check=False)
+
+
+def inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def manifest(bin_dir: Path) -> list[str]:
+    return (bin_dir / MANIFEST).read_text().splitlines()
+
+
+def test_warm_cache_is_printed_without_go_and_holds_our_launcher(tmp_path: Path, pulumi_bin: Path) -> None:
+    bin_dir = private_cache(tmp_path, pulumi_bin)
+    before = {p.name: inode(p) for p in bin_dir.iterdir()}
+    done = bootstrap(bin_dir, "--no-path", path=NO_GO_PATH)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{bin_dir}\n", "stdout must be the bin directory and nothing else"
+    assert {p.name: inode(p) for p in bin_dir.iterdir()} == before, "a warm run must not touch the cache"
+    launcher = ROOT / "scripts" / "lib" / "pulumi-resource-pulumi-python"
+    assert (bin_dir / launcher.name).read_bytes() == launcher.read_bytes()
+
+
+def test_only_python_rebuilds_the_stale_python_host_and_keeps_the_others(tmp_path: Path, pulumi_bin: Path) -> None:
+    bin_dir = private_cache(tmp_path, pulumi_bin)
+    lines = manifest(bin_dir)
+    current = next(line for line in lines if line.startswith("pulumi-language-python="))
+    (bin_dir / MANIFEST).write_text("\n".join("pulumi-language-python=src:stale sdk:v0" if line == current else line
+                                              for line in lines) + "\n")
+    kept = {name: inode(bin_dir / name) for name in ("pulumi", "pulumi-language-nodejs", "pulumi-language-yaml")}
+    python_host = inode(bin_dir / "pulumi-language-python")
+
+    done = bootstrap(bin_dir, "--only", "python", "--no-path")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == str(bin_dir)
+    assert "building ./python" in done.stderr and "cmd/pulumi ->" not in done.stderr, done.stderr
+    assert current in manifest(bin_dir)
+    assert inode(bin_dir / "pulumi-language-python") != python_host
+    assert {name: inode(bin_dir / name) for name in kept} == kept, "the hosts not asked for must stay as they were"
+
+
+def test_a_pulumi_on_path_lends_the_hosts_it_has(tmp_path: Path, pulumi_bin: Path) -> None:
+    bin_dir = private_cache(tmp_path, pulumi_bin)
+    on_path = tmp_path / "installed"
+    on_path.mkdir()
+    for name in ("pulumi", "pulumi-language-nodejs"):
+        shutil.copy2(pulumi_bin / name, on_path / name)
+
+    done = bootstrap(bin_dir, path=f"{on_path}:{os.environ['PATH']}")
+    assert done.returncode == 0, done.stderr
+    assert f"pulumi-language-nodejs=from {on_path}" in manifest(bin_dir)
+    assert inode(bin_dir / "pulumi-language-nodejs") == inode(on_path / "pulumi-language-nodejs")
+    assert (bin_dir / "pulumi-language-python").exists(), "a host the PATH install lacks comes from our cache"
+    # The cache that run made is complete: the next run needs no go.
+    again = bootstrap(bin_dir, path=f"{on_path}:{NO_GO_PATH}")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"{bin_dir}\n"
+
+
+def test_a_yaml_host_that_cannot_be_fetched_is_a_recorded_warning(tmp_path: Path, pulumi_bin: Path) -> None:
+    bin_dir = private_cache(tmp_path, pulumi_bin)
+    done = bootstrap(bin_dir, "--no-path", PULUMI_YAML_VERSION="1.0.0-not-in-the-module-cache")
+    assert done.returncode == 0, done.stderr
+    assert "pulumi-language-yaml=failed:v1.0.0-not-in-the-module-cache" in manifest(bin_dir)
+    assert "could not be fetched or built" in done.stderr
+    assert not (bin_dir / "pulumi-language-yaml").exists()
+    # Remembered: the next run neither builds nor needs go, and says why YAML is missing.
+    again = bootstrap(bin_dir, "--no-path", path=NO_GO_PATH, PULUMI_YAML_VERSION="1.0.0-not-in-the-module-cache")
+    assert again.returncode == 0, again.stderr
+    assert "could not be built by an earlier run" in again.stderr
