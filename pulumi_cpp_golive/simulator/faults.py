@@ -1,4 +1,4 @@
-"""Injected faults: throttling, 500s, a one-off 401, malformed polls, and the one-shot go-live faults.
+"""Injected faults: throttling, 500s, malformed polls, count-down faults and the one-shot go-live faults.
 
 Counters here restart on :meth:`FaultInjector.reset` (``Simulator.reset_counts``), so a test can say "the 3rd API
 request from now is throttled" without knowing what came before.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from typing import Callable, Optional
 
-from .config import SimulatorConfig
-from .exchange import Reply, error_reply, json_reply
+from .core import JSON_CONTENT_TYPE, Reply, error_reply, json_reply
+from .options import SimulatorConfig
 
 # The non-standard body one real 500 carried (devigned/pub #28, cpp-api.md §7).
 VARIANT_500_BODY = {"Variant": {"serviceName": "Variant", "error": "Internal error. Retry is OK."}}
@@ -53,15 +53,6 @@ class FaultInjector:
             self._burst_left = 0
             if config.error500_every > 0 and number % config.error500_every == 0:
                 return json_reply(500, VARIANT_500_BODY)
-            if 0 < config.unauthorized_once_after < number:
-                # One-shot: a single 401 with a good token, as if it had just expired.
-                config.unauthorized_once_after = 0
-                return error_reply(
-                    401,
-                    "Unauthorized",
-                    "The access token has expired.",
-                    (("WWW-Authenticate", 'Bearer error="invalid_token"'),),
-                )
         return None
 
     def malformed_operation_get(self) -> bool:
@@ -104,7 +95,7 @@ class FaultInjector:
 def lost_answer(status: int, body_style: str) -> Reply:
     """The answer to a go-live POST whose operation was created but whose 202 was lost (``accepted_then_status``)."""
     if body_style == "bad-utf8":
-        return Reply(status, BAD_UTF8_BODY, (("Content-Type", "application/json; charset=utf-8"),))
+        return Reply(status, BAD_UTF8_BODY, (("Content-Type", JSON_CONTENT_TYPE),))
     return Reply(status, GATEWAY_BODY, (("Content-Type", "text/html"),))
 
 

@@ -1,4 +1,4 @@
-"""JSON bodies of the simulated CPP: operations, submissions, offer status and offer objects.
+"""JSON bodies of the simulated CPP: operations, submissions and offer status.
 
 Pure functions of an offer/operation and a clock reading; callers hold the world's lock while rendering because
 operations can be mutated (canceled, completed early) by other threads.
@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from .state import Offer, Operation
-from .timeline import Timeline
 from .vocabulary import (
     CANCEL,
     CANCELED,
@@ -28,6 +26,7 @@ from .vocabulary import (
     WAITING_FOR_PUBLISHER_REVIEW,
     spell,
 )
+from .world import Offer, Operation, Timeline
 
 Json = Dict[str, Any]
 
@@ -102,19 +101,6 @@ class Renderer:
         if self.include_emails:
             body["notificationEmails"] = latest.emails if latest is not None else ""
         return body
-
-    def offer(self, offer: Offer) -> Json:
-        """``GET .../offers/{offer}``: a minimal offer object."""
-        return {
-            "offerTypeId": OFFER_TYPE_ID,
-            "publisherId": offer.publisher,
-            "status": spell(offer.status(self.now), self.status_case),
-            "id": offer.name,
-            "version": offer.version,
-            "definition": {"displayText": offer.name, "offer": {}, "plans": []},
-            "changedTime": self.timeline.iso(offer.changed(self.now)),
-            "pcMigrationStatus": "none" if self.include_emails else "migrated",
-        }
 
     def steps(self, op: Operation) -> List[Json]:
         """The six VM steps of a publish or go-live (a cancel has none)."""

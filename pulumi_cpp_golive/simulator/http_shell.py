@@ -1,4 +1,5 @@
-"""The HTTP transport: a loopback-only ThreadingHTTPServer that hands parsed requests to the API or control plane."""
+"""The HTTP shell around the sans-I/O core: a loopback-only ThreadingHTTPServer, and the :class:`Simulator` that
+owns the world, the core and the server thread."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, List, Set, cast
+from types import TracebackType
+from typing import Any, Dict, List, Optional, Set, Type, cast
 from urllib.parse import parse_qsl, urlsplit
 
-from .api import CppApi
-from .config import is_loopback_host
-from .control import ControlPlane, is_control_path
-from .exchange import IncomingRequest, Reply, error_reply
+from .core import Core, RecordedRequest, Reply, Request, error_reply
+from .cpp_routes import CppApi
+from .faults import FaultInjector
+from .options import SimulatorConfig, is_loopback_host
+from .world import Clock, Timeline, World
 
 _LOG = logging.getLogger("pulumi_cpp_golive.simulator")
 
@@ -30,14 +34,13 @@ class SimulatorServer(ThreadingHTTPServer):
     # The stock listen backlog of 5 makes concurrent benchmark clients wait out SYN retries.
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, api: CppApi, control: ControlPlane) -> None:
+    def __init__(self, host: str, port: int, core: Core) -> None:
         if not is_loopback_host(host):
             raise ValueError(f"refusing to listen on non-loopback host {host!r}")
         bind_host = "127.0.0.1" if host == "localhost" else host
         # Set before the base constructor creates the socket.
         self.address_family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
-        self.api = api
-        self.control = control
+        self.core = core
         self._connections: Set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__((bind_host, port), _Handler)
@@ -128,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._write(error_reply(400, "InvalidRequestBody", str(error)))
             return
-        request = IncomingRequest(
+        request = Request(
             method=self.command,
             path=split.path or "/",
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
@@ -136,8 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             base_url=server.base_url,
         )
-        handler = server.control if is_control_path(request.path) else server.api
-        reply = handler.handle(request)
+        reply = server.core.handle(request)
         # Method, path and status only: never headers (the Authorization header holds the token).
         _LOG.info("%s %s %s", self.command, request.path, "dropped" if reply.drop else reply.status)
         if reply.drop:
@@ -190,6 +192,123 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # signature fixed by the base class
         # The stock handler writes every line to stderr; _serve logs its own line, so keep these at debug.
         _LOG.debug(format, *args)
+
+
+class Simulator:
+    """A local CPP on loopback. Construct, :meth:`start` (or use as a context manager), point a client at :attr:`url`.
+
+    ``clock`` is a monotonic clock in seconds; pass a fake one to move operations forward without sleeping.
+    """
+
+    def __init__(self, config: Optional[SimulatorConfig] = None, *, clock: Clock = time.monotonic) -> None:
+        #: The live configuration; its fields may be changed while the server runs.
+        self.config = config if config is not None else SimulatorConfig()
+        # Components read the config through this getter, so that assigning sim.config reaches all of them too.
+        current = lambda: self.config  # noqa: E731 - a one-line getter
+        self._world = World(current, Timeline(clock))
+        faults = FaultInjector(current)
+        self._core = Core([CppApi(self._world, faults, current)], current, faults.reset)
+        self._server: Optional[SimulatorServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    # --- lifecycle ----------------------------------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        """Bind ``config.host``:``config.port`` (0 = ephemeral) and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            raise RuntimeError("the simulator is already running")
+        server = SimulatorServer(self.config.host, self.config.port, self._core)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how quickly stop() is noticed
+            name=f"cpp-simulator-{server.server_address[1]}",
+            daemon=True,
+        )
+        thread.start()
+        self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket and open connections. Safe to call twice."""
+        server, thread = self._server, self._thread
+        self._server, self._thread = None, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL, ``http://127.0.0.1:PORT``."""
+        return self._running().base_url
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return int(self._running().server_address[1])
+
+    def _running(self) -> SimulatorServer:
+        if self._server is None:
+            raise RuntimeError("the simulator is not running; call start() first")
+        return self._server
+
+    # --- state, without HTTP ------------------------------------------------------------------------------------
+
+    def add_offer(self, publisher: str, offer: str, state: str = "ready") -> None:
+        """Create or replace an offer: ``never-published``, ``ready`` (waiting for sign-off) or ``live``."""
+        self._world.add_offer(publisher, offer, state)
+
+    def start_golive(self, publisher: str, offer: str) -> str:
+        """Start a go-live as if a client had posted it (e.g. before a crash); returns the operation ID.
+
+        Raises :class:`~pulumi_cpp_golive.simulator.world.SimulatorError` when the API would refuse it.
+        """
+        return self._world.start_golive(publisher, offer).id
+
+    def start_publish(self, publisher: str, offer: str) -> str:
+        """Start a publish as if a client had posted it; returns the operation ID."""
+        return self._world.start_publish(publisher, offer).id
+
+    def complete_now(self, publisher: str, offer: str) -> Optional[str]:
+        """Finish the offer's running operation at once; returns its ID, or None if nothing was running."""
+        return self._world.complete_now(publisher, offer)
+
+    def tracking_path(self, operation_id: str) -> str:
+        """The relative tracking URL (with api-version) of a known operation."""
+        return self._world.operation(operation_id).tracking_path()
+
+    # --- the request journal ------------------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> List[RecordedRequest]:
+        """Copies of every recorded request (control-plane requests excluded), oldest first."""
+        return self._core.log.snapshot()
+
+    def count(self, method: Optional[str] = None, suffix: Optional[str] = None) -> int:
+        """Requests received (faulted ones included) matching ``method`` and a decoded path ending in ``suffix``."""
+        return self._core.log.count(method, suffix)
+
+    def counts(self) -> Dict[str, int]:
+        """Requests per ``"METHOD /route"`` key, as ``GET /_sim/requests`` reports them."""
+        return self._core.log.counts()
+
+    def reset_counts(self) -> None:
+        """Forget recorded requests and restart the every-Nth fault counters."""
+        self._core.reset_counts()
 
 
 def _is_loopback_peer(address: str) -> bool:

@@ -1,4 +1,4 @@
-"""Offers and their operations, and the rules that move them: publish, go-live, cancel.
+"""The simulated world: offers, their operations, the rules that move them (publish, go-live, cancel), and time.
 
 Nothing runs in the background. An operation records when it started and how long it lasts; its status at any
 moment is computed from the injected clock when someone asks (:meth:`Operation.outcome`). That keeps the simulator
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import quote
 
-from .config import SimulatorConfig
-from .timeline import Timeline
+from .options import SimulatorConfig
 from .vocabulary import (
     API_VERSION,
     CANCEL,
@@ -30,6 +31,53 @@ from .vocabulary import (
     WAITING_FOR_PUBLISHER_REVIEW,
     spell,
 )
+
+Clock = Callable[[], float]
+
+_TICKS_PER_SECOND = 10**7
+# .NET ticks (100 ns since 0001-01-01) at the Unix epoch: CPP's ``version`` fields look like tick counts.
+_TICKS_AT_UNIX_EPOCH = 621_355_968_000_000_000
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class Timeline:
+    """Reads the injected clock and converts its readings to wall-clock time."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        # Anchor once: wall = anchor_wall + (clock() - anchor_clock), so a fake clock drives timestamps as well.
+        self._anchor_clock = clock()
+        self._anchor_wall = time.time()
+
+    def now(self) -> float:
+        """The current reading of the injected clock (seconds)."""
+        return self._clock()
+
+    def wall(self, reading: float) -> float:
+        """Unix time corresponding to a clock reading."""
+        return self._anchor_wall + (reading - self._anchor_clock)
+
+    def iso(self, reading: float) -> str:
+        """ISO-8601 UTC with seven fractional digits and ``Z``, as CPP writes ``changedTime``."""
+        return iso_utc(self.wall(reading))
+
+    def ticks(self, reading: float) -> int:
+        """The reading as .NET ticks (the large ``version`` integers of CPP objects)."""
+        return ticks(self.wall(reading))
+
+
+def ticks(wall: float) -> int:
+    """Unix time as .NET ticks."""
+    return _TICKS_AT_UNIX_EPOCH + int(wall * _TICKS_PER_SECOND)
+
+
+def iso_utc(wall: float) -> str:
+    """Unix time as ``YYYY-MM-DDTHH:MM:SS.fffffffZ``."""
+    total = int(wall * _TICKS_PER_SECOND)
+    seconds, fraction = divmod(total, _TICKS_PER_SECOND)
+    moment = _UNIX_EPOCH + timedelta(seconds=seconds)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
+
 
 # States a test may put an offer in directly (Simulator.add_offer, POST /_sim/offers).
 OFFER_STATES = ("never-published", "ready", "live")
@@ -113,10 +161,7 @@ class Offer:
 
     def latest(self) -> Optional[Operation]:
         """The newest publish or go-live (cancels only act on those, they are not a state of the offer)."""
-        for operation in reversed(self.operations):
-            if operation.kind != CANCEL:
-                return operation
-        return None
+        return next((op for op in reversed(self.operations) if op.kind != CANCEL), None)
 
     def running(self, now: float) -> Optional[Operation]:
         """The operation still running at ``now``, if any (there is at most one)."""
@@ -136,10 +181,6 @@ class Offer:
             return WAITING_FOR_PUBLISHER_REVIEW if latest.kind == PUBLISH else SUCCEEDED
         return outcome
 
-    def changed(self, now: float) -> float:
-        """Clock reading of the offer's last change."""
-        return max([self.created, *(op.changed(now) for op in self.operations)])
-
 
 class World:
     """All simulated offers and operations, behind one lock, timed by the injected clock."""
@@ -155,7 +196,7 @@ class World:
 
     # --- set-up -------------------------------------------------------------------------------------------------
 
-    def add_offer(self, publisher: str, offer: str, state: str = "ready", emails: str = "") -> None:
+    def add_offer(self, publisher: str, offer: str, state: str = "ready") -> None:
         """Create (or replace) an offer in one of :data:`OFFER_STATES`, with a history that explains that state."""
         if state not in OFFER_STATES:
             raise ValueError(f"unknown offer state {state!r}; expected one of {', '.join(OFFER_STATES)}")
@@ -175,9 +216,9 @@ class World:
                 return
             # Back-date a finished publish (and go-live) so that the history ends exactly now.
             golive = config.golive_seconds if state == "live" else 0.0
-            self._new_operation(entry, PUBLISH, emails, now - golive - config.publish_seconds, config.publish_seconds)
+            self._new_operation(entry, PUBLISH, "", now - golive - config.publish_seconds, config.publish_seconds)
             if state == "live":
-                self._new_operation(entry, GOLIVE, emails, now - golive, golive)
+                self._new_operation(entry, GOLIVE, "", now - golive, golive)
 
     # --- lookups ------------------------------------------------------------------------------------------------
 
@@ -203,16 +244,14 @@ class World:
 
     # --- transitions --------------------------------------------------------------------------------------------
 
-    def start_publish(self, publisher: str, offer: str, emails: Optional[str] = None) -> Operation:
+    def start_publish(self, publisher: str, offer: str) -> Operation:
         """Start a publish (to preview); it reaches publisher sign-off after ``publish_seconds``."""
         with self.lock:
             now = self.timeline.now()
             config = self._config()
             entry = self.offer(publisher, offer)
             self._refuse_if_busy(entry, now, config)
-            if emails is None:
-                emails = self._last_emails(entry)
-            return self._new_operation(entry, PUBLISH, emails, now, config.publish_seconds)
+            return self._new_operation(entry, PUBLISH, self._last_emails(entry), now, config.publish_seconds)
 
     def start_golive(self, publisher: str, offer: str, emails: Optional[str] = None) -> Operation:
         """Start a go-live; refused unless the latest publish is waiting for publisher sign-off."""
