@@ -50,28 +50,17 @@ class CppApi:
         if fault is not None:
             return fault
         if not token_ok:
-            return error_reply(
-                401,
-                "Unauthorized",
-                "The access token is missing or invalid.",
-                (("WWW-Authenticate", "Bearer"),),
-            )
+            challenge = (("WWW-Authenticate", "Bearer"),)
+            return error_reply(401, "Unauthorized", "The access token is missing or invalid.", challenge)
         version = request.query.get("api-version")
         if version != API_VERSION:
-            return error_reply(
-                400,
-                "InvalidAPIVersion",
-                f"The api-version '{version or ''}' is invalid; allowed values: {API_VERSION}",
-            )
+            message = f"The api-version '{version or ''}' is invalid; allowed values: {API_VERSION}"
+            return error_reply(400, "InvalidAPIVersion", message)
         if found is None:
             return error_reply(404, "NotFound", f"No route matches {request.method} {request.path}.")
         if found.route is None:
-            return error_reply(
-                405,
-                "MethodNotAllowed",
-                f"{request.method} is not allowed on {request.path}.",
-                (("Allow", ", ".join(found.allowed)),),
-            )
+            message = f"{request.method} is not allowed on {request.path}."
+            return error_reply(405, "MethodNotAllowed", message, (("Allow", ", ".join(found.allowed)),))
         return found.route.handler(request, found.params)
 
     # --- long-running operations ------------------------------------------------------------------------------
@@ -180,27 +169,21 @@ def tracking_headers(operation: Operation, variant: str, base_url: str) -> Heade
     return (("Location", relative), ("Operation-Location", relative))
 
 
-def notification_emails(body: bytes) -> Optional[str]:
-    """``metadata.notification-emails`` from an optional POST body; None when absent. Malformed JSON is a 400."""
+def notification_emails(body: bytes) -> str:
+    """``metadata.notification-emails`` from an optional POST body; "" when absent. Malformed JSON is a 400."""
     if not body.strip():
-        return None
+        return ""
     try:
         payload = json.loads(body)
     except ValueError as error:
         raise SimulatorError(400, "InvalidRequestBody", f"The request body is not valid JSON: {error}.") from None
-    if not isinstance(payload, dict):
-        raise SimulatorError(400, "InvalidRequestBody", "The request body must be a JSON object.")
-    metadata = payload.get("metadata")
-    if metadata is None:
-        return None
-    if not isinstance(metadata, dict):
-        raise SimulatorError(400, "InvalidRequestBody", "'metadata' must be a JSON object.")
-    emails = metadata.get("notification-emails")
-    if emails is None:
-        return None
-    if not isinstance(emails, str):
+    metadata = payload.get("metadata") if isinstance(payload, dict) else None
+    emails = metadata.get("notification-emails") if isinstance(metadata, dict) else None
+    if not isinstance(payload, dict) or not isinstance(metadata, (dict, type(None))):
+        raise SimulatorError(400, "InvalidRequestBody", "The body and its 'metadata' must be JSON objects.")
+    if not isinstance(emails, (str, type(None))):
         raise SimulatorError(400, "InvalidRequestBody", "'metadata.notification-emails' must be a string.")
-    return emails
+    return emails or ""
 
 
 def _page(items: List[Dict[str, object]], request: Request, size: int) -> Dict[str, object]:

@@ -3,7 +3,6 @@ owns the world, the core and the server thread."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import socketserver
@@ -105,22 +104,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve()
 
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
     def version_string(self) -> str:
         # The stock value appends the Python version; the fake has no reason to advertise it.
         return self.server_version
 
     def _serve(self) -> None:
         server = cast(SimulatorServer, self.server)
-        if not _is_loopback_peer(str(self.client_address[0])):
+        if not is_loopback_host(str(self.client_address[0])):
             # Unreachable while bound to loopback; kept so that a misconfiguration can never expose the fake.
             self._write(error_reply(403, "Forbidden", "The simulator only serves loopback clients."))
             return
@@ -149,37 +139,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        length_text = self.headers.get("Content-Length")
-        if length_text is None:
-            return b""
+            # Every client here sends Content-Length; a chunked body is refused rather than misread.
+            raise ValueError("chunked request bodies are not supported; send Content-Length")
         try:
-            length = int(length_text)
+            length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             raise ValueError("Content-Length is not a number") from None
         if length < 0 or length > MAX_BODY_BYTES:
             raise ValueError("Content-Length is out of range")
         return self.rfile.read(length)
-
-    def _read_chunked(self) -> bytes:
-        chunks: List[bytes] = []
-        total = 0
-        while True:
-            size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise ValueError("malformed chunked body") from None
-            if size == 0:
-                # Skip trailers up to the blank line that ends the body.
-                while self.rfile.readline(1024).strip():
-                    pass
-                return b"".join(chunks)
-            total += size
-            if total > MAX_BODY_BYTES:
-                raise ValueError("request body too large")
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(8)  # the CRLF after each chunk
 
     def _write(self, reply: Reply) -> None:
         self.send_response(reply.status)
@@ -309,12 +277,3 @@ class Simulator:
     def reset_counts(self) -> None:
         """Forget recorded requests and restart the every-Nth fault counters."""
         self._core.reset_counts()
-
-
-def _is_loopback_peer(address: str) -> bool:
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    mapped = getattr(parsed, "ipv4_mapped", None)
-    return bool(parsed.is_loopback or (mapped is not None and mapped.is_loopback))

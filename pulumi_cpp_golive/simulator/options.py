@@ -18,13 +18,15 @@ from .vocabulary import STATUS_CASES
 
 
 def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` names a loopback address (the simulator refuses to listen anywhere else)."""
+    """Whether ``host`` names a loopback address (the simulator neither listens nor answers anywhere else)."""
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def _meta(

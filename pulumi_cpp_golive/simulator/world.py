@@ -44,42 +44,25 @@ class Timeline:
     """Reads the injected clock and converts its readings to wall-clock time."""
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
-        self._clock = clock
+        self.now = clock
         # Anchor once: wall = anchor_wall + (clock() - anchor_clock), so a fake clock drives timestamps as well.
         self._anchor_clock = clock()
         self._anchor_wall = time.time()
 
-    def now(self) -> float:
-        """The current reading of the injected clock (seconds)."""
-        return self._clock()
-
-    def wall(self, reading: float) -> float:
-        """Unix time corresponding to a clock reading."""
-        return self._anchor_wall + (reading - self._anchor_clock)
-
     def iso(self, reading: float) -> str:
         """ISO-8601 UTC with seven fractional digits and ``Z``, as CPP writes ``changedTime``."""
-        return iso_utc(self.wall(reading))
+        seconds, fraction = divmod(self._ticks_since_epoch(reading), _TICKS_PER_SECOND)
+        return f"{_UNIX_EPOCH + timedelta(seconds=seconds):%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
 
     def ticks(self, reading: float) -> int:
         """The reading as .NET ticks (the large ``version`` integers of CPP objects)."""
-        return ticks(self.wall(reading))
+        return _TICKS_AT_UNIX_EPOCH + self._ticks_since_epoch(reading)
+
+    def _ticks_since_epoch(self, reading: float) -> int:
+        return int((self._anchor_wall + reading - self._anchor_clock) * _TICKS_PER_SECOND)
 
 
-def ticks(wall: float) -> int:
-    """Unix time as .NET ticks."""
-    return _TICKS_AT_UNIX_EPOCH + int(wall * _TICKS_PER_SECOND)
-
-
-def iso_utc(wall: float) -> str:
-    """Unix time as ``YYYY-MM-DDTHH:MM:SS.fffffffZ``."""
-    total = int(wall * _TICKS_PER_SECOND)
-    seconds, fraction = divmod(total, _TICKS_PER_SECOND)
-    moment = _UNIX_EPOCH + timedelta(seconds=seconds)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
-
-
-# States a test may put an offer in directly (Simulator.add_offer, POST /_sim/offers).
+# States a test may put an offer in directly (Simulator.add_offer, the --offer flag).
 OFFER_STATES = ("never-published", "ready", "live")
 
 _SLOTS = {PUBLISH: "staging", GOLIVE: "production"}
@@ -251,9 +234,9 @@ class World:
             config = self._config()
             entry = self.offer(publisher, offer)
             self._refuse_if_busy(entry, now, config)
-            return self._new_operation(entry, PUBLISH, self._last_emails(entry), now, config.publish_seconds)
+            return self._new_operation(entry, PUBLISH, "", now, config.publish_seconds)
 
-    def start_golive(self, publisher: str, offer: str, emails: Optional[str] = None) -> Operation:
+    def start_golive(self, publisher: str, offer: str, emails: str = "") -> Operation:
         """Start a go-live; refused unless the latest publish is waiting for publisher sign-off."""
         with self.lock:
             now = self.timeline.now()
@@ -261,26 +244,17 @@ class World:
             entry = self.offer(publisher, offer)
             self._refuse_if_busy(entry, now, config)
             status = entry.status(now)
-            if status == NEVER_PUBLISHED:
-                raise SimulatorError(
-                    400,
-                    "InvalidOperation",
-                    f"Offer '{offer}' is not waiting for publisher sign-off: it has never been published "
-                    f"(status: {spell(status, config.status_case)}).",
-                )
             if status != WAITING_FOR_PUBLISHER_REVIEW:
+                why = ": it has never been published " if status == NEVER_PUBLISHED else " "
                 raise SimulatorError(
                     400,
                     "InvalidOperation",
-                    f"Offer '{offer}' is not waiting for publisher sign-off "
+                    f"Offer '{offer}' is not waiting for publisher sign-off{why}"
                     f"(status: {spell(status, config.status_case)}).",
                 )
-            if emails is None:
-                # Go Live reuses the notification e-mails given to Publish (cpp-api.md §2).
-                emails = self._last_emails(entry)
             return self._new_operation(entry, GOLIVE, emails, now, config.golive_seconds, will_fail=config.fail_golive)
 
-    def cancel(self, publisher: str, offer: str, emails: Optional[str] = None) -> Operation:
+    def cancel(self, publisher: str, offer: str, emails: str = "") -> Operation:
         """Cancel the running operation, if any; the cancel itself is a (finished) operation either way."""
         with self.lock:
             now = self.timeline.now()
@@ -291,8 +265,6 @@ class World:
             # Observed: cancel answers 202 even when nothing was running (cpp-api.md §6).
             reference = target or entry.latest()
             slot = reference.slot if reference is not None else _SLOTS[PUBLISH]
-            if emails is None:
-                emails = self._last_emails(entry)
             return self._new_operation(entry, CANCEL, emails, now, 0.0, slot=slot)
 
     def complete_now(self, publisher: str, offer: str) -> Optional[str]:
@@ -316,13 +288,6 @@ class World:
                 f"Another operation is running on offer '{entry.name}' "
                 f"({running.kind} operation {running.id}); cancel it or wait for it to finish.",
             )
-
-    @staticmethod
-    def _last_emails(entry: Offer) -> str:
-        for operation in reversed(entry.operations):
-            if operation.kind == PUBLISH:
-                return operation.emails
-        return ""
 
     def _new_operation(
         self,
