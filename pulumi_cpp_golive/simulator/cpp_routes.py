@@ -46,6 +46,9 @@ class CppApi:
 
     def answer(self, request: Request, found: Optional[Match], token_ok: bool) -> Reply:
         """Faults first (they stand for the service's front door), then the checks, then the route's handler."""
+        if self._config().slow_seconds > 0:
+            # Real sleep, not the injected clock: the point is to make the client's HTTP timeout fire.
+            time.sleep(self._config().slow_seconds)
         fault = self._faults.on_api_request()
         if fault is not None:
             return fault

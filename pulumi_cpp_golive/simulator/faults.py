@@ -1,4 +1,4 @@
-"""Injected faults: throttling, 500s, malformed polls, count-down faults and the one-shot go-live faults.
+"""Injected faults: throttling, 500s, a one-off 401, malformed polls, count-down faults and the one-shot go-live faults.
 
 Counters here restart on :meth:`FaultInjector.reset` (``Simulator.reset_counts``), so a test can say "the 3rd API
 request from now is throttled" without knowing what came before.
@@ -53,6 +53,11 @@ class FaultInjector:
             self._burst_left = 0
             if config.error500_every > 0 and number % config.error500_every == 0:
                 return json_reply(500, VARIANT_500_BODY)
+            if 0 < config.unauthorized_once_after < number:
+                # One-shot: a single 401 with a good token, as if it had just expired.
+                config.unauthorized_once_after = 0
+                challenge = (("WWW-Authenticate", 'Bearer error="invalid_token"'),)
+                return error_reply(401, "Unauthorized", "The access token has expired.", challenge)
         return None
 
     def malformed_operation_get(self) -> bool:

@@ -70,6 +70,8 @@ class SimulatorConfig:
     throttle_burst: int = _option(1, "consecutive 429s from each throttled request on", minimum=1)
     retry_after: int = _option(1, "Retry-After seconds of a 429", minimum=0)
     error500_every: int = _option(0, "every Nth request is a 500 with the non-standard Variant body", minimum=0)
+    unauthorized_once_after: int = _option(0, "one-shot: one 401 (good token) once N requests were answered", minimum=0)
+    slow_seconds: float = _option(0.0, "every request waits this long (real time) before it is answered", minimum=0)
     # Go-live faults; "one-shot" ones clear themselves when they fire.
     fail_golive: bool = _option(False, "go-lives started from now on end 'failed'")
     golive_reset: bool = _option(False, "one-shot: create the go-live, then drop the connection without answering")

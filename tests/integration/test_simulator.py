@@ -483,6 +483,21 @@ def test_polling_faults(sim: Simulator, api: Api, clock: FakeClock) -> None:
     assert gone.json()["error"]["code"] == "NotFound"
 
 
+def test_unauthorized_once_after_n_requests(sim: Simulator, api: Api) -> None:
+    sim.config.unauthorized_once_after = 2
+    statuses = [api.get(OFFER_PATH + "/status").status_code for _ in range(5)]
+    assert statuses == [200, 200, 401, 200, 200]
+    assert [r.authorization_ok for r in sim.requests] == [True] * 5
+    assert sim.config.unauthorized_once_after == 0
+
+
+def test_slow_seconds_delays_answers(sim: Simulator, api: Api) -> None:
+    sim.config.slow_seconds = 0.5
+    with pytest.raises(requests.Timeout):
+        api.session.get(api.url(OFFER_PATH + "/status"), params=PARAMS, timeout=0.1)
+    assert sim.count("GET", "/status") == 1
+
+
 # --- control plane and command line -------------------------------------------------------------------------------
 
 
