@@ -121,15 +121,8 @@ def match(routes: Sequence[Route], prefix: str, method: str, path: str) -> Optio
 class Api(Protocol):
     """One simulated REST API: the requests under ``prefix`` and the route table they are matched against."""
 
-    @property
-    def prefix(self) -> str:
-        """The path prefix this API owns, e.g. ``/api/``."""
-        ...
-
-    @property
-    def routes(self) -> Sequence[Route]:
-        """The patterns under ``prefix``, each with its method and handler."""
-        ...
+    prefix: str
+    routes: Sequence[Route]
 
     def answer(self, request: Request, found: Optional[Match], token_ok: bool) -> Reply:
         """Answer a request under ``prefix``: its own checks and faults first, then ``found.route``'s handler."""

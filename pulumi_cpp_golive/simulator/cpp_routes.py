@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence
 from urllib.parse import urlencode
 
 from .core import DROPPED, JSON_CONTENT_TYPE, Headers, Match, Params, Reply, Request, Route, error_reply, json_reply
@@ -35,7 +35,7 @@ class CppApi:
         self._faults = faults
         self._config = config
         offer = "publishers/{publisher}/offers/{offer}"
-        self.routes: Tuple[Route, ...] = (
+        self.routes: Sequence[Route] = (
             Route("POST", offer + "/golive", "golive", self._golive),
             Route("POST", offer + "/cancel", "cancel", self._cancel),
             Route("GET", offer + "/operations/{operation_id}", "operations", self._operation),
@@ -70,7 +70,7 @@ class CppApi:
 
     def _golive(self, request: Request, params: Params) -> Reply:
         publisher, offer = params["publisher"], params["offer"]
-        if self._faults.consume("race_golive"):
+        if self._faults.take("race_golive"):
             # Another client's go-live lands first; this one then meets the offer busy (409 or 400).
             rival = self._world.start_golive(publisher, offer)
             _LOG.info("race_golive: another client started go-live %s first", rival.id)
@@ -80,11 +80,11 @@ class CppApi:
             # A gateway (or CPP itself) failed after the operation was created: the client sees only an error.
             _LOG.info("accepted_then_status: answering %s after creating operation %s", lost, operation.id)
             return lost_answer(lost, self._config().error_body)
-        if self._faults.consume("golive_reset"):
+        if self._faults.take("golive_reset"):
             # The operation exists but the client never hears of it: an ambiguous failure it must reconcile.
             _LOG.info("golive_reset: dropping the connection after creating operation %s", operation.id)
             return DROPPED
-        if self._faults.consume("omit_tracking_header"):
+        if self._faults.take("omit_tracking_header"):
             return Reply(202)
         if self._config().foreign_host:
             path = operation.tracking_path().partition("?")[0]

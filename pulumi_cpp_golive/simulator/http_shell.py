@@ -224,11 +224,6 @@ class Simulator:
         """Base URL, ``http://127.0.0.1:PORT``."""
         return self._running().base_url
 
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        return int(self._running().server_address[1])
-
     def _running(self) -> SimulatorServer:
         if self._server is None:
             raise RuntimeError("the simulator is not running; call start() first")

@@ -16,21 +16,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import quote
 
+from . import vocabulary as words
 from .options import SimulatorConfig
-from .vocabulary import (
-    API_VERSION,
-    CANCEL,
-    CANCELED,
-    COMPLETE,
-    FAILED,
-    GOLIVE,
-    NEVER_PUBLISHED,
-    PUBLISH,
-    RUNNING,
-    SUCCEEDED,
-    WAITING_FOR_PUBLISHER_REVIEW,
-    spell,
-)
 
 Clock = Callable[[], float]
 
@@ -65,7 +52,7 @@ class Timeline:
 # States a test may put an offer in directly (Simulator.add_offer, the --offer flag).
 OFFER_STATES = ("never-published", "ready", "live")
 
-_SLOTS = {PUBLISH: "staging", GOLIVE: "production"}
+_SLOTS = {words.PUBLISH: "staging", words.GOLIVE: "production"}
 
 
 class SimulatorError(Exception):
@@ -105,10 +92,10 @@ class Operation:
     def outcome(self, now: float) -> str:
         """``running``, ``complete``, ``failed`` or ``canceled`` at clock reading ``now``."""
         if self.canceled_at is not None:
-            return CANCELED
+            return words.CANCELED
         if now >= self.created + self.duration:
-            return FAILED if self.will_fail else COMPLETE
-        return RUNNING
+            return words.FAILED if self.will_fail else words.COMPLETE
+        return words.RUNNING
 
     def elapsed(self, now: float) -> float:
         """Seconds of progress made by ``now``: stops at the end, or when the operation was canceled."""
@@ -126,9 +113,9 @@ class Operation:
         """The relative tracking URL, with api-version, as CPP's ``Location`` header carries it (cpp-api.md §2a)."""
         if self.dollar_style:
             # The `$` separators stay literal: that is how the docs show them and what clients must keep.
-            return f"/api/operations/{quote(self.id, safe='$')}?api-version={API_VERSION}"
+            return f"/api/operations/{quote(self.id, safe='$')}?api-version={words.API_VERSION}"
         publisher, offer = quote(self.publisher, safe=""), quote(self.offer, safe="")
-        return f"/api/publishers/{publisher}/offers/{offer}/operations/{self.id}?api-version={API_VERSION}"
+        return f"/api/publishers/{publisher}/offers/{offer}/operations/{self.id}?api-version={words.API_VERSION}"
 
 
 @dataclass
@@ -144,12 +131,12 @@ class Offer:
 
     def latest(self) -> Optional[Operation]:
         """The newest publish or go-live (cancels only act on those, they are not a state of the offer)."""
-        return next((op for op in reversed(self.operations) if op.kind != CANCEL), None)
+        return next((op for op in reversed(self.operations) if op.kind != words.CANCEL), None)
 
     def running(self, now: float) -> Optional[Operation]:
         """The operation still running at ``now``, if any (there is at most one)."""
         for operation in reversed(self.operations):
-            if operation.outcome(now) == RUNNING:
+            if operation.outcome(now) == words.RUNNING:
                 return operation
         return None
 
@@ -157,11 +144,11 @@ class Offer:
         """The offer-level status word (camelCase), as ``GET .../status`` reports it."""
         latest = self.latest()
         if latest is None:
-            return NEVER_PUBLISHED
+            return words.NEVER_PUBLISHED
         outcome = latest.outcome(now)
-        if outcome == COMPLETE:
+        if outcome == words.COMPLETE:
             # A finished publish stops at publisher sign-off; a finished go-live means the offer is live.
-            return WAITING_FOR_PUBLISHER_REVIEW if latest.kind == PUBLISH else SUCCEEDED
+            return words.WAITING_FOR_PUBLISHER_REVIEW if latest.kind == words.PUBLISH else words.SUCCEEDED
         return outcome
 
 
@@ -199,9 +186,9 @@ class World:
                 return
             # Back-date a finished publish (and go-live) so that the history ends exactly now.
             golive = config.golive_seconds if state == "live" else 0.0
-            self._new_operation(entry, PUBLISH, "", now - golive - config.publish_seconds, config.publish_seconds)
+            self._new_operation(entry, words.PUBLISH, "", now - golive - config.publish_seconds, config.publish_seconds)
             if state == "live":
-                self._new_operation(entry, GOLIVE, "", now - golive, golive)
+                self._new_operation(entry, words.GOLIVE, "", now - golive, golive)
 
     # --- lookups ------------------------------------------------------------------------------------------------
 
@@ -234,7 +221,7 @@ class World:
             config = self._config()
             entry = self.offer(publisher, offer)
             self._refuse_if_busy(entry, now, config)
-            return self._new_operation(entry, PUBLISH, "", now, config.publish_seconds)
+            return self._new_operation(entry, words.PUBLISH, "", now, config.publish_seconds)
 
     def start_golive(self, publisher: str, offer: str, emails: str = "") -> Operation:
         """Start a go-live; refused unless the latest publish is waiting for publisher sign-off."""
@@ -244,15 +231,16 @@ class World:
             entry = self.offer(publisher, offer)
             self._refuse_if_busy(entry, now, config)
             status = entry.status(now)
-            if status != WAITING_FOR_PUBLISHER_REVIEW:
-                why = ": it has never been published " if status == NEVER_PUBLISHED else " "
+            if status != words.WAITING_FOR_PUBLISHER_REVIEW:
+                why = ": it has never been published " if status == words.NEVER_PUBLISHED else " "
                 raise SimulatorError(
                     400,
                     "InvalidOperation",
                     f"Offer '{offer}' is not waiting for publisher sign-off{why}"
-                    f"(status: {spell(status, config.status_case)}).",
+                    f"(status: {words.spell(status, config.status_case)}).",
                 )
-            return self._new_operation(entry, GOLIVE, emails, now, config.golive_seconds, will_fail=config.fail_golive)
+            fail = config.fail_golive
+            return self._new_operation(entry, words.GOLIVE, emails, now, config.golive_seconds, will_fail=fail)
 
     def cancel(self, publisher: str, offer: str, emails: str = "") -> Operation:
         """Cancel the running operation, if any; the cancel itself is a (finished) operation either way."""
@@ -264,8 +252,8 @@ class World:
                 target.canceled_at = now
             # Observed: cancel answers 202 even when nothing was running (cpp-api.md §6).
             reference = target or entry.latest()
-            slot = reference.slot if reference is not None else _SLOTS[PUBLISH]
-            return self._new_operation(entry, CANCEL, emails, now, 0.0, slot=slot)
+            slot = reference.slot if reference is not None else _SLOTS[words.PUBLISH]
+            return self._new_operation(entry, words.CANCEL, emails, now, 0.0, slot=slot)
 
     def complete_now(self, publisher: str, offer: str) -> Optional[str]:
         """Finish the offer's running operation at once; returns its ID, or None if nothing was running."""
