@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Sequence
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,7 +18,11 @@ import requests
 
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig, SimulatorError
 from pulumi_cpp_golive.simulator.__main__ import build_parser, main
+from pulumi_cpp_golive.simulator.core import Core, Match, Reply, Request, Route, error_reply, json_reply
+from pulumi_cpp_golive.simulator.cpp_routes import CppApi
+from pulumi_cpp_golive.simulator.faults import FaultInjector
 from pulumi_cpp_golive.simulator.options import config_from_flags
+from pulumi_cpp_golive.simulator.world import Timeline, World
 
 TOKEN = "sim-token"
 PARAMS = {"api-version": "2017-10-31"}
@@ -516,6 +520,42 @@ def test_control_plane(sim: Simulator, api: Api) -> None:
     assert control.get(sim.url + "/_sim/requests").json() == {"counts": {}, "requests": []}
     assert sim.count() == 0
     assert control.get(sim.url + "/_sim/config").status_code == 404  # only the two routes above exist
+
+
+class _SecondApi:
+    """A stand-in for a second API (issue 12's Product Ingestion): its own prefix, route table and checks."""
+
+    prefix = "/ingestion/"
+
+    def __init__(self) -> None:
+        self.routes: Sequence[Route] = (Route("GET", "products/{product_id}", "product", self._product),)
+
+    def answer(self, request: Request, found: Optional[Match], token_ok: bool) -> Reply:
+        if found is None or found.route is None:
+            return error_reply(404, "NotFound", "no such route")
+        return found.route.handler(request, found.params)
+
+    def _product(self, request: Request, params: Dict[str, str]) -> Reply:
+        return json_reply(200, {"id": params["product_id"], "authorized": True})
+
+
+def test_the_core_answers_without_sockets_and_takes_a_second_api(clock: FakeClock) -> None:
+    config = SimulatorConfig(golive_seconds=1.0)
+    world = World(lambda: config, Timeline(clock))
+    world.add_offer("contoso", "vm1", "ready")
+    faults = FaultInjector(lambda: config)
+    core = Core([CppApi(world, faults, lambda: config), _SecondApi()], lambda: config, faults.reset)
+
+    def send(method: str, path: str) -> Reply:
+        query = {"api-version": "2017-10-31"} if path.startswith("/api/") else {}
+        return core.handle(Request(method, path, query, f"Bearer {TOKEN}", b"", "http://127.0.0.1:1"))
+
+    accepted = send("POST", OFFER_PATH + "/golive")
+    assert accepted.status == 202 and dict(accepted.headers)["Location"].startswith(OFFER_PATH + "/operations/")
+    product = send("GET", "/ingestion/products/p%2F1")
+    assert (product.status, json.loads(product.body)) == (200, {"id": "p/1", "authorized": True})
+    assert send("GET", OFFER_PATH + "/golive").status == 405
+    assert core.log.counts() == {"POST /golive": 1, "GET /product": 1, "GET /golive": 1}  # a 405 counts too
 
 
 def test_every_config_field_is_a_flag() -> None:
