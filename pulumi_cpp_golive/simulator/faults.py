@@ -1,4 +1,4 @@
-"""Injected faults: throttling, 500s, a one-off 401, malformed polls, and the one-shot go-live faults.
+"""Injected faults: throttling, 500s, a one-off 401, malformed polls, count-down faults and the one-shot go-live faults.
 
 Counters here restart on :meth:`FaultInjector.reset` (``Simulator.reset_counts``), so a test can say "the 3rd API
 request from now is throttled" without knowing what came before.
@@ -7,15 +7,13 @@ request from now is throttled" without knowing what came before.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
-from .config import SimulatorConfig
-from .exchange import Reply, error_reply, json_reply
+from .core import JSON_CONTENT_TYPE, Reply, error_reply, json_reply
+from .options import SimulatorConfig
 
 # The non-standard body one real 500 carried (devigned/pub #28, cpp-api.md §7).
 VARIANT_500_BODY = {"Variant": {"serviceName": "Variant", "error": "Internal error. Retry is OK."}}
-
-ONE_SHOT_FLAGS = ("golive_reset", "omit_tracking_header", "race_golive")
 
 # What a gateway in front of CPP answers when it lost the service's reply: HTML, not CPP's JSON error shape.
 GATEWAY_BODY = b"<html><body><h1>504 Gateway Time-out</h1>The upstream server did not answer in time.</body></html>"
@@ -56,12 +54,8 @@ class FaultInjector:
             if 0 < config.unauthorized_once_after < number:
                 # One-shot: a single 401 with a good token, as if it had just expired.
                 config.unauthorized_once_after = 0
-                return error_reply(
-                    401,
-                    "Unauthorized",
-                    "The access token has expired.",
-                    (("WWW-Authenticate", 'Bearer error="invalid_token"'),),
-                )
+                challenge = (("WWW-Authenticate", 'Bearer error="invalid_token"'),)
+                return error_reply(401, "Unauthorized", "The access token has expired.", challenge)
         return None
 
     def malformed_operation_get(self) -> bool:
@@ -76,42 +70,26 @@ class FaultInjector:
         config = self._config()
         with self._lock:
             left = int(getattr(config, field_name))
-            if left > 0:
-                setattr(config, field_name, left - 1)
-                return True
-            return False
+            setattr(config, field_name, max(0, left - 1))
+            return left > 0
 
-    def take(self, field_name: str) -> int:
-        """Read a one-shot integer fault (e.g. ``accepted_then_status``) and reset it to 0, atomically."""
+    def take(self, field_name: str) -> Any:
+        """A one-shot fault's value (``race_golive``, ``accepted_then_status``, ...), turned off at once (False or
+        0), so that it fires for exactly one request."""
         config = self._config()
         with self._lock:
-            value = int(getattr(config, field_name))
-            setattr(config, field_name, 0)
+            value = getattr(config, field_name)
+            setattr(config, field_name, type(value)())
             return value
-
-    def consume(self, flag: str) -> bool:
-        """Read a one-shot boolean fault and clear it, atomically, so it fires for exactly one request."""
-        if flag not in ONE_SHOT_FLAGS:
-            raise ValueError(f"{flag!r} is not a one-shot fault")
-        config = self._config()
-        with self._lock:
-            if getattr(config, flag):
-                setattr(config, flag, False)
-                return True
-            return False
 
 
 def lost_answer(status: int, body_style: str) -> Reply:
     """The answer to a go-live POST whose operation was created but whose 202 was lost (``accepted_then_status``)."""
     if body_style == "bad-utf8":
-        return Reply(status, BAD_UTF8_BODY, (("Content-Type", "application/json; charset=utf-8"),))
+        return Reply(status, BAD_UTF8_BODY, (("Content-Type", JSON_CONTENT_TYPE),))
     return Reply(status, GATEWAY_BODY, (("Content-Type", "text/html"),))
 
 
 def _throttled(retry_after: int) -> Reply:
-    return error_reply(
-        429,
-        "TooManyRequests",
-        f"Rate limit exceeded; retry after {retry_after} seconds.",
-        (("Retry-After", str(retry_after)),),
-    )
+    message = f"Rate limit exceeded; retry after {retry_after} seconds."
+    return error_reply(429, "TooManyRequests", message, (("Retry-After", str(retry_after)),))

@@ -1,4 +1,4 @@
-"""JSON bodies of the simulated CPP: operations, submissions, offer status and offer objects.
+"""JSON bodies of the simulated CPP: operations, submissions and offer status.
 
 Pure functions of an offer/operation and a clock reading; callers hold the world's lock while rendering because
 operations can be mutated (canceled, completed early) by other threads.
@@ -9,25 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from .state import Offer, Operation
-from .timeline import Timeline
-from .vocabulary import (
-    CANCEL,
-    CANCELED,
-    COMPLETE,
-    FAILED,
-    FAILURE_MESSAGE,
-    GOLIVE,
-    IN_PROGRESS,
-    NOT_STARTED,
-    OFFER_TYPE_ID,
-    PREVIEW_STEPS,
-    RUNNING,
-    UNKNOWN_STATUS,
-    VM_STEPS,
-    WAITING_FOR_PUBLISHER_REVIEW,
-    spell,
-)
+from . import vocabulary as words
+from .world import Offer, Operation, Timeline
 
 Json = Dict[str, Any]
 
@@ -53,7 +36,8 @@ class Renderer:
     def operation(self, op: Operation, *, unknown_status: bool = False) -> Json:
         """``GET .../operations/{id}``: a single object (the docs' array wrapper is not what clients decode)."""
         outcome = op.outcome(self.now)
-        shown = UNKNOWN_STATUS if unknown_status and outcome == RUNNING else spell(outcome, self.status_case)
+        running = unknown_status and outcome == words.RUNNING
+        shown = words.UNKNOWN_STATUS if running else words.spell(outcome, self.status_case)
         body: Json = {
             "id": op.id,
             "status": shown,
@@ -78,10 +62,10 @@ class Renderer:
             "id": op.id,
             "offerId": op.offer,
             "offerVersion": op.offer_version,
-            "offerTypeId": OFFER_TYPE_ID,
+            "offerTypeId": words.OFFER_TYPE_ID,
             "publisherId": op.publisher,
             "submissionType": op.kind,
-            "submissionState": spell(op.outcome(self.now), self.status_case),
+            "submissionState": words.spell(op.outcome(self.now), self.status_case),
             "publishingVersion": op.publishing_version,
             "slot": op.slot,
             "version": self.timeline.ticks(changed),
@@ -93,7 +77,7 @@ class Renderer:
         """``GET .../status``: the offer's status word and the steps of its latest publish or go-live."""
         latest = offer.latest()
         body: Json = {
-            "status": spell(offer.status(self.now), self.status_case),
+            "status": words.spell(offer.status(self.now), self.status_case),
             "messages": self._operation_messages(latest) if latest is not None else [],
             "steps": self.steps(latest) if latest is not None else [],
             "previewLinks": [],
@@ -103,26 +87,13 @@ class Renderer:
             body["notificationEmails"] = latest.emails if latest is not None else ""
         return body
 
-    def offer(self, offer: Offer) -> Json:
-        """``GET .../offers/{offer}``: a minimal offer object."""
-        return {
-            "offerTypeId": OFFER_TYPE_ID,
-            "publisherId": offer.publisher,
-            "status": spell(offer.status(self.now), self.status_case),
-            "id": offer.name,
-            "version": offer.version,
-            "definition": {"displayText": offer.name, "offer": {}, "plans": []},
-            "changedTime": self.timeline.iso(offer.changed(self.now)),
-            "pcMigrationStatus": "none" if self.include_emails else "migrated",
-        }
-
     def steps(self, op: Operation) -> List[Json]:
         """The six VM steps of a publish or go-live (a cancel has none)."""
-        if op.kind == CANCEL:
+        if op.kind == words.CANCEL:
             return []
-        states = _golive_steps(op, self.now) if op.kind == GOLIVE else _publish_steps(op, self.now)
+        states = _golive_steps(op, self.now) if op.kind == words.GOLIVE else _publish_steps(op, self.now)
         rendered: List[Json] = []
-        for spec, state in zip(VM_STEPS, states):
+        for spec, state in zip(words.VM_STEPS, states):
             step: Json = {}
             # The sign-off step has no estimatedTimeFrame in the docs sample; keep it absent rather than null.
             if spec.estimated_time_frame is not None:
@@ -131,7 +102,7 @@ class Renderer:
                 id=spec.id,
                 stepName=spec.name,
                 description=spec.description,
-                status=spell(state.status, self.status_case),
+                status=words.spell(state.status, self.status_case),
                 messages=self._step_messages(op, state),
                 progressPercentage=state.percent,
             )
@@ -139,17 +110,17 @@ class Renderer:
         return rendered
 
     def _step_messages(self, op: Operation, state: _StepState) -> List[Json]:
-        if state.status == FAILED:
-            return [self._message(FAILURE_MESSAGE, "error", op.created + op.duration)]
-        if state.status == COMPLETE and state.finished is not None:
+        if state.status == words.FAILED:
+            return [self._message(words.FAILURE_MESSAGE, "error", op.created + op.duration)]
+        if state.status == words.COMPLETE and state.finished is not None:
             return [self._message("Step completed.", "information", state.finished)]
         return []
 
     def _operation_messages(self, op: Operation) -> List[Json]:
         outcome = op.outcome(self.now)
-        if outcome == FAILED:
-            return [self._message(FAILURE_MESSAGE, "error", op.created + op.duration)]
-        if outcome == CANCELED and op.canceled_at is not None:
+        if outcome == words.FAILED:
+            return [self._message(words.FAILURE_MESSAGE, "error", op.created + op.duration)]
+        if outcome == words.CANCELED and op.canceled_at is not None:
             return [self._message("The operation was canceled by the publisher.", "information", op.canceled_at)]
         return []
 
@@ -159,45 +130,45 @@ class Renderer:
 
 def _cancellation_state(outcome: str) -> str:
     # Only "canCancel" is documented; the other two words are this fake's choice for finished operations.
-    if outcome == RUNNING:
+    if outcome == words.RUNNING:
         return "canCancel"
-    return "canceled" if outcome == CANCELED else "cannotCancel"
+    return "canceled" if outcome == words.CANCELED else "cannotCancel"
 
 
 def _publish_steps(op: Operation, now: float) -> List[_StepState]:
     """Preview steps share ``publish_seconds`` equally; then sign-off waits for the publisher."""
     elapsed, outcome = op.elapsed(now), op.outcome(now)
-    share = op.duration / PREVIEW_STEPS
+    share = op.duration / words.PREVIEW_STEPS
     states: List[_StepState] = []
-    for index in range(PREVIEW_STEPS):
+    for index in range(words.PREVIEW_STEPS):
         start = index * share
         # The last step ends at the duration itself, not at 4 * (duration / 4), which may differ by rounding.
-        end = op.duration if index == PREVIEW_STEPS - 1 else (index + 1) * share
+        end = op.duration if index == words.PREVIEW_STEPS - 1 else (index + 1) * share
         if op.duration == 0 or elapsed >= end:
-            states.append(_StepState(COMPLETE, 100, op.created + end))
+            states.append(_StepState(words.COMPLETE, 100, op.created + end))
         elif elapsed >= start:
             percent = int(100 * (elapsed - start) / share)
-            states.append(_StepState(CANCELED if outcome == CANCELED else IN_PROGRESS, percent))
+            states.append(_StepState(words.CANCELED if outcome == words.CANCELED else words.IN_PROGRESS, percent))
         else:
-            states.append(_StepState(NOT_STARTED, 0))
-    signoff = WAITING_FOR_PUBLISHER_REVIEW if outcome == COMPLETE else NOT_STARTED
+            states.append(_StepState(words.NOT_STARTED, 0))
+    signoff = words.WAITING_FOR_PUBLISHER_REVIEW if outcome == words.COMPLETE else words.NOT_STARTED
     states.append(_StepState(signoff, 0))
-    states.append(_StepState(NOT_STARTED, 0))
+    states.append(_StepState(words.NOT_STARTED, 0))
     return states
 
 
 def _golive_steps(op: Operation, now: float) -> List[_StepState]:
     """Everything up to sign-off is done; the live step progresses over ``golive_seconds``."""
-    states = [_StepState(COMPLETE, 100, op.created) for _ in range(PREVIEW_STEPS + 1)]
+    states = [_StepState(words.COMPLETE, 100, op.created) for _ in range(words.PREVIEW_STEPS + 1)]
     outcome = op.outcome(now)
     percent = 100 if op.duration == 0 else int(100 * op.elapsed(now) / op.duration)
-    if outcome == COMPLETE:
-        states.append(_StepState(COMPLETE, 100, op.created + op.duration))
-    elif outcome == FAILED:
-        states.append(_StepState(FAILED, 100))
-    elif outcome == CANCELED:
-        states.append(_StepState(CANCELED, min(percent, 99)))
+    if outcome == words.COMPLETE:
+        states.append(_StepState(words.COMPLETE, 100, op.created + op.duration))
+    elif outcome == words.FAILED:
+        states.append(_StepState(words.FAILED, 100))
+    elif outcome == words.CANCELED:
+        states.append(_StepState(words.CANCELED, min(percent, 99)))
     else:
         # Never report 100 % while the operation is still running.
-        states.append(_StepState(IN_PROGRESS, min(percent, 99)))
+        states.append(_StepState(words.IN_PROGRESS, min(percent, 99)))
     return states

@@ -68,31 +68,15 @@ class StepSpec:
 # Order, ids, names, descriptions and time frames follow the "Retrieve operations" sample (cpp-api.md §4b).
 VM_STEPS: Tuple[StepSpec, ...] = (
     StepSpec("displaydummycertify", "Validate Pre-Requisites", "Offer settings provided are validated", "< 15 min"),
-    StepSpec(
-        "displaycertify",
-        "Certification",
-        "Your offer is analyzed by our certification systems for issues.",
-        "< 5 day",
-    ),
-    StepSpec(
-        "displayprovision",
-        "Provisioning",
-        "Your virtual machine is being replicated in our production systems.",
-        "< 1 day",
-    ),
-    StepSpec(
-        "displaypackage",
-        "Packaging and Lead Generation Registration",
-        "Your virtual machine is packaged for being shown to your customers. Additionally, we hookup our lead "
-        "generation systems to send leads for your offer.",
-        "< 1 hour",
-    ),
-    StepSpec(
-        "publisher-signoff",
-        "Publisher signoff",
-        "Offer is available to preview. Ensure that everything looks good before making your offer live.",
-        None,
-    ),
+    StepSpec("displaycertify", "Certification", "Your offer is analyzed by our certification systems for issues.",
+             "< 5 day"),
+    StepSpec("displayprovision", "Provisioning", "Your virtual machine is being replicated in our production systems.",
+             "< 1 day"),
+    StepSpec("displaypackage", "Packaging and Lead Generation Registration",
+             "Your virtual machine is packaged for being shown to your customers. Additionally, we hookup our lead "
+             "generation systems to send leads for your offer.", "< 1 hour"),
+    StepSpec("publisher-signoff", "Publisher signoff",
+             "Offer is available to preview. Ensure that everything looks good before making your offer live.", None),
     StepSpec("live", "Live", "Offer is publicly visible and is available for purchase.", "~2-5 days"),
 )
 

@@ -3,19 +3,26 @@ and the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Sequence
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig, SimulatorError
+from pulumi_cpp_golive.simulator.__main__ import build_parser, main
+from pulumi_cpp_golive.simulator.core import Core, Match, Reply, Request, Route, error_reply, json_reply
+from pulumi_cpp_golive.simulator.cpp_routes import CppApi
+from pulumi_cpp_golive.simulator.faults import FaultInjector
+from pulumi_cpp_golive.simulator.options import config_from_flags
+from pulumi_cpp_golive.simulator.world import Timeline, World
 
 TOKEN = "sim-token"
 PARAMS = {"api-version": "2017-10-31"}
@@ -257,7 +264,6 @@ def test_golive_progresses_to_complete_with_the_fake_clock(api: Api, sim: Simula
     status = api.get(OFFER_PATH + "/status").json()
     assert status["status"] == "succeeded"
     assert step(status, "live")["status"] == "complete"
-    assert api.get(OFFER_PATH).json()["status"] == "succeeded"
 
 
 def test_pascal_case_vocabulary(clock: FakeClock) -> None:
@@ -277,6 +283,7 @@ def test_pascal_case_vocabulary(clock: FakeClock) -> None:
 
 
 def test_publish_reaches_publisher_signoff_then_golive_is_allowed(sim: Simulator, api: Api, clock: FakeClock) -> None:
+    # The publish route is not served (the provider never publishes); Simulator.start_publish stands for it.
     sim.add_offer("contoso", "vm1", state="never-published")
     assert api.get(OFFER_PATH + "/status").json() == {
         "status": "neverPublished",
@@ -285,8 +292,7 @@ def test_publish_reaches_publisher_signoff_then_golive_is_allowed(sim: Simulator
         "previewLinks": [],
         "liveLinks": [],
     }
-    publish = api.post(OFFER_PATH + "/publish", json={"metadata": {"notification-emails": "ops@contoso.example"}})
-    assert publish.status_code == 202
+    sim.start_publish("contoso", "vm1")
     clock.advance(1.0)
     running = api.get(OFFER_PATH + "/status").json()
     assert running["status"] == "running"
@@ -299,9 +305,6 @@ def test_publish_reaches_publisher_signoff_then_golive_is_allowed(sim: Simulator
     assert ready["status"] == "waitingForPublisherReview"
     assert step(ready, "publisher-signoff")["status"] == "waitingForPublisherReview"
     assert api.golive().status_code == 202
-    golive = api.get(OFFER_PATH + "/submissions/", params={**PARAMS, "status": "running"}).json()[0]
-    # Go Live reuses the e-mails given to Publish.
-    assert golive["definition"]["metadata"]["emails"] == "ops@contoso.example"
 
 
 def test_never_published_offer_is_refused(sim: Simulator, api: Api) -> None:
@@ -328,13 +331,16 @@ def test_second_operation_while_one_runs_conflicts(clock: FakeClock, conflict_st
         sim.add_offer("contoso", "vm1", state="ready")
         api = Api(sim)
         assert api.golive().status_code == 202
-        for action in ("/golive", "/publish"):
-            response = api.post(OFFER_PATH + action)
-            assert response.status_code == conflict_status
-            error = response.json()["error"]
-            assert error["code"] == "OperationInProgress"
-            assert "Another operation is running on offer" in error["message"]
+        response = api.golive()
+        assert response.status_code == conflict_status
+        error = response.json()["error"]
+        assert error["code"] == "OperationInProgress"
+        assert "Another operation is running on offer" in error["message"]
         assert sim.count("POST", "/golive") == 2
+        # The publish route is not served; the same rule holds for a publish started in process.
+        with pytest.raises(SimulatorError) as refused:
+            sim.start_publish("contoso", "vm1")
+        assert refused.value.status == conflict_status and refused.value.code == "OperationInProgress"
 
 
 def test_submissions_list_filters_and_orders(api: Api, sim: Simulator) -> None:
@@ -501,8 +507,7 @@ def test_slow_seconds_delays_answers(sim: Simulator, api: Api) -> None:
 
 def test_control_plane(sim: Simulator, api: Api) -> None:
     control = requests.Session()
-    added = control.post(sim.url + "/_sim/offers", json={"publisher": "fabrikam", "offer": "vm2", "state": "ready"})
-    assert added.status_code == 201
+    sim.add_offer("fabrikam", "vm2", state="ready")
     assert api.post("/api/publishers/fabrikam/offers/vm2/golive").status_code == 202
     assert api.get(OFFER_PATH + "/status").status_code == 200
 
@@ -511,31 +516,71 @@ def test_control_plane(sim: Simulator, api: Api) -> None:
     assert [(r["method"], r["status"]) for r in seen["requests"]] == [("POST", 202), ("GET", 200)]
     assert all("token" not in json.dumps(r).lower() for r in seen["requests"])
 
-    changed = control.post(sim.url + "/_sim/config", json={"throttle_every": 1, "retry_after": 3})
-    assert changed.status_code == 200
-    assert changed.json()["config"]["throttle_every"] == 1
-    assert "token" not in changed.json()["config"]
-    assert sim.config.throttle_every == 1
-    assert api.get(OFFER_PATH + "/status").headers["Retry-After"] == "3"
-
-    rejected = control.post(sim.url + "/_sim/config", json={"throttle_every": 0, "header_variant": "nope"})
-    assert rejected.status_code == 400
-    assert sim.config.throttle_every == 1  # all-or-nothing
-    assert control.post(sim.url + "/_sim/config", json={"port": 1}).status_code == 400
-
     assert control.post(sim.url + "/_sim/reset-counts").status_code == 200
     assert control.get(sim.url + "/_sim/requests").json() == {"counts": {}, "requests": []}
     assert sim.count() == 0
+    assert control.get(sim.url + "/_sim/config").status_code == 404  # only the two routes above exist
 
-    started = control.post(sim.url + "/_sim/golive", json={"publisher": "contoso", "offer": "vm1"})
-    assert started.status_code == 201
-    assert control.post(sim.url + "/_sim/complete", json={"publisher": "contoso", "offer": "vm1"}).json() == {
-        "id": started.json()["id"]
-    }
-    assert (
-        control.post(sim.url + "/_sim/offers", json={"publisher": "x", "offer": "y", "state": "bogus"}).status_code
-        == 400
+
+class _SecondApi:
+    """A stand-in for a second API (issue 12's Product Ingestion): its own prefix, route table and checks."""
+
+    prefix = "/ingestion/"
+
+    def __init__(self) -> None:
+        self.routes: Sequence[Route] = (Route("GET", "products/{product_id}", "product", self._product),)
+
+    def answer(self, request: Request, found: Optional[Match], token_ok: bool) -> Reply:
+        if found is None or found.route is None:
+            return error_reply(404, "NotFound", "no such route")
+        return found.route.handler(request, found.params)
+
+    def _product(self, request: Request, params: Dict[str, str]) -> Reply:
+        return json_reply(200, {"id": params["product_id"], "authorized": True})
+
+
+def test_the_core_answers_without_sockets_and_takes_a_second_api(clock: FakeClock) -> None:
+    config = SimulatorConfig(golive_seconds=1.0)
+    world = World(lambda: config, Timeline(clock))
+    world.add_offer("contoso", "vm1", "ready")
+    faults = FaultInjector(lambda: config)
+    core = Core([CppApi(world, faults, lambda: config), _SecondApi()], lambda: config, faults.reset)
+
+    def send(method: str, path: str) -> Reply:
+        query = {"api-version": "2017-10-31"} if path.startswith("/api/") else {}
+        return core.handle(Request(method, path, query, f"Bearer {TOKEN}", b"", "http://127.0.0.1:1"))
+
+    accepted = send("POST", OFFER_PATH + "/golive")
+    assert accepted.status == 202 and dict(accepted.headers)["Location"].startswith(OFFER_PATH + "/operations/")
+    product = send("GET", "/ingestion/products/p%2F1")
+    assert (product.status, json.loads(product.body)) == (200, {"id": "p/1", "authorized": True})
+    assert send("GET", OFFER_PATH + "/golive").status == 405
+    assert core.log.counts() == {"POST /golive": 1, "GET /product": 1, "GET /golive": 1}  # a 405 counts too
+
+
+def test_every_config_field_is_a_flag() -> None:
+    args = build_parser().parse_args(
+        ["--tokens", "a", "--tokens", "b", "--poll-retry-after", "2", "--race-golive", "--error-body", "bad-utf8",
+         "--list-lag-seconds", "1.5", "--accepted-then-status", "502", "--offer", "fabrikam/vm9:live"]
     )
+    config = config_from_flags(args)
+    assert (config.tokens, config.poll_retry_after, config.race_golive) == ({"a", "b"}, 2, True)
+    assert (config.error_body, config.list_lag_seconds, config.accepted_then_status) == ("bad-utf8", 1.5, 502)
+    assert args.offer == [("fabrikam", "vm9", "live")]
+    flags = {action.dest for action in build_parser()._actions}
+    assert {f.name for f in dataclasses.fields(SimulatorConfig)} <= flags
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--throttle-burst", "0"], "throttle_burst must be at least 1"), (["--host", "0.0.0.0"], "not a loopback")],
+)
+def test_flags_out_of_bounds_are_refused_naming_the_field(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_cli_prints_the_url_and_serves_until_terminated() -> None:
@@ -562,7 +607,7 @@ def test_cli_prints_the_url_and_serves_until_terminated() -> None:
         )
         assert status.json()["status"] == "neverPublished"
         # --offer replaces the default contoso/vm1.
-        assert requests.get(url + OFFER_PATH, params=PARAMS, headers=headers, timeout=10).status_code == 404
+        assert requests.get(url + OFFER_PATH + "/status", params=PARAMS, headers=headers, timeout=10).status_code == 404
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=10)

@@ -1,22 +1,24 @@
-"""The simulated CPP REST API (``/api/...``): checks, injected faults, then one handler per route."""
+"""The Cloud Partner Portal's routes (``/api/...``): checks, injected faults, then one handler per route.
+
+Only what the provider and its tests use is served: go-live, cancel, the operation (under the offer, and
+``/api/operations/{id}`` for non-migrated offers' dollar IDs), the operations list and the offer status. A second API
+sits beside this one as another :class:`~pulumi_cpp_golive.simulator.core.Api` with its own prefix and route table.
+"""
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import time
-from typing import Callable, Dict, List, Optional, Tuple
-from urllib.parse import unquote, urlencode
+from typing import Callable, Dict, List, Optional, Sequence
+from urllib.parse import urlencode
 
-from .config import SimulatorConfig
-from .exchange import DROPPED, JSON_CONTENT_TYPE, Headers, IncomingRequest, Reply, error_reply, json_reply
+from .core import DROPPED, JSON_CONTENT_TYPE, Headers, Match, Params, Reply, Request, Route, error_reply, json_reply
 from .faults import FaultInjector, lost_answer
-from .recording import RecordedRequest, RequestLog
-from .routing import Route, parse_api_path
-from .state import Operation, SimulatorError, World
+from .options import SimulatorConfig
 from .views import Renderer
 from .vocabulary import API_VERSION, matches
+from .world import Operation, SimulatorError, World
 
 _LOG = logging.getLogger(__name__)
 
@@ -24,109 +26,51 @@ FOREIGN_BASE_URL = "http://foreign.invalid"
 
 
 class CppApi:
-    """Answers every request that is not for the control plane, and records it."""
+    """Answers the requests under ``/api/``: fault injection, bearer token and api-version checks, then the route."""
 
-    def __init__(
-        self,
-        world: World,
-        faults: FaultInjector,
-        log: RequestLog,
-        config: Callable[[], SimulatorConfig],
-    ) -> None:
+    prefix = "/api/"
+
+    def __init__(self, world: World, faults: FaultInjector, config: Callable[[], SimulatorConfig]) -> None:
         self._world = world
         self._faults = faults
-        self._log = log
         self._config = config
-        self._handlers: Dict[str, Callable[[IncomingRequest, Route], Reply]] = {
-            "publish": self._publish,
-            "golive": self._golive,
-            "cancel": self._cancel,
-            "operations": self._operation,
-            "submissions": self._submissions,
-            "status": self._offer_status,
-            "offer": self._offer,
-        }
-
-    def handle(self, request: IncomingRequest) -> Reply:
-        """Record the request, answer it, and note the answer's status in the record."""
-        is_api = request.path == "/api" or request.path.startswith("/api/")
-        route = parse_api_path(request.path) if is_api else None
-        token_ok = self._token_ok(request.authorization)
-        record = self._log.record(
-            RecordedRequest(
-                method=request.method,
-                path=unquote(request.path),
-                query=dict(request.query),
-                route=route.name if route is not None else "unknown",
-                authorization_ok=token_ok,
-            )
+        offer = "publishers/{publisher}/offers/{offer}"
+        self.routes: Sequence[Route] = (
+            Route("POST", offer + "/golive", "golive", self._golive),
+            Route("POST", offer + "/cancel", "cancel", self._cancel),
+            Route("GET", offer + "/operations/{operation_id}", "operations", self._operation),
+            Route("GET", "operations/{operation_id}", "operations", self._operation),
+            Route("GET", offer + "/submissions", "submissions", self._submissions),
+            Route("GET", offer + "/status", "status", self._offer_status),
         )
-        try:
-            reply = self._answer(request, route, is_api, token_ok)
-        except SimulatorError as refusal:
-            reply = error_reply(refusal.status, refusal.code, refusal.message)
-        self._log.answered(record, None if reply.drop else reply.status)
-        return reply
 
-    # --- the checks every API request goes through ------------------------------------------------------------
-
-    def _answer(self, request: IncomingRequest, route: Optional[Route], is_api: bool, token_ok: bool) -> Reply:
-        if not is_api:
-            return error_reply(404, "NotFound", f"No resource at {request.path}.")
-        config = self._config()
-        if config.slow_seconds > 0:
+    def answer(self, request: Request, found: Optional[Match], token_ok: bool) -> Reply:
+        """Faults first (they stand for the service's front door), then the checks, then the route's handler."""
+        if self._config().slow_seconds > 0:
             # Real sleep, not the injected clock: the point is to make the client's HTTP timeout fire.
-            time.sleep(config.slow_seconds)
+            time.sleep(self._config().slow_seconds)
         fault = self._faults.on_api_request()
         if fault is not None:
             return fault
         if not token_ok:
-            return error_reply(
-                401,
-                "Unauthorized",
-                "The access token is missing or invalid.",
-                (("WWW-Authenticate", "Bearer"),),
-            )
+            challenge = (("WWW-Authenticate", "Bearer"),)
+            return error_reply(401, "Unauthorized", "The access token is missing or invalid.", challenge)
         version = request.query.get("api-version")
         if version != API_VERSION:
-            return error_reply(
-                400,
-                "InvalidAPIVersion",
-                f"The api-version '{version or ''}' is invalid; allowed values: {API_VERSION}",
-            )
-        if route is None:
+            message = f"The api-version '{version or ''}' is invalid; allowed values: {API_VERSION}"
+            return error_reply(400, "InvalidAPIVersion", message)
+        if found is None:
             return error_reply(404, "NotFound", f"No route matches {request.method} {request.path}.")
-        if request.method != route.method:
-            return error_reply(
-                405,
-                "MethodNotAllowed",
-                f"{request.method} is not allowed on {request.path}.",
-                (("Allow", route.method),),
-            )
-        return self._handlers[route.name](request, route)
-
-    def _token_ok(self, authorization: Optional[str]) -> bool:
-        if not authorization:
-            return False
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return False
-        given = token.strip().encode("utf-8")
-        # Constant-time comparison: cheap, and keeps the fake from teaching bad habits.
-        return any(
-            hmac.compare_digest(given, accepted.encode("utf-8")) for accepted in self._config().accepted_tokens()
-        )
+        if found.route is None:
+            message = f"{request.method} is not allowed on {request.path}."
+            return error_reply(405, "MethodNotAllowed", message, (("Allow", ", ".join(found.allowed)),))
+        return found.route.handler(request, found.params)
 
     # --- long-running operations ------------------------------------------------------------------------------
 
-    def _publish(self, request: IncomingRequest, route: Route) -> Reply:
-        publisher, offer = _offer_of(route)
-        operation = self._world.start_publish(publisher, offer, notification_emails(request.body))
-        return self._accepted(operation, request)
-
-    def _golive(self, request: IncomingRequest, route: Route) -> Reply:
-        publisher, offer = _offer_of(route)
-        if self._faults.consume("race_golive"):
+    def _golive(self, request: Request, params: Params) -> Reply:
+        publisher, offer = params["publisher"], params["offer"]
+        if self._faults.take("race_golive"):
             # Another client's go-live lands first; this one then meets the offer busy (409 or 400).
             rival = self._world.start_golive(publisher, offer)
             _LOG.info("race_golive: another client started go-live %s first", rival.id)
@@ -136,11 +80,11 @@ class CppApi:
             # A gateway (or CPP itself) failed after the operation was created: the client sees only an error.
             _LOG.info("accepted_then_status: answering %s after creating operation %s", lost, operation.id)
             return lost_answer(lost, self._config().error_body)
-        if self._faults.consume("golive_reset"):
+        if self._faults.take("golive_reset"):
             # The operation exists but the client never hears of it: an ambiguous failure it must reconcile.
             _LOG.info("golive_reset: dropping the connection after creating operation %s", operation.id)
             return DROPPED
-        if self._faults.consume("omit_tracking_header"):
+        if self._faults.take("omit_tracking_header"):
             return Reply(202)
         if self._config().foreign_host:
             path = operation.tracking_path().partition("?")[0]
@@ -153,17 +97,17 @@ class CppApi:
             return Reply(202, headers=(("Location", config.location_override), *real))
         return self._accepted(operation, request)
 
-    def _cancel(self, request: IncomingRequest, route: Route) -> Reply:
-        publisher, offer = _offer_of(route)
+    def _cancel(self, request: Request, params: Params) -> Reply:
+        publisher, offer = params["publisher"], params["offer"]
         operation = self._world.cancel(publisher, offer, notification_emails(request.body))
         return self._accepted(operation, request)
 
-    def _accepted(self, operation: Operation, request: IncomingRequest) -> Reply:
+    def _accepted(self, operation: Operation, request: Request) -> Reply:
         return Reply(202, headers=tracking_headers(operation, self._config().header_variant, request.base_url))
 
     # --- reads --------------------------------------------------------------------------------------------------
 
-    def _operation(self, request: IncomingRequest, route: Route) -> Reply:
+    def _operation(self, request: Request, params: Params) -> Reply:
         config = self._config()
         headers: Headers = ()
         if config.poll_retry_after is not None:
@@ -173,10 +117,10 @@ class CppApi:
         if self._faults.countdown("stall_operation_gets"):
             time.sleep(config.stall_seconds)  # real time: the client's read timeout is what is tested
         if config.operation_404:
-            return error_reply(404, "NotFound", f"Operation '{route.operation_id}' was not found.", headers)
+            return error_reply(404, "NotFound", f"Operation '{params['operation_id']}' was not found.", headers)
         try:
             with self._world.lock:
-                operation = self._world.operation(route.operation_id or "", route.publisher, route.offer)
+                operation = self._world.operation(params["operation_id"], params.get("publisher"), params.get("offer"))
                 renderer = self._renderer(config, include_emails=operation.dollar_style)
                 body = json.dumps(renderer.operation(operation, unknown_status=config.unknown_status_first))
         except SimulatorError as refusal:
@@ -186,12 +130,12 @@ class CppApi:
             payload = payload[: len(payload) // 2]
         return Reply(200, payload, (("Content-Type", JSON_CONTENT_TYPE), *headers))
 
-    def _submissions(self, request: IncomingRequest, route: Route) -> Reply:
+    def _submissions(self, request: Request, params: Params) -> Reply:
         # Docs pass the filter as `status`; devigned/pub sends `submissionState` (cpp-api.md §4a). Accept both.
         wanted = [request.query[key] for key in ("status", "submissionState") if request.query.get(key)]
         config = self._config()
         with self._world.lock:
-            offer = self._world.offer(*_offer_of(route))
+            offer = self._world.offer(params["publisher"], params["offer"])
             renderer = self._renderer(config, include_emails=False)
             newest_first = sorted(offer.operations, key=lambda op: op.sequence, reverse=True)
             body = [
@@ -205,18 +149,11 @@ class CppApi:
             return json_reply(200, body)
         return json_reply(200, _page(body, request, config.list_page_size))
 
-    def _offer_status(self, request: IncomingRequest, route: Route) -> Reply:
+    def _offer_status(self, request: Request, params: Params) -> Reply:
         config = self._config()
         with self._world.lock:
-            offer = self._world.offer(*_offer_of(route))
+            offer = self._world.offer(params["publisher"], params["offer"])
             body = self._renderer(config, include_emails=config.id_style == "dollar").offer_status(offer)
-        return json_reply(200, body)
-
-    def _offer(self, request: IncomingRequest, route: Route) -> Reply:
-        config = self._config()
-        with self._world.lock:
-            offer = self._world.offer(*_offer_of(route))
-            body = self._renderer(config, include_emails=config.id_style == "dollar").offer(offer)
         return json_reply(200, body)
 
     def _renderer(self, config: SimulatorConfig, *, include_emails: bool) -> Renderer:
@@ -235,30 +172,24 @@ def tracking_headers(operation: Operation, variant: str, base_url: str) -> Heade
     return (("Location", relative), ("Operation-Location", relative))
 
 
-def notification_emails(body: bytes) -> Optional[str]:
-    """``metadata.notification-emails`` from an optional POST body; None when absent. Malformed JSON is a 400."""
+def notification_emails(body: bytes) -> str:
+    """``metadata.notification-emails`` from an optional POST body; "" when absent. Malformed JSON is a 400."""
     if not body.strip():
-        return None
+        return ""
     try:
         payload = json.loads(body)
     except ValueError as error:
         raise SimulatorError(400, "InvalidRequestBody", f"The request body is not valid JSON: {error}.") from None
-    if not isinstance(payload, dict):
-        raise SimulatorError(400, "InvalidRequestBody", "The request body must be a JSON object.")
-    metadata = payload.get("metadata")
-    if metadata is None:
-        return None
-    if not isinstance(metadata, dict):
-        raise SimulatorError(400, "InvalidRequestBody", "'metadata' must be a JSON object.")
-    emails = metadata.get("notification-emails")
-    if emails is None:
-        return None
-    if not isinstance(emails, str):
+    metadata = payload.get("metadata") if isinstance(payload, dict) else None
+    emails = metadata.get("notification-emails") if isinstance(metadata, dict) else None
+    if not isinstance(payload, dict) or not isinstance(metadata, (dict, type(None))):
+        raise SimulatorError(400, "InvalidRequestBody", "The body and its 'metadata' must be JSON objects.")
+    if not isinstance(emails, (str, type(None))):
         raise SimulatorError(400, "InvalidRequestBody", "'metadata.notification-emails' must be a string.")
-    return emails
+    return emails or ""
 
 
-def _page(items: List[Dict[str, object]], request: IncomingRequest, size: int) -> Dict[str, object]:
+def _page(items: List[Dict[str, object]], request: Request, size: int) -> Dict[str, object]:
     """One page of a paged list, ``{"value": [...], "nextLink": <absolute URL>}``, from the ``$skip`` query."""
     try:
         skip = max(0, int(request.query.get("$skip", "0")))
@@ -269,10 +200,3 @@ def _page(items: List[Dict[str, object]], request: IncomingRequest, size: int) -
         query = {**request.query, "$skip": str(skip + size)}
         page["nextLink"] = f"{request.base_url}{request.path}?{urlencode(query, safe='$')}"
     return page
-
-
-def _offer_of(route: Route) -> Tuple[str, str]:
-    # Offer routes always carry both; the check keeps the type checker and a future route table honest.
-    if route.publisher is None or route.offer is None:
-        raise SimulatorError(404, "NotFound", "No offer in this route.")
-    return route.publisher, route.offer

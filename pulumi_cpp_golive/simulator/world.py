@@ -1,4 +1,4 @@
-"""Offers and their operations, and the rules that move them: publish, go-live, cancel.
+"""The simulated world: offers, their operations, the rules that move them (publish, go-live, cancel), and time.
 
 Nothing runs in the background. An operation records when it started and how long it lasts; its status at any
 moment is computed from the injected clock when someone asks (:meth:`Operation.outcome`). That keeps the simulator
@@ -9,32 +9,50 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import quote
 
-from .config import SimulatorConfig
-from .timeline import Timeline
-from .vocabulary import (
-    API_VERSION,
-    CANCEL,
-    CANCELED,
-    COMPLETE,
-    FAILED,
-    GOLIVE,
-    NEVER_PUBLISHED,
-    PUBLISH,
-    RUNNING,
-    SUCCEEDED,
-    WAITING_FOR_PUBLISHER_REVIEW,
-    spell,
-)
+from . import vocabulary as words
+from .options import SimulatorConfig
 
-# States a test may put an offer in directly (Simulator.add_offer, POST /_sim/offers).
+Clock = Callable[[], float]
+
+_TICKS_PER_SECOND = 10**7
+# .NET ticks (100 ns since 0001-01-01) at the Unix epoch: CPP's ``version`` fields look like tick counts.
+_TICKS_AT_UNIX_EPOCH = 621_355_968_000_000_000
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class Timeline:
+    """Reads the injected clock and converts its readings to wall-clock time."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self.now = clock
+        # Anchor once: wall = anchor_wall + (clock() - anchor_clock), so a fake clock drives timestamps as well.
+        self._anchor_clock = clock()
+        self._anchor_wall = time.time()
+
+    def iso(self, reading: float) -> str:
+        """ISO-8601 UTC with seven fractional digits and ``Z``, as CPP writes ``changedTime``."""
+        seconds, fraction = divmod(self._ticks_since_epoch(reading), _TICKS_PER_SECOND)
+        return f"{_UNIX_EPOCH + timedelta(seconds=seconds):%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
+
+    def ticks(self, reading: float) -> int:
+        """The reading as .NET ticks (the large ``version`` integers of CPP objects)."""
+        return _TICKS_AT_UNIX_EPOCH + self._ticks_since_epoch(reading)
+
+    def _ticks_since_epoch(self, reading: float) -> int:
+        return int((self._anchor_wall + reading - self._anchor_clock) * _TICKS_PER_SECOND)
+
+
+# States a test may put an offer in directly (Simulator.add_offer, the --offer flag).
 OFFER_STATES = ("never-published", "ready", "live")
 
-_SLOTS = {PUBLISH: "staging", GOLIVE: "production"}
+_SLOTS = {words.PUBLISH: "staging", words.GOLIVE: "production"}
 
 
 class SimulatorError(Exception):
@@ -74,10 +92,10 @@ class Operation:
     def outcome(self, now: float) -> str:
         """``running``, ``complete``, ``failed`` or ``canceled`` at clock reading ``now``."""
         if self.canceled_at is not None:
-            return CANCELED
+            return words.CANCELED
         if now >= self.created + self.duration:
-            return FAILED if self.will_fail else COMPLETE
-        return RUNNING
+            return words.FAILED if self.will_fail else words.COMPLETE
+        return words.RUNNING
 
     def elapsed(self, now: float) -> float:
         """Seconds of progress made by ``now``: stops at the end, or when the operation was canceled."""
@@ -95,9 +113,9 @@ class Operation:
         """The relative tracking URL, with api-version, as CPP's ``Location`` header carries it (cpp-api.md §2a)."""
         if self.dollar_style:
             # The `$` separators stay literal: that is how the docs show them and what clients must keep.
-            return f"/api/operations/{quote(self.id, safe='$')}?api-version={API_VERSION}"
+            return f"/api/operations/{quote(self.id, safe='$')}?api-version={words.API_VERSION}"
         publisher, offer = quote(self.publisher, safe=""), quote(self.offer, safe="")
-        return f"/api/publishers/{publisher}/offers/{offer}/operations/{self.id}?api-version={API_VERSION}"
+        return f"/api/publishers/{publisher}/offers/{offer}/operations/{self.id}?api-version={words.API_VERSION}"
 
 
 @dataclass
@@ -113,15 +131,12 @@ class Offer:
 
     def latest(self) -> Optional[Operation]:
         """The newest publish or go-live (cancels only act on those, they are not a state of the offer)."""
-        for operation in reversed(self.operations):
-            if operation.kind != CANCEL:
-                return operation
-        return None
+        return next((op for op in reversed(self.operations) if op.kind != words.CANCEL), None)
 
     def running(self, now: float) -> Optional[Operation]:
         """The operation still running at ``now``, if any (there is at most one)."""
         for operation in reversed(self.operations):
-            if operation.outcome(now) == RUNNING:
+            if operation.outcome(now) == words.RUNNING:
                 return operation
         return None
 
@@ -129,16 +144,12 @@ class Offer:
         """The offer-level status word (camelCase), as ``GET .../status`` reports it."""
         latest = self.latest()
         if latest is None:
-            return NEVER_PUBLISHED
+            return words.NEVER_PUBLISHED
         outcome = latest.outcome(now)
-        if outcome == COMPLETE:
+        if outcome == words.COMPLETE:
             # A finished publish stops at publisher sign-off; a finished go-live means the offer is live.
-            return WAITING_FOR_PUBLISHER_REVIEW if latest.kind == PUBLISH else SUCCEEDED
+            return words.WAITING_FOR_PUBLISHER_REVIEW if latest.kind == words.PUBLISH else words.SUCCEEDED
         return outcome
-
-    def changed(self, now: float) -> float:
-        """Clock reading of the offer's last change."""
-        return max([self.created, *(op.changed(now) for op in self.operations)])
 
 
 class World:
@@ -155,7 +166,7 @@ class World:
 
     # --- set-up -------------------------------------------------------------------------------------------------
 
-    def add_offer(self, publisher: str, offer: str, state: str = "ready", emails: str = "") -> None:
+    def add_offer(self, publisher: str, offer: str, state: str = "ready") -> None:
         """Create (or replace) an offer in one of :data:`OFFER_STATES`, with a history that explains that state."""
         if state not in OFFER_STATES:
             raise ValueError(f"unknown offer state {state!r}; expected one of {', '.join(OFFER_STATES)}")
@@ -175,9 +186,9 @@ class World:
                 return
             # Back-date a finished publish (and go-live) so that the history ends exactly now.
             golive = config.golive_seconds if state == "live" else 0.0
-            self._new_operation(entry, PUBLISH, emails, now - golive - config.publish_seconds, config.publish_seconds)
+            self._new_operation(entry, words.PUBLISH, "", now - golive - config.publish_seconds, config.publish_seconds)
             if state == "live":
-                self._new_operation(entry, GOLIVE, emails, now - golive, golive)
+                self._new_operation(entry, words.GOLIVE, "", now - golive, golive)
 
     # --- lookups ------------------------------------------------------------------------------------------------
 
@@ -203,18 +214,16 @@ class World:
 
     # --- transitions --------------------------------------------------------------------------------------------
 
-    def start_publish(self, publisher: str, offer: str, emails: Optional[str] = None) -> Operation:
+    def start_publish(self, publisher: str, offer: str) -> Operation:
         """Start a publish (to preview); it reaches publisher sign-off after ``publish_seconds``."""
         with self.lock:
             now = self.timeline.now()
             config = self._config()
             entry = self.offer(publisher, offer)
             self._refuse_if_busy(entry, now, config)
-            if emails is None:
-                emails = self._last_emails(entry)
-            return self._new_operation(entry, PUBLISH, emails, now, config.publish_seconds)
+            return self._new_operation(entry, words.PUBLISH, "", now, config.publish_seconds)
 
-    def start_golive(self, publisher: str, offer: str, emails: Optional[str] = None) -> Operation:
+    def start_golive(self, publisher: str, offer: str, emails: str = "") -> Operation:
         """Start a go-live; refused unless the latest publish is waiting for publisher sign-off."""
         with self.lock:
             now = self.timeline.now()
@@ -222,26 +231,18 @@ class World:
             entry = self.offer(publisher, offer)
             self._refuse_if_busy(entry, now, config)
             status = entry.status(now)
-            if status == NEVER_PUBLISHED:
+            if status != words.WAITING_FOR_PUBLISHER_REVIEW:
+                why = ": it has never been published " if status == words.NEVER_PUBLISHED else " "
                 raise SimulatorError(
                     400,
                     "InvalidOperation",
-                    f"Offer '{offer}' is not waiting for publisher sign-off: it has never been published "
-                    f"(status: {spell(status, config.status_case)}).",
+                    f"Offer '{offer}' is not waiting for publisher sign-off{why}"
+                    f"(status: {words.spell(status, config.status_case)}).",
                 )
-            if status != WAITING_FOR_PUBLISHER_REVIEW:
-                raise SimulatorError(
-                    400,
-                    "InvalidOperation",
-                    f"Offer '{offer}' is not waiting for publisher sign-off "
-                    f"(status: {spell(status, config.status_case)}).",
-                )
-            if emails is None:
-                # Go Live reuses the notification e-mails given to Publish (cpp-api.md §2).
-                emails = self._last_emails(entry)
-            return self._new_operation(entry, GOLIVE, emails, now, config.golive_seconds, will_fail=config.fail_golive)
+            fail = config.fail_golive
+            return self._new_operation(entry, words.GOLIVE, emails, now, config.golive_seconds, will_fail=fail)
 
-    def cancel(self, publisher: str, offer: str, emails: Optional[str] = None) -> Operation:
+    def cancel(self, publisher: str, offer: str, emails: str = "") -> Operation:
         """Cancel the running operation, if any; the cancel itself is a (finished) operation either way."""
         with self.lock:
             now = self.timeline.now()
@@ -251,10 +252,8 @@ class World:
                 target.canceled_at = now
             # Observed: cancel answers 202 even when nothing was running (cpp-api.md §6).
             reference = target or entry.latest()
-            slot = reference.slot if reference is not None else _SLOTS[PUBLISH]
-            if emails is None:
-                emails = self._last_emails(entry)
-            return self._new_operation(entry, CANCEL, emails, now, 0.0, slot=slot)
+            slot = reference.slot if reference is not None else _SLOTS[words.PUBLISH]
+            return self._new_operation(entry, words.CANCEL, emails, now, 0.0, slot=slot)
 
     def complete_now(self, publisher: str, offer: str) -> Optional[str]:
         """Finish the offer's running operation at once; returns its ID, or None if nothing was running."""
@@ -277,13 +276,6 @@ class World:
                 f"Another operation is running on offer '{entry.name}' "
                 f"({running.kind} operation {running.id}); cancel it or wait for it to finish.",
             )
-
-    @staticmethod
-    def _last_emails(entry: Offer) -> str:
-        for operation in reversed(entry.operations):
-            if operation.kind == PUBLISH:
-                return operation.emails
-        return ""
 
     def _new_operation(
         self,
