@@ -41,7 +41,7 @@ from .errors import (
     OfferNotReadyError,
     TrackingUrlError,
 )
-from .inputs import WAIT_COMPLETED, GoLiveSpec
+from .inputs import GoLiveSpec
 from .operation import (
     CANCELED,
     FAILED,
@@ -56,6 +56,7 @@ from .operation import (
     path_and_query,
     progress_changes,
 )
+from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
 
 _LOG = logging.getLogger("pulumi_cpp_golive")

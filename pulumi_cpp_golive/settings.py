@@ -28,6 +28,8 @@ DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised
 # offer status that says running) before giving up with "re-running is safe". Lists lag by seconds, not minutes.
 DEFAULT_ADOPT_TIMEOUT = 120.0
 CONFIG_NAMESPACE = "cpp-golive"
+# The provider's config keys (``cpp-golive:<key>``), as both adapters read them in Configure.
+CONFIG_KEYS = ("accessToken", "baseUrl", "pollInterval", "requestTimeout", "adoptTimeout")
 # Accepted ranges (seconds), inclusive, for this setting and the resource's poll_interval_seconds: polling more
 # often than the wait loop's own 0.25 s floor is pointless, less often than daily misses a go-live by a day. An
 # HTTP call allowed more than an hour is a hang, not a slow answer.

@@ -19,7 +19,7 @@ import responses
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, DiffRequest, UpdateRequest
 
-from pulumi_cpp_golive import runtime
+from pulumi_cpp_golive import session
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import MAX_LIST_PAGES, CppClient
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
@@ -494,7 +494,7 @@ def test_adopt_timeout_setting_precedence_and_validation() -> None:
     for bad in ("0", "-1", "nan", "soon"):
         with pytest.raises(ConfigurationError, match="cpp-golive:adoptTimeout"):
             Settings.resolve({"cpp-golive:adoptTimeout": bad}, {})
-    assert runtime.golive(Settings(adopt_timeout=7.5)).adopt_window == 7.5
+    assert session.golive(Settings(adopt_timeout=7.5)).adopt_window == 7.5
 
 
 @responses.activate

@@ -203,9 +203,11 @@ def test_pickled_provider_holds_no_settings_or_token() -> None:
     from pulumi.dynamic.dynamic import serialize_provider
 
     from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
+    from pulumi_cpp_golive.session import ProviderSession
 
     provider = OfferGoLiveProvider()
-    provider._settings = Settings(access_token="pickle-leak-check-token")
+    provider._session = ProviderSession(Settings(access_token="pickle-leak-check-token"))
+    assert provider._session.settings.access_token == "pickle-leak-check-token"
     pickled = base64.b64decode(serialize_provider(provider))
     assert b"pickle-leak-check-token" not in pickled
     assert b"pulumi_cpp_golive.dynamic" in pickled and len(pickled) < 400  # by reference, not by value
