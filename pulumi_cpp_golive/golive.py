@@ -23,6 +23,7 @@ carrying the :class:`OperationRecord`, so an adapter can save it and the next ru
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import logging
 import threading
@@ -55,6 +56,7 @@ from .operation import (
     operation_path,
     path_and_query,
     progress_changes,
+    squash,
 )
 from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
@@ -110,8 +112,22 @@ def _bounded(sleep: Sleeper) -> Sleeper:
     return bounded
 
 
-def _squash(value: object) -> str:
-    return "".join(ch for ch in str(value).lower() if ch not in " -_")
+@dataclasses.dataclass
+class _Polls:
+    """What one wait remembers between its polls."""
+
+    progress: dict[str, str] = dataclasses.field(default_factory=dict)  # last status and step lines reported
+    failures: int = 0  # failed polls in a row
+    unknown_words: set[str] = dataclasses.field(default_factory=set)  # unknown statuses already reported
+
+
+@dataclasses.dataclass(frozen=True)
+class _Seen:
+    """What one poll saw: the operation's status, CPP's messages when it ended, the server's ``Retry-After``."""
+
+    status: str
+    messages: list[str]
+    retry_after: Optional[float] = None
 
 
 class GoLive:
@@ -183,7 +199,7 @@ class GoLive:
             return running
 
         offer = self.client.get_offer_status(spec.publisher_id, spec.offer_id)
-        state = _squash(offer.get("status", ""))
+        state = squash(offer.get("status", ""))
         if state in _NEVER_PUBLISHED:
             raise OfferNotReadyError(
                 f"offer {spec.publisher_id}/{spec.offer_id} was never published to preview "
@@ -315,7 +331,7 @@ class GoLive:
         """
         submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id)
         relevant = [s for s in submissions
-                    if is_golive_submission(s) or _squash(s.get("submissionType", "")) == "publish"]
+                    if is_golive_submission(s) or squash(s.get("submissionType", "")) == "publish"]
         if not relevant:
             return
         latest = _newest(relevant)
@@ -391,43 +407,50 @@ class GoLive:
 
     def _wait(self, spec: GoLiveSpec, record: OperationRecord, cancel: Optional[threading.Event],
               deadline: Deadline) -> OperationRecord:
-        seen: dict[str, str] = {}
-        failures = 0
-        warned_unknown: set[str] = set()
+        polls = _Polls()
         while True:
-            retry_after: Optional[float] = None
-            try:
-                snapshot = self.client.get_operation(record.operation_location)
-            except CppApiError as exc:
-                if deadline.done:  # the poll was cut short by the time limit or by Cancel, not by CPP
-                    raise self._stopped(spec, record, deadline) from None
-                if exc.status == 404:
-                    listed = self._status_from_list(spec, record)
-                    if listed is not None and listed != RUNNING:
-                        return self._finish(spec, record, listed,
-                                            [f"CPP no longer returns the operation; its submission ended {listed}"])
-                failures = self._poll_failed(spec, record, exc, failures)
-                retry_after = exc.retry_after  # a 429 or 503 that azure-core stopped retrying near the deadline
-            else:
-                failures = 0
-                retry_after = snapshot.retry_after
-                body = snapshot.body
-                seen, lines = progress_changes(seen, body)
-                for line in lines:
-                    self._say(spec, f"operation {record.operation_id}: {line}")
-                status, known = normalise_status(body.get("status"))
-                if not known and str(body.get("status")) not in warned_unknown:
-                    warned_unknown.add(str(body.get("status")))
-                    self._say(spec, f"operation {record.operation_id} reports an unknown status "
-                                    f"{body.get('status')!r}; treating it as still running")
-                if status != RUNNING:
-                    return self._finish(spec, record, status, error_messages(body))
-
-            delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
-            if failures and retry_after is None:
-                delay = min(delay, 5.0 * 2 ** min(failures, 6))
-            if self._sleep(max(delay, _MIN_POLL_SECONDS), cancel):
+            seen = self._poll(spec, record, deadline, polls)
+            if seen.status != RUNNING:
+                return self._finish(spec, record, seen.status, seen.messages)
+            if self._sleep(self._pause_before_next_poll(spec, seen.retry_after, polls.failures), cancel):
                 raise self._stopped(spec, record, deadline)
+
+    def _poll(self, spec: GoLiveSpec, record: OperationRecord, deadline: Deadline, polls: _Polls) -> _Seen:
+        """Read the operation once, report what changed, and say what was seen (``running`` when unsure).
+
+        A failed read counts in ``polls`` and raises once it is not transient or too many failed in a row; a 404
+        asks the operations list whether the operation ended.
+        """
+        try:
+            snapshot = self.client.get_operation(record.operation_location)
+        except CppApiError as exc:
+            if deadline.done:  # the poll was cut short by the time limit or by Cancel, not by CPP
+                raise self._stopped(spec, record, deadline) from None
+            if exc.status == 404:
+                listed = self._status_from_list(spec, record)
+                if listed is not None and listed != RUNNING:
+                    return _Seen(listed, [f"CPP no longer returns the operation; its submission ended {listed}"])
+            polls.failures = self._poll_failed(spec, record, exc, polls.failures)
+            return _Seen(RUNNING, [], exc.retry_after)  # a 429 or 503 that azure-core stopped retrying
+        polls.failures = 0
+        body = snapshot.body
+        polls.progress, lines = progress_changes(polls.progress, body)
+        for line in lines:
+            self._say(spec, f"operation {record.operation_id}: {line}")
+        status, known = normalise_status(body.get("status"))
+        if not known and str(body.get("status")) not in polls.unknown_words:
+            polls.unknown_words.add(str(body.get("status")))
+            self._say(spec, f"operation {record.operation_id} reports an unknown status "
+                            f"{body.get('status')!r}; treating it as still running")
+        return _Seen(status, error_messages(body) if status != RUNNING else [], snapshot.retry_after)
+
+    def _pause_before_next_poll(self, spec: GoLiveSpec, retry_after: Optional[float], failures: int) -> float:
+        """The server's ``Retry-After`` when it sent one; else the poll interval, shortened after failed polls
+        (5 s, doubling) so that a blip is retried soon; never under the busy-loop floor."""
+        delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
+        if failures and retry_after is None:
+            delay = min(delay, 5.0 * 2 ** min(failures, 6))
+        return max(delay, _MIN_POLL_SECONDS)
 
     def _stopped(self, spec: GoLiveSpec, record: OperationRecord, deadline: Deadline) -> GoLiveError:
         if deadline.expired and not deadline.cancelled:
@@ -501,14 +524,14 @@ class GoLive:
 def _waiting_for_signoff(offer: Mapping[str, Any]) -> bool:
     steps = offer.get("steps")
     return (isinstance(steps, list) and any(
-        isinstance(s, Mapping) and _squash(s.get("status", "")) == "waitingforpublisherreview" for s in steps
-    )) or _squash(offer.get("status", "")) == "waitingforpublisherreview"
+        isinstance(s, Mapping) and squash(s.get("status", "")) == "waitingforpublisherreview" for s in steps
+    )) or squash(offer.get("status", "")) == "waitingforpublisherreview"
 
 
 def _says_in_progress(exc: CppApiError) -> bool:
     """A refusal because the offer is busy: HTTP 409, or an error code such as ``OperationInProgress``."""
     return exc.status == 409 or (exc.status is not None and exc.status < 500
-                                 and _squash(exc.code or "") in _IN_PROGRESS_CODES)
+                                 and squash(exc.code or "") in _IN_PROGRESS_CODES)
 
 
 def _not_accepted(exc: CppApiError) -> bool:

@@ -34,8 +34,9 @@ _RUNNING_WORDS = frozenset({
 })
 
 
-def _squash(word: str) -> str:
-    return "".join(ch for ch in word.lower() if ch not in " -_")
+def squash(word: object) -> str:
+    """``word`` as text, lower-cased, without spaces, dashes or underscores: how CPP's spellings are compared."""
+    return "".join(ch for ch in str(word).lower() if ch not in " -_")
 
 
 def normalise_status(raw: object) -> tuple[str, bool]:
@@ -46,7 +47,7 @@ def normalise_status(raw: object) -> tuple[str, bool]:
     """
     if not isinstance(raw, str):
         return RUNNING, False
-    word = _squash(raw)
+    word = squash(raw)
     if word in _SUCCEEDED_WORDS:
         return SUCCEEDED, True
     if word in _FAILED_WORDS:
@@ -188,7 +189,7 @@ def is_golive_submission(submission: Mapping[str, Any]) -> bool:
     """
     kind = submission.get("submissionType")
     operation_id = submission.get("id")
-    return (isinstance(kind, str) and _squash(kind) == "golive" and isinstance(operation_id, (str, int))
+    return (isinstance(kind, str) and squash(kind) == "golive" and isinstance(operation_id, (str, int))
             and not isinstance(operation_id, bool) and _is_single_segment(str(operation_id)))
 
 

@@ -281,3 +281,17 @@ def test_refresh_keeps_recorded_state_when_the_operation_is_gone(engine: GoLive)
     assert engine.refresh(SPEC, record).status == "succeeded"
     responses.replace(responses.GET, OP_URL, json=op("failed"))
     assert engine.refresh(SPEC, record).status == "failed"
+
+
+@pytest.mark.parametrize(("retry_after", "failures", "pause"), [
+    (None, 0, 30.0),  # the resource's poll interval
+    (7.0, 0, 7.0),  # the server's Retry-After wins
+    (0.0, 0, 0.25),  # never a busy loop
+    (None, 1, 10.0),  # after a failed poll: 5 s doubling, below the interval
+    (None, 2, 20.0),
+    (None, 3, 30.0),  # ... never above it
+    (120.0, 3, 120.0),  # a Retry-After after failures is still obeyed
+])
+def test_pause_before_next_poll(engine: GoLive, retry_after: float | None, failures: int, pause: float) -> None:
+    assert engine._pause_before_next_poll(SPEC, retry_after, failures) == pause
+    assert engine._pause_before_next_poll(GoLiveSpec("contoso", "vm1"), None, 0) == engine.default_poll_interval
