@@ -4,8 +4,8 @@ Loopback simulator only; every figure is a ratio or a count measured side by sid
 ``scripts/bench`` (``--quick`` for a smoke pass), which sets up the virtualenv and the engine. Prints a table and
 writes ``benchmarks/results.json``. Exits 1 when a figure misses its target.
 
-1. API cost: requests per go-live on a compressed clock (``GoLive(clock=, sleep=)`` and ``Simulator(clock=)`` share
-   one fake clock) against the lower bound 1 POST + ceil(duration / interval) GETs.
+1. API cost: requests per go-live on a compressed clock (``GoLiveMachine(clock=, sleep=)`` and
+   ``Simulator(clock=)`` share one fake clock) against the lower bound 1 POST + ceil(duration / interval) GETs.
 2. Detection latency: real seconds from the simulator's end of the operation (its ``lastActionDateTime``) to
    ``create`` returning, median over go-lives of 2.1 to 2.9 s so that completion falls across the poll cycle.
 3. Engine overhead: a no-change ``pulumi up`` of 1 and 50 OfferGoLive vs an empty stack, and the CPP requests a

@@ -2,7 +2,7 @@
 
 Read it top to bottom:
 
-1. :meth:`GoLive.start` never posts when a go-live is already running on the offer: it *adopts* it. It refuses,
+1. :meth:`GoLiveMachine.start` never posts when a go-live is already running on the offer: it *adopts* it. It refuses,
    without posting, an offer that was never published to preview, and an offer whose last go-live failed or was
    canceled (retrying is the user's explicit act). When the offer status says an operation is running but the
    list does not show it yet, it waits for the list instead of posting. Otherwise it POSTs once. An ambiguous
@@ -10,10 +10,10 @@ Read it top to bottom:
    without a usable tracking URL, a 409 "in progress") is never re-posted in the same run: it waits, bounded by
    ``adopt_window``, for the operations list to show the go-live and adopts it, or stops saying that re-running
    is safe. Only a POST that certainly started nothing (never sent, or CPP's own 500 error body) is posted again.
-2. :meth:`GoLive.wait` polls the recorded operation until it ends, honouring ``Retry-After``, the poll interval,
+2. :meth:`GoLiveMachine.wait` polls the recorded operation until it ends, honouring ``Retry-After``, the poll interval,
    a timeout and a cancel event. It rides out transient errors (throttling, 5xx, resets, malformed bodies) and
    reports every status or step change. It never posts, so a wait can be resumed any number of times.
-3. :meth:`GoLive.refresh` reads the recorded operation once (``pulumi refresh``); an operation the API no longer
+3. :meth:`GoLiveMachine.refresh` reads the recorded operation once (``pulumi refresh``); an operation the API no longer
    returns keeps its recorded state.
 
 An operation ID, once known, is never dropped: every failure after acceptance is a :class:`GoLiveError`
@@ -28,9 +28,9 @@ import datetime
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Protocol, Sequence
 
-from .client import CppClient
+from .client import Accepted, OperationSnapshot
 from .deadline import Deadline, applied, current
 from .errors import (
     AmbiguousGoLiveError,
@@ -64,7 +64,33 @@ from .settings import DEFAULT_ADOPT_TIMEOUT
 _LOG = logging.getLogger("pulumi_cpp_golive")
 
 Reporter = Callable[[str], None]
-Sleeper = Callable[[float, Optional[threading.Event]], bool]
+# sleep(seconds, cancel) -> whether the caller must stop: woken by ``cancel`` (or, once bounded, out of time).
+InterruptibleSleep = Callable[[float, Optional[threading.Event]], bool]
+
+
+class OfferApi(Protocol):
+    """What the state machine asks of a marketplace API: the offer's state, its operations, a go-live POST, one
+    operation. :class:`~.client.CppClient` is the Cloud Partner Portal's; another API's client (e.g. Product
+    Ingestion) plugs in by answering the same calls. Errors are :class:`CppApiError` (status, code, ``transient``).
+    """
+
+    def get_offer_status(self, publisher_id: str, offer_id: str) -> dict[str, Any]:
+        """The offer's publishing status (``status`` and ``steps``)."""
+        ...
+
+    def list_submissions(self, publisher_id: str, offer_id: str,
+                         status: Optional[str] = None) -> list[dict[str, Any]]:
+        """The offer's operations (``id``, ``submissionType``, ``submissionState``, ``changedTime``), optionally
+        only those in ``status``."""
+        ...
+
+    def post_golive(self, publisher_id: str, offer_id: str, notification_emails: Sequence[str] = ()) -> Accepted:
+        """Ask for the go-live once; where to poll it (raises :class:`TrackingUrlError` when that is unknown)."""
+        ...
+
+    def get_operation(self, location: str) -> OperationSnapshot:
+        """Read one operation at its recorded tracking path."""
+        ...
 
 # Offer states (squashed) that mean "nothing was ever published to preview": go-live cannot work.
 _NEVER_PUBLISHED = frozenset({"neverpublished"})
@@ -89,7 +115,7 @@ def utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _interruptible_sleep(seconds: float, cancel: Optional[threading.Event]) -> bool:
+def _sleep_until_cancelled(seconds: float, cancel: Optional[threading.Event]) -> bool:
     """Sleep, waking early when ``cancel`` is set. Returns True when cancelled."""
     if cancel is None:
         time.sleep(seconds)
@@ -97,7 +123,7 @@ def _interruptible_sleep(seconds: float, cancel: Optional[threading.Event]) -> b
     return cancel.wait(seconds)
 
 
-def _bounded(sleep: Sleeper) -> Sleeper:
+def _bounded(sleep: InterruptibleSleep) -> InterruptibleSleep:
     """``sleep``, never past the current go-live's deadline; True when the caller must stop (cancelled or out
     of time). Every pause of a go-live goes through this, so none can outlast ``timeout_seconds`` or Cancel."""
 
@@ -130,8 +156,8 @@ class _Seen:
     retry_after: Optional[float] = None
 
 
-class GoLive:
-    """Drives go-live operations for one CPP client.
+class GoLiveMachine:
+    """The go-live state machine: drives go-live operations through one API client.
 
     :param default_poll_interval: seconds between polls when neither ``Retry-After`` nor the resource's
         ``poll_interval_seconds`` says otherwise.
@@ -144,14 +170,14 @@ class GoLive:
 
     def __init__(
         self,
-        client: CppClient,
+        client: OfferApi,
         *,
         default_poll_interval: float = 60.0,
         report: Optional[Reporter] = None,
         max_transient_errors: int = 10,
         adopt_window: float = DEFAULT_ADOPT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Sleeper = _interruptible_sleep,
+        sleep: InterruptibleSleep = _sleep_until_cancelled,
         now: Callable[[], str] = utc_now,
     ) -> None:
         self.client = client

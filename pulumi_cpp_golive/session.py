@@ -1,4 +1,4 @@
-"""What both adapters hold between Pulumi's calls: the provider settings, and a ready :class:`GoLive` per call.
+"""What both adapters hold between Pulumi's calls: the provider settings, and a ready :class:`GoLiveMachine` per call.
 
 Settings come from ``Configure`` (the stack's ``cpp-golive:*`` config, see :data:`~.settings.CONFIG_KEYS`), else
 from the environment alone: a dynamic provider may be unpickled and called without ``configure`` (e.g. by
@@ -21,7 +21,7 @@ from azure.core.credentials import TokenCredential
 from .auth import credential_for
 from .client import CppClient
 from .errors import redact
-from .golive import GoLive, Reporter
+from .golive import GoLiveMachine, Reporter
 from .settings import CONFIG_KEYS, CONFIG_NAMESPACE, Settings
 
 _LOCK = threading.Lock()
@@ -54,8 +54,8 @@ class ProviderSession:
             self._settings = Settings.resolve({}, os.environ)
         return self._settings
 
-    def golive(self, report: Optional[Reporter] = None) -> GoLive:
-        """A :class:`GoLive` for this thread; build it on the thread that runs it."""
+    def golive(self, report: Optional[Reporter] = None) -> GoLiveMachine:
+        """A :class:`GoLiveMachine` for this thread; build it on the thread that runs it."""
         return golive(self.settings, report)
 
 
@@ -78,9 +78,9 @@ def client(settings: Settings) -> CppClient:
     return found
 
 
-def golive(settings: Settings, report: Optional[Reporter] = None) -> GoLive:
-    """A :class:`GoLive` for ``settings`` using this thread's client. Every progress line it reports is redacted
+def golive(settings: Settings, report: Optional[Reporter] = None) -> GoLiveMachine:
+    """A :class:`GoLiveMachine` for ``settings`` using this thread's client. Every progress line it reports is redacted
     (a line may quote a server's answer, and a server may echo the token)."""
     sink = report or logging.getLogger("pulumi_cpp_golive").info
-    return GoLive(client(settings), default_poll_interval=settings.poll_interval,
+    return GoLiveMachine(client(settings), default_poll_interval=settings.poll_interval,
                   report=lambda line: sink(redact(line)), adopt_window=settings.adopt_timeout)

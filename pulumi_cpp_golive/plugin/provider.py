@@ -151,7 +151,7 @@ class CppGoLiveProvider(Provider):
         return lambda text: self._log(urn, text)
 
     async def _blocking(self, work: Callable[[], T]) -> T:
-        # Build the GoLive inside ``work``: the session keeps one HTTP client per thread.
+        # Build the GoLiveMachine inside ``work``: the session keeps one HTTP client per thread.
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
 
 
