@@ -81,10 +81,8 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         return dyn.UpdateResult(recorded_state(_news, record))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
-        record = OperationRecord.from_state(id_, props)
-        spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
         try:
-            record = self._session.golive(_report).refresh(spec, record)
+            record = self._session.golive(_report).refresh(OperationRecord.from_state(id_, props))
         except CppError as exc:
             raise _user_error(exc) from None
         return dyn.ReadResult(id_, recorded_state(props, record))

@@ -527,8 +527,9 @@ class GoLiveMachine:
 
     # ---- 3. refresh --------------------------------------------------------------------------------------
 
-    def refresh(self, spec: GoLiveSpec, record: OperationRecord) -> OperationRecord:
+    def refresh(self, record: OperationRecord) -> OperationRecord:
         """Read the recorded operation once. A 404 keeps the recorded state (the API forgets old operations)."""
+        spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
         try:
             body = self.client.get_operation(record.operation_location).body
         except CppApiError as exc:

@@ -194,6 +194,12 @@ def plan_change(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> 
     return bool(replaces or changed or resume or failed), replaces
 
 
+def imported_inputs(record: OperationRecord) -> dict[str, Any]:
+    """The inputs of a go-live adopted by ``pulumi import`` from its ID alone: its offer and the declared defaults."""
+    defaults = {prop.name: prop.default for prop in INPUTS if prop.default is not None}
+    return {**defaults, "publisher_id": record.publisher_id, "offer_id": record.offer_id}
+
+
 def recorded_state(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, Any]:
     """What both adapters store for a resource: its inputs (snake_case) and the operation's outputs."""
     return {**{name: inputs.get(name) for name in INPUT_NAMES}, **record.outputs()}

@@ -36,9 +36,8 @@ from pulumi.provider.experimental.provider import (
 
 from ..errors import CppError, GoLiveError
 from ..golive import Reporter
-from ..inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
+from ..inputs import GoLiveSpec, check_inputs, imported_inputs, plan_change, recorded_state
 from ..operation import OperationRecord
-from ..resource import WAIT_COMPLETED
 from ..session import FORGET_MESSAGE, ProviderSession
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, config_value, is_unknown, snake_props
@@ -133,12 +132,10 @@ class CppGoLiveProvider(Provider):
         if not record.publisher_id or not record.offer_id or not record.operation_id:
             raise CppError(f"cannot read {request.resource_id!r}: the ID must be "
                            "{publisherId}/{offerId}/{operationId}")
-        spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
         report = self._reporter(request.urn)
         recorded = record
-        record = await self._blocking(lambda: self._session.golive(report).refresh(spec, recorded))
-        inputs = snake_props(request.inputs) or {"publisher_id": record.publisher_id, "offer_id": record.offer_id,
-                                                 "wait": WAIT_COMPLETED}
+        record = await self._blocking(lambda: self._session.golive(report).refresh(recorded))
+        inputs = snake_props(request.inputs) or imported_inputs(record)
         return ReadResponse(resource_id=record.resource_id, properties=_properties({**state, **inputs}, record),
                             inputs=camel_props(inputs))
 

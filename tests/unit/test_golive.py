@@ -278,9 +278,9 @@ def test_forbidden_during_wait_keeps_the_id_in_the_error(machine: GoLiveMachine)
 def test_refresh_keeps_recorded_state_when_the_operation_is_gone(machine: GoLiveMachine) -> None:
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "succeeded", "t0", "t1")
     responses.get(OP_URL, status=404)
-    assert machine.refresh(SPEC, record).status == "succeeded"
+    assert machine.refresh(record).status == "succeeded"
     responses.replace(responses.GET, OP_URL, json=op("failed"))
-    assert machine.refresh(SPEC, record).status == "failed"
+    assert machine.refresh(record).status == "failed"
 
 
 @pytest.mark.parametrize(("retry_after", "failures", "pause"), [
