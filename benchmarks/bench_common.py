@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig  # noqa: E402
 from tests.e2e.conftest import E2E_TOKEN  # noqa: E402
 
+SMOKE = "quick run: target not judged"  # the note on a timing figure that --quick measures but does not judge
 TOKEN = E2E_TOKEN  # the token tests.e2e.conftest.Stack configures; one token for every simulator here
 PUBLISHER = "contoso"
 
