@@ -104,7 +104,6 @@ _INPUT_NAMES = frozenset(prop.name for prop in INPUTS)
 INPUT_NAMES = tuple(prop.name for prop in INPUTS)
 OUTPUT_NAMES = tuple(prop.name for prop in OUTPUTS)
 REPLACE_ON_CHANGE = tuple(prop.name for prop in INPUTS if prop.replaces)
-BY_NAME = {prop.name: prop for prop in (*INPUTS, *OUTPUTS)}
 
 
 def rst(markdown: str) -> str:

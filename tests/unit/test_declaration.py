@@ -21,6 +21,7 @@ from pulumi_cpp_golive.plugin.schema import RESOURCE_TYPE, schema_json
 from pulumi_cpp_golive.settings import CONFIG_KEYS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+BY_NAME = {prop.name: prop for prop in (*resource.INPUTS, *resource.OUTPUTS)}
 
 
 def _schema() -> dict[str, typing.Any]:
@@ -68,7 +69,7 @@ def test_dynamic_signature_takes_the_declared_inputs_with_their_defaults() -> No
     parameters = list(inspect.signature(OfferGoLive.__init__).parameters.values())
     assert [p.name for p in parameters] == ["self", "resource_name", *resource.INPUT_NAMES, "opts"]
     for parameter in parameters[2:-1]:
-        prop = resource.BY_NAME[parameter.name]
+        prop = BY_NAME[parameter.name]
         if prop.required:
             assert parameter.default is inspect.Parameter.empty, parameter.name
         else:
@@ -126,7 +127,7 @@ def test_readme_input_table_is_the_declared_inputs() -> None:
     assert [name for row in rows for name in _names(row[0])] == list(resource.INPUT_NAMES)
     for row in rows:
         for name in _names(row[0]):
-            prop = resource.BY_NAME[name]
+            prop = BY_NAME[name]
             assert row[2].startswith("replace") == prop.replaces, name
             if prop.bounds:
                 low, high = prop.bounds
