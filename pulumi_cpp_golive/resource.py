@@ -46,7 +46,7 @@ class Property:
     @property
     def always_set(self) -> bool:
         """Whether the property has a value in every recorded state (the schema's ``required``)."""
-        if self.name in _INPUT_NAMES:
+        if self in INPUTS:
             return self.required or self.default is not None
         return not self.optional
 
@@ -100,7 +100,6 @@ OUTPUTS: tuple[Property, ...] = (
              "When the operation was seen to end (ISO-8601 UTC); empty while running.", optional=True),
 )
 
-_INPUT_NAMES = frozenset(prop.name for prop in INPUTS)
 INPUT_NAMES = tuple(prop.name for prop in INPUTS)
 OUTPUT_NAMES = tuple(prop.name for prop in OUTPUTS)
 REPLACE_ON_CHANGE = tuple(prop.name for prop in INPUTS if prop.replaces)
