@@ -5,9 +5,9 @@ figure is a median of repeated runs. Run it with ``scripts/bench`` (``--quick`` 
 virtualenv and the engine. Prints a table; the full run writes ``benchmarks/results.json``. Exits 1 when a figure
 misses its target or a run fails.
 
-1. API cost: requests per go-live on a compressed clock (``GoLive(clock=, sleep=)`` and ``Simulator(clock=)`` share
-   one fake clock) against the lower bound 1 POST + ceil(duration / interval) GETs, beside the naive client
-   (``benchmarks/naive_client.py``).
+1. API cost: requests per go-live on a compressed clock (``GoLiveMachine(clock=, sleep=)`` and
+   ``Simulator(clock=)`` share one fake clock) against the lower bound 1 POST + ceil(duration / interval) GETs,
+   beside the naive client (``benchmarks/naive_client.py``).
 2. Detection latency: real seconds from the simulator's end of the operation (its ``lastActionDateTime``) to
    ``create`` returning, median over go-lives of 2.1 to 2.9 s so that completion falls across the poll cycle.
 3. Throttling: a window of 429 answers with ``Retry-After`` (how Azure front ends throttle) opening at the go-live

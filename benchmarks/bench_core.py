@@ -1,4 +1,5 @@
-"""Figures of the core alone (``GoLive.create``), each beside the naive client: API cost and detection latency."""
+"""Figures of the core alone (``GoLiveMachine.create``), each beside the naive client: API cost and detection
+latency."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from naive_client import naive_golive
 
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import CppClient
-from pulumi_cpp_golive.golive import GoLive
+from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.simulator import Simulator
 
@@ -42,10 +43,10 @@ class FakeClock:
 
 def _ours(sim: Simulator, interval: float, clock: Callable[[], float] = time.monotonic,
           sleep: Optional[Callable[[float, Optional[threading.Event]], bool]] = None) -> str:
-    """``GoLive.create`` with ``interval`` as the configured poll interval; returns the tracking URL."""
+    """``GoLiveMachine.create`` with ``interval`` as the configured poll interval; returns the tracking URL."""
     client = CppClient(sim.url, StaticTokenCredential(TOKEN), retry_backoff=0.0)
     injected: dict[str, Any] = {} if sleep is None else {"sleep": sleep}  # else the package's own sleep
-    golive = GoLive(client, default_poll_interval=interval, report=lambda _line: None, clock=clock, **injected)
+    golive = GoLiveMachine(client, default_poll_interval=interval, report=lambda _line: None, clock=clock, **injected)
     record = golive.create(GoLiveSpec(PUBLISHER, OFFER))
     return sim.url + record.operation_location
 

@@ -388,9 +388,6 @@ class CppClient:
             transport=_DeadlineTransport(connect_timeout=connect_timeout, request_timeout=request_timeout),
         )
 
-    def close(self) -> None:
-        self._pipeline.close()
-
     # ---- routes -------------------------------------------------------------------------------------------
 
     def post_golive(self, publisher_id: str, offer_id: str, notification_emails: Sequence[str] = ()) -> Accepted:

@@ -3,8 +3,8 @@
 A go-live ends by the first of three things: the resource's ``timeout_seconds``, the engine's own timeout
 (``customTimeouts``, which reaches the plugin as the request's ``timeout``), and Cancel (the plugin's Cancel RPC,
 sent on the first Ctrl-C). :class:`Deadline` holds the earliest time and the cancel event. While
-:meth:`GoLive.create <pulumi_cpp_golive.golive.GoLive.create>` runs, the deadline is the *current* one of that
-thread (:func:`current`), so that the parts the client hands over to azure-core (its retry policy's sleeps and the
+:meth:`GoLiveMachine.create <pulumi_cpp_golive.golive.GoLiveMachine.create>` runs, the deadline is the *current* one of
+that thread (:func:`current`), so that the parts the client hands over to azure-core (its retry policy's sleeps and the
 HTTP transport) find it without it being threaded through every signature.
 
 The rules, in one place:

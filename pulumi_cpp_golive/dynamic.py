@@ -13,7 +13,6 @@ Dynamic-provider facts that shape this file (see the README's "Limits"):
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any, Mapping, Optional, Sequence
 
@@ -21,13 +20,11 @@ import pulumi
 import pulumi.dynamic as dyn
 from pulumi.runtime import rpc
 
-from . import runtime
 from .errors import CppError, GoLiveError
-from .inputs import WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change, recorded_state
+from .inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
 from .operation import OperationRecord
-from .settings import Settings
-
-OUTPUT_NAMES = ("operation_id", "operation_location", "status", "accepted_at", "completed_at")
+from .resource import INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
+from .session import FORGET_MESSAGE, ProviderSession
 
 
 def _report(line: str) -> None:
@@ -43,26 +40,17 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
 
     def __init__(self) -> None:
         super().__init__()
-        self._settings: Optional[Settings] = None
+        self._session = ProviderSession()
 
     # Nothing on the instance is pickled into state: settings are rebuilt from config in the provider process.
     def __getstate__(self) -> dict[str, Any]:
         return {}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
-        self._settings = None
+        self._session = ProviderSession()
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        keys = ("cpp-golive:accessToken", "cpp-golive:baseUrl", "cpp-golive:pollInterval", "cpp-golive:requestTimeout",
-                "cpp-golive:adoptTimeout")
-        config = {key: req.config.get(key) for key in keys}
-        self._settings = Settings.resolve(config, os.environ)
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = Settings.resolve({}, os.environ)
-        return self._settings
+        self._session.configure(lambda key: req.config.get(f"cpp-golive:{key}"))
 
     # ---- check / diff -------------------------------------------------------------------------------------
 
@@ -79,7 +67,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         spec = GoLiveSpec.from_inputs(props)
         try:
-            record = runtime.golive(self.settings, _report).create(spec)
+            record = self._session.golive(_report).create(spec)
         except CppError as exc:
             raise _user_error(exc) from None
         return dyn.CreateResult(record.resource_id, recorded_state(props, record))
@@ -87,23 +75,20 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.UpdateResult:
         spec = GoLiveSpec.from_inputs(_news)
         try:
-            record = runtime.golive(self.settings, _report).resume(spec, OperationRecord.from_state(_id, _olds))
+            record = self._session.golive(_report).resume(spec, OperationRecord.from_state(_id, _olds))
         except CppError as exc:
             raise _user_error(exc) from None
         return dyn.UpdateResult(recorded_state(_news, record))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
-        record = OperationRecord.from_state(id_, props)
-        spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
         try:
-            record = runtime.golive(self.settings, _report).refresh(spec, record)
+            record = self._session.golive(_report).refresh(OperationRecord.from_state(id_, props))
         except CppError as exc:
             raise _user_error(exc) from None
         return dyn.ReadResult(id_, recorded_state(props, record))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        # Going live cannot be undone through the CPP API: deleting only forgets the resource.
-        _report(f"{_id}: removed from the stack only; the offer stays live (CPP has no 'undo go-live')")
+        _report(f"{_id}: {FORGET_MESSAGE}")
 
 
 def _user_error(exc: CppError) -> Exception:
@@ -114,37 +99,34 @@ def _user_error(exc: CppError) -> Exception:
     return Exception(text)
 
 
+def _docstring() -> str:
+    """The class docstring: the resource, then one line per declared input and output (resource.py)."""
+    params = "\n".join(f":param {prop.name}: {rst(prop.description)}" for prop in INPUTS)
+    outputs = "\n".join(f":ivar {prop.name}: {rst(prop.description)}" for prop in OUTPUTS)
+    return f"""Sends a Cloud Partner Portal offer live, once, and records the go-live operation in the stack.
+
+``pulumi preview`` shows the planned go-live without calling CPP. ``pulumi up`` adopts a go-live already
+running on the offer or posts one, then (with ``wait="completed"``) waits until it ends. The operation ID is
+kept in state, so later ``pulumi up`` runs do nothing; a run that was interrupted or timed out resumes the same
+operation instead of posting again. Deleting the resource does not undo going live (CPP cannot).
+
+:param resource_name: the Pulumi resource name.
+{params}
+:param opts: Pulumi resource options.
+{outputs}
+"""
+
+
 class OfferGoLive(dyn.Resource, module="cpp-golive", name="OfferGoLive"):
-    """Sends a Cloud Partner Portal offer live, once, and records the go-live operation in the stack.
-
-    ``pulumi preview`` shows the planned go-live without calling CPP. ``pulumi up`` adopts a go-live already
-    running on the offer or posts one, then (with ``wait="completed"``) waits until it ends. The operation ID is
-    kept in state, so later ``pulumi up`` runs do nothing; a run that was interrupted or timed out resumes the same
-    operation instead of posting again. Deleting the resource does not undo going live (CPP cannot).
-
-    :param resource_name: the Pulumi resource name.
-    :param publisher_id: CPP publisher ID (e.g. ``contoso``).
-    :param offer_id: CPP offer ID; the offer must have been published to preview and await publisher sign-off.
-    :param triggers: any values; changing them replaces the resource, i.e. performs a new go-live (use it with the
-        offer version you just published).
-    :param wait: ``"completed"`` blocks until the operation ends (hours to days); ``"accepted"`` returns once CPP
-        accepted it and the ID is recorded; a later ``pulumi up`` with ``"completed"`` resumes the wait.
-    :param poll_interval_seconds: seconds between status polls when CPP sends no ``Retry-After``
-        (default: ``cpp-golive:pollInterval``, else ``CPP_POLL_INTERVAL``, else 60).
-    :param timeout_seconds: give up waiting (not the operation) after this long; re-run ``pulumi up`` to resume.
-    :param notification_emails: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
-    """
+    # The docstring is generated from the declaration (see _docstring); the signature is checked against it by
+    # tests/unit/test_declaration.py.
+    __doc__ = _docstring()
 
     operation_id: pulumi.Output[str]
-    """ID of the go-live operation (a GUID, or ``publisher$offer$version$preview`` for non-migrated offers)."""
     operation_location: pulumi.Output[str]
-    """Tracking URL path of the operation, relative to the CPP base URL, with ``api-version``."""
     status: pulumi.Output[str]
-    """``running``, ``succeeded``, ``failed`` or ``canceled``."""
     accepted_at: pulumi.Output[Optional[str]]
-    """When CPP accepted the go-live (ISO-8601 UTC)."""
     completed_at: pulumi.Output[Optional[str]]
-    """When the operation was seen to end (ISO-8601 UTC), or None while running."""
 
     def __init__(
         self,
@@ -159,14 +141,8 @@ class OfferGoLive(dyn.Resource, module="cpp-golive", name="OfferGoLive"):
         notification_emails: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
-        props: dict[str, Any] = {
-            "publisher_id": publisher_id,
-            "offer_id": offer_id,
-            "triggers": triggers,
-            "wait": wait,
-            "poll_interval_seconds": poll_interval_seconds,
-            "timeout_seconds": timeout_seconds,
-            "notification_emails": notification_emails,
-            **{name: None for name in OUTPUT_NAMES},
-        }
+        # Every declared input is a parameter of the same name (checked by a test), so the arguments are the inputs.
+        arguments = locals()
+        props: dict[str, Any] = {name: arguments[name] for name in INPUT_NAMES}
+        props.update(dict.fromkeys(OUTPUT_NAMES))
         super().__init__(OfferGoLiveProvider(), resource_name, props, opts)

@@ -66,11 +66,10 @@ def remember_secret(value: Optional[str]) -> None:
         _KNOWN_SECRETS.update(s for s in spellings if len(s) >= MIN_SECRET_LENGTH)
 
 
-def redact(text: str, *secrets: Optional[str]) -> str:
-    """``text`` with every registered secret, the given ``secrets`` and anything shaped like a token masked."""
+def redact(text: str) -> str:
+    """``text`` with every registered secret (:func:`remember_secret`) and anything shaped like a token masked."""
     with _KNOWN_LOCK:
         known = set(_KNOWN_SECRETS)
-    known.update(s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
     for secret in sorted(known, key=len, reverse=True):  # longest first: one secret may contain another
         text = text.replace(secret, "***")
     text = _SECRET_PATTERNS[0].sub(r"\1***", text)

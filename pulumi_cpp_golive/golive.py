@@ -2,7 +2,7 @@
 
 Read it top to bottom:
 
-1. :meth:`GoLive.start` never posts when a go-live is already running on the offer: it *adopts* it. It refuses,
+1. :meth:`GoLiveMachine.start` never posts when a go-live is already running on the offer: it *adopts* it. It refuses,
    without posting, an offer that was never published to preview, and an offer whose last go-live failed or was
    canceled (retrying is the user's explicit act). When the offer status says an operation is running but the
    list does not show it yet, it waits for the list instead of posting. Otherwise it POSTs once. An ambiguous
@@ -10,10 +10,10 @@ Read it top to bottom:
    without a usable tracking URL, a 409 "in progress") is never re-posted in the same run: it waits, bounded by
    ``adopt_window``, for the operations list to show the go-live and adopts it, or stops saying that re-running
    is safe. Only a POST that certainly started nothing (never sent, or CPP's own 500 error body) is posted again.
-2. :meth:`GoLive.wait` polls the recorded operation until it ends, honouring ``Retry-After``, the poll interval,
+2. :meth:`GoLiveMachine.wait` polls the recorded operation until it ends, honouring ``Retry-After``, the poll interval,
    a timeout and a cancel event. It rides out transient errors (throttling, 5xx, resets, malformed bodies) and
    reports every status or step change. It never posts, so a wait can be resumed any number of times.
-3. :meth:`GoLive.refresh` reads the recorded operation once (``pulumi refresh``); an operation the API no longer
+3. :meth:`GoLiveMachine.refresh` reads the recorded operation once (``pulumi refresh``); an operation the API no longer
    returns keeps its recorded state.
 
 An operation ID, once known, is never dropped: every failure after acceptance is a :class:`GoLiveError`
@@ -23,13 +23,14 @@ carrying the :class:`OperationRecord`, so an adapter can save it and the next ru
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Protocol, Sequence
 
-from .client import CppClient
+from .client import Accepted, OperationSnapshot
 from .deadline import Deadline, applied, current
 from .errors import (
     AmbiguousGoLiveError,
@@ -41,7 +42,7 @@ from .errors import (
     OfferNotReadyError,
     TrackingUrlError,
 )
-from .inputs import WAIT_COMPLETED, GoLiveSpec
+from .inputs import GoLiveSpec
 from .operation import (
     CANCELED,
     FAILED,
@@ -55,13 +56,41 @@ from .operation import (
     operation_path,
     path_and_query,
     progress_changes,
+    squash,
 )
+from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
 
 _LOG = logging.getLogger("pulumi_cpp_golive")
 
 Reporter = Callable[[str], None]
-Sleeper = Callable[[float, Optional[threading.Event]], bool]
+# sleep(seconds, cancel) -> whether the caller must stop: woken by ``cancel`` (or, once bounded, out of time).
+InterruptibleSleep = Callable[[float, Optional[threading.Event]], bool]
+
+
+class OfferApi(Protocol):
+    """What the state machine asks of a marketplace API: the offer's state, its operations, a go-live POST, one
+    operation. :class:`~.client.CppClient` is the Cloud Partner Portal's; another API's client (e.g. Product
+    Ingestion) plugs in by answering the same calls. Errors are :class:`CppApiError` (status, code, ``transient``).
+    """
+
+    def get_offer_status(self, publisher_id: str, offer_id: str) -> dict[str, Any]:
+        """The offer's publishing status (``status`` and ``steps``)."""
+        ...
+
+    def list_submissions(self, publisher_id: str, offer_id: str,
+                         status: Optional[str] = None) -> list[dict[str, Any]]:
+        """The offer's operations (``id``, ``submissionType``, ``submissionState``, ``changedTime``), optionally
+        only those in ``status``."""
+        ...
+
+    def post_golive(self, publisher_id: str, offer_id: str, notification_emails: Sequence[str] = ()) -> Accepted:
+        """Ask for the go-live once; where to poll it (raises :class:`TrackingUrlError` when that is unknown)."""
+        ...
+
+    def get_operation(self, location: str) -> OperationSnapshot:
+        """Read one operation at its recorded tracking path."""
+        ...
 
 # Offer states (squashed) that mean "nothing was ever published to preview": go-live cannot work.
 _NEVER_PUBLISHED = frozenset({"neverpublished"})
@@ -86,7 +115,7 @@ def utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _interruptible_sleep(seconds: float, cancel: Optional[threading.Event]) -> bool:
+def _sleep_until_cancelled(seconds: float, cancel: Optional[threading.Event]) -> bool:
     """Sleep, waking early when ``cancel`` is set. Returns True when cancelled."""
     if cancel is None:
         time.sleep(seconds)
@@ -94,7 +123,7 @@ def _interruptible_sleep(seconds: float, cancel: Optional[threading.Event]) -> b
     return cancel.wait(seconds)
 
 
-def _bounded(sleep: Sleeper) -> Sleeper:
+def _bounded(sleep: InterruptibleSleep) -> InterruptibleSleep:
     """``sleep``, never past the current go-live's deadline; True when the caller must stop (cancelled or out
     of time). Every pause of a go-live goes through this, so none can outlast ``timeout_seconds`` or Cancel."""
 
@@ -109,12 +138,26 @@ def _bounded(sleep: Sleeper) -> Sleeper:
     return bounded
 
 
-def _squash(value: object) -> str:
-    return "".join(ch for ch in str(value).lower() if ch not in " -_")
+@dataclasses.dataclass
+class _Polls:
+    """What one wait remembers between its polls."""
+
+    progress: dict[str, str] = dataclasses.field(default_factory=dict)  # last status and step lines reported
+    failures: int = 0  # failed polls in a row
+    unknown_words: set[str] = dataclasses.field(default_factory=set)  # unknown statuses already reported
 
 
-class GoLive:
-    """Drives go-live operations for one CPP client.
+@dataclasses.dataclass(frozen=True)
+class _Seen:
+    """What one poll saw: the operation's status, CPP's messages when it ended, the server's ``Retry-After``."""
+
+    status: str
+    messages: list[str]
+    retry_after: Optional[float] = None
+
+
+class GoLiveMachine:
+    """The go-live state machine: drives go-live operations through one API client.
 
     :param default_poll_interval: seconds between polls when neither ``Retry-After`` nor the resource's
         ``poll_interval_seconds`` says otherwise.
@@ -127,14 +170,14 @@ class GoLive:
 
     def __init__(
         self,
-        client: CppClient,
+        client: OfferApi,
         *,
         default_poll_interval: float = 60.0,
         report: Optional[Reporter] = None,
         max_transient_errors: int = 10,
         adopt_window: float = DEFAULT_ADOPT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Sleeper = _interruptible_sleep,
+        sleep: InterruptibleSleep = _sleep_until_cancelled,
         now: Callable[[], str] = utc_now,
     ) -> None:
         self.client = client
@@ -182,7 +225,7 @@ class GoLive:
             return running
 
         offer = self.client.get_offer_status(spec.publisher_id, spec.offer_id)
-        state = _squash(offer.get("status", ""))
+        state = squash(offer.get("status", ""))
         if state in _NEVER_PUBLISHED:
             raise OfferNotReadyError(
                 f"offer {spec.publisher_id}/{spec.offer_id} was never published to preview "
@@ -314,7 +357,7 @@ class GoLive:
         """
         submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id)
         relevant = [s for s in submissions
-                    if is_golive_submission(s) or _squash(s.get("submissionType", "")) == "publish"]
+                    if is_golive_submission(s) or squash(s.get("submissionType", "")) == "publish"]
         if not relevant:
             return
         latest = _newest(relevant)
@@ -390,43 +433,50 @@ class GoLive:
 
     def _wait(self, spec: GoLiveSpec, record: OperationRecord, cancel: Optional[threading.Event],
               deadline: Deadline) -> OperationRecord:
-        seen: dict[str, str] = {}
-        failures = 0
-        warned_unknown: set[str] = set()
+        polls = _Polls()
         while True:
-            retry_after: Optional[float] = None
-            try:
-                snapshot = self.client.get_operation(record.operation_location)
-            except CppApiError as exc:
-                if deadline.done:  # the poll was cut short by the time limit or by Cancel, not by CPP
-                    raise self._stopped(spec, record, deadline) from None
-                if exc.status == 404:
-                    listed = self._status_from_list(spec, record)
-                    if listed is not None and listed != RUNNING:
-                        return self._finish(spec, record, listed,
-                                            [f"CPP no longer returns the operation; its submission ended {listed}"])
-                failures = self._poll_failed(spec, record, exc, failures)
-                retry_after = exc.retry_after  # a 429 or 503 that azure-core stopped retrying near the deadline
-            else:
-                failures = 0
-                retry_after = snapshot.retry_after
-                body = snapshot.body
-                seen, lines = progress_changes(seen, body)
-                for line in lines:
-                    self._say(spec, f"operation {record.operation_id}: {line}")
-                status, known = normalise_status(body.get("status"))
-                if not known and str(body.get("status")) not in warned_unknown:
-                    warned_unknown.add(str(body.get("status")))
-                    self._say(spec, f"operation {record.operation_id} reports an unknown status "
-                                    f"{body.get('status')!r}; treating it as still running")
-                if status != RUNNING:
-                    return self._finish(spec, record, status, error_messages(body))
-
-            delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
-            if failures and retry_after is None:
-                delay = min(delay, 5.0 * 2 ** min(failures, 6))
-            if self._sleep(max(delay, _MIN_POLL_SECONDS), cancel):
+            seen = self._poll(spec, record, deadline, polls)
+            if seen.status != RUNNING:
+                return self._finish(spec, record, seen.status, seen.messages)
+            if self._sleep(self._pause_before_next_poll(spec, seen.retry_after, polls.failures), cancel):
                 raise self._stopped(spec, record, deadline)
+
+    def _poll(self, spec: GoLiveSpec, record: OperationRecord, deadline: Deadline, polls: _Polls) -> _Seen:
+        """Read the operation once, report what changed, and say what was seen (``running`` when unsure).
+
+        A failed read counts in ``polls`` and raises once it is not transient or too many failed in a row; a 404
+        asks the operations list whether the operation ended.
+        """
+        try:
+            snapshot = self.client.get_operation(record.operation_location)
+        except CppApiError as exc:
+            if deadline.done:  # the poll was cut short by the time limit or by Cancel, not by CPP
+                raise self._stopped(spec, record, deadline) from None
+            if exc.status == 404:
+                listed = self._status_from_list(spec, record)
+                if listed is not None and listed != RUNNING:
+                    return _Seen(listed, [f"CPP no longer returns the operation; its submission ended {listed}"])
+            polls.failures = self._poll_failed(spec, record, exc, polls.failures)
+            return _Seen(RUNNING, [], exc.retry_after)  # a 429 or 503 that azure-core stopped retrying
+        polls.failures = 0
+        body = snapshot.body
+        polls.progress, lines = progress_changes(polls.progress, body)
+        for line in lines:
+            self._say(spec, f"operation {record.operation_id}: {line}")
+        status, known = normalise_status(body.get("status"))
+        if not known and str(body.get("status")) not in polls.unknown_words:
+            polls.unknown_words.add(str(body.get("status")))
+            self._say(spec, f"operation {record.operation_id} reports an unknown status "
+                            f"{body.get('status')!r}; treating it as still running")
+        return _Seen(status, error_messages(body) if status != RUNNING else [], snapshot.retry_after)
+
+    def _pause_before_next_poll(self, spec: GoLiveSpec, retry_after: Optional[float], failures: int) -> float:
+        """The server's ``Retry-After`` when it sent one; else the poll interval, shortened after failed polls
+        (5 s, doubling) so that a blip is retried soon; never under the busy-loop floor."""
+        delay = retry_after if retry_after is not None else (spec.poll_interval or self.default_poll_interval)
+        if failures and retry_after is None:
+            delay = min(delay, 5.0 * 2 ** min(failures, 6))
+        return max(delay, _MIN_POLL_SECONDS)
 
     def _stopped(self, spec: GoLiveSpec, record: OperationRecord, deadline: Deadline) -> GoLiveError:
         if deadline.expired and not deadline.cancelled:
@@ -477,8 +527,9 @@ class GoLive:
 
     # ---- 3. refresh --------------------------------------------------------------------------------------
 
-    def refresh(self, spec: GoLiveSpec, record: OperationRecord) -> OperationRecord:
+    def refresh(self, record: OperationRecord) -> OperationRecord:
         """Read the recorded operation once. A 404 keeps the recorded state (the API forgets old operations)."""
+        spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
         try:
             body = self.client.get_operation(record.operation_location).body
         except CppApiError as exc:
@@ -500,14 +551,14 @@ class GoLive:
 def _waiting_for_signoff(offer: Mapping[str, Any]) -> bool:
     steps = offer.get("steps")
     return (isinstance(steps, list) and any(
-        isinstance(s, Mapping) and _squash(s.get("status", "")) == "waitingforpublisherreview" for s in steps
-    )) or _squash(offer.get("status", "")) == "waitingforpublisherreview"
+        isinstance(s, Mapping) and squash(s.get("status", "")) == "waitingforpublisherreview" for s in steps
+    )) or squash(offer.get("status", "")) == "waitingforpublisherreview"
 
 
 def _says_in_progress(exc: CppApiError) -> bool:
     """A refusal because the offer is busy: HTTP 409, or an error code such as ``OperationInProgress``."""
     return exc.status == 409 or (exc.status is not None and exc.status < 500
-                                 and _squash(exc.code or "") in _IN_PROGRESS_CODES)
+                                 and squash(exc.code or "") in _IN_PROGRESS_CODES)
 
 
 def _not_accepted(exc: CppApiError) -> bool:

@@ -1,4 +1,4 @@
-"""The resource's inputs: their names, defaults and validation, shared by the dynamic provider and the plugin.
+"""Validation of the resource's inputs (declared in :mod:`.resource`), shared by the dynamic provider and the plugin.
 
 Validation happens in ``check`` so that ``pulumi preview`` fails before any request is sent, naming the property
 and the bad value.
@@ -11,29 +11,15 @@ import math
 import unicodedata
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from .settings import POLL_INTERVAL_RANGE
+from .resource import INPUT_NAMES, INPUTS, REPLACE_ON_CHANGE, WAIT_COMPLETED, WAIT_MODES
 
 if TYPE_CHECKING:
     from .operation import OperationRecord
-
-WAIT_COMPLETED = "completed"
-WAIT_ACCEPTED = "accepted"
-WAIT_MODES = (WAIT_COMPLETED, WAIT_ACCEPTED)
-
-# Inputs whose change means "another go-live" (a replacement) rather than a change of how we wait (an update).
-REPLACE_ON_CHANGE = ("publisher_id", "offer_id", "triggers")
-INPUT_NAMES = ("publisher_id", "offer_id", "triggers", "wait", "poll_interval_seconds", "timeout_seconds",
-               "notification_emails")
 
 # Characters that end or escape a URL path segment, or that some servers treat as one (``;`` starts Tomcat-style
 # path parameters, so ``..;`` acts as ``..`` there).
 _FORBIDDEN_IN_ID = "/?#%\\;"
 _DOT_SEGMENTS = (".", "..")
-
-# Accepted ranges (seconds), inclusive; values outside them overflow time arithmetic or never end. Polls: see
-# settings.POLL_INTERVAL_RANGE. A wait longer than 30 days is a stuck job (Microsoft's guides put go-live at hours
-# to about two weeks).
-TIMEOUT_RANGE = (0.1, 30 * 86_400.0)
 
 # RFC 5321 limits, and a cap on the list so that a pasted blob is refused rather than sent.
 _MAX_EMAIL_LENGTH = 254
@@ -149,7 +135,7 @@ def check_inputs(
     inputs = dict(news)
     failures: list[tuple[str, str]] = []
 
-    for name in ("publisher_id", "offer_id"):
+    for name in (prop.name for prop in INPUTS if prop.required):  # the offer's IDs
         value = inputs.get(name)
         if is_unknown(value):
             continue
@@ -157,19 +143,21 @@ def check_inputs(
         if problem:
             failures.append((name, f"{name} {problem}"))
 
-    wait = inputs.get("wait")
-    if wait is None:
-        inputs["wait"] = WAIT_COMPLETED
-    elif not is_unknown(wait) and wait not in WAIT_MODES:
+    for prop in INPUTS:
+        if prop.default is not None and inputs.get(prop.name) is None:
+            inputs[prop.name] = prop.default
+
+    wait = inputs["wait"]
+    if not is_unknown(wait) and wait not in WAIT_MODES:
         failures.append(("wait", f"wait must be one of {', '.join(map(repr, WAIT_MODES))}, got {_describe(wait)}"))
 
-    for name, bounds in (("poll_interval_seconds", POLL_INTERVAL_RANGE), ("timeout_seconds", TIMEOUT_RANGE)):
-        value = inputs.get(name)
-        if value is None or is_unknown(value):
+    for prop in INPUTS:
+        value = inputs.get(prop.name)
+        if prop.bounds is None or value is None or is_unknown(value):
             continue
-        problem = seconds_problem(value, bounds)
+        problem = seconds_problem(value, prop.bounds)
         if problem:
-            failures.append((name, f"{name} {problem}"))
+            failures.append((prop.name, f"{prop.name} {problem}"))
 
     emails = inputs.get("notification_emails")
     if emails is not None and not is_unknown(emails):
@@ -204,6 +192,12 @@ def plan_change(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> 
     resume = old_state.get("status") == "running" and (new_inputs.get("wait") or WAIT_COMPLETED) == WAIT_COMPLETED
     failed = old_state.get("status") in ("failed", "canceled")
     return bool(replaces or changed or resume or failed), replaces
+
+
+def imported_inputs(record: OperationRecord) -> dict[str, Any]:
+    """The inputs of a go-live adopted by ``pulumi import`` from its ID alone: its offer and the declared defaults."""
+    defaults = {prop.name: prop.default for prop in INPUTS if prop.default is not None}
+    return {**defaults, "publisher_id": record.publisher_id, "offer_id": record.offer_id}
 
 
 def recorded_state(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .errors import TrackingUrlError
+from .resource import OUTPUT_NAMES
 
 API_VERSION = "2017-10-31"
 
@@ -21,8 +22,9 @@ FAILED = "failed"
 CANCELED = "canceled"
 TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
 
-# The docs, the offer-status table and real clients use different words for the same outcomes (cpp-api.md §4b);
-# compare without case, spaces, dashes or underscores.
+# Microsoft's "Retrieve operations" page (not started/running/failed/completed), its "Retrieve offer status" table
+# (succeeded, Complete, Rejected, ...) and open-source clients that poll CPP (which wait for "complete") use
+# different words for the same outcomes; compare without case, spaces, dashes or underscores.
 _SUCCEEDED_WORDS = frozenset({"complete", "completed", "succeeded", "success", "published", "live"})
 _FAILED_WORDS = frozenset({"failed", "failure", "rejected", "error"})
 _CANCELED_WORDS = frozenset({"canceled", "cancelled"})
@@ -32,8 +34,9 @@ _RUNNING_WORDS = frozenset({
 })
 
 
-def _squash(word: str) -> str:
-    return "".join(ch for ch in word.lower() if ch not in " -_")
+def squash(word: object) -> str:
+    """``word`` as text, lower-cased, without spaces, dashes or underscores: how CPP's spellings are compared."""
+    return "".join(ch for ch in str(word).lower() if ch not in " -_")
 
 
 def normalise_status(raw: object) -> tuple[str, bool]:
@@ -44,7 +47,7 @@ def normalise_status(raw: object) -> tuple[str, bool]:
     """
     if not isinstance(raw, str):
         return RUNNING, False
-    word = _squash(raw)
+    word = squash(raw)
     if word in _SUCCEEDED_WORDS:
         return SUCCEEDED, True
     if word in _FAILED_WORDS:
@@ -152,7 +155,8 @@ def operation_id_from_url(url: str) -> str:
 def offer_operation_id(url: str, publisher_id: str, offer_id: str) -> str:
     """The operation ID a tracking URL names, provided that the operation belongs to ``publisher_id/offer_id``.
 
-    Two shapes are CPP's (cpp-api.md §2a): ``/api/publishers/{p}/offers/{o}/operations/{id}`` and, for offers not
+    Two shapes are CPP's (Microsoft's "Go Live API" and "Publish an offer" pages, ``Location`` header):
+    ``/api/publishers/{p}/offers/{o}/operations/{id}`` and, for offers not
     migrated to Partner Center, ``/api/operations/{p}${o}${version}$preview``. Anything else, or an operation of
     another offer, raises :class:`TrackingUrlError`: polling it would report someone else's outcome as ours.
     """
@@ -185,7 +189,7 @@ def is_golive_submission(submission: Mapping[str, Any]) -> bool:
     """
     kind = submission.get("submissionType")
     operation_id = submission.get("id")
-    return (isinstance(kind, str) and _squash(kind) == "golive" and isinstance(operation_id, (str, int))
+    return (isinstance(kind, str) and squash(kind) == "golive" and isinstance(operation_id, (str, int))
             and not isinstance(operation_id, bool) and _is_single_segment(str(operation_id)))
 
 
@@ -316,14 +320,8 @@ class OperationRecord:
         return self.status in TERMINAL
 
     def outputs(self) -> dict[str, Optional[str]]:
-        """The resource outputs, as both adapters record them (snake_case)."""
-        return {
-            "operation_id": self.operation_id,
-            "operation_location": self.operation_location,
-            "status": self.status,
-            "accepted_at": self.accepted_at,
-            "completed_at": self.completed_at,
-        }
+        """The resource outputs, as both adapters record them (snake_case): one attribute per declared output."""
+        return {name: getattr(self, name) for name in OUTPUT_NAMES}
 
 
 def path_and_query(url: str) -> str:

@@ -28,6 +28,8 @@ DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised
 # offer status that says running) before giving up with "re-running is safe". Lists lag by seconds, not minutes.
 DEFAULT_ADOPT_TIMEOUT = 120.0
 CONFIG_NAMESPACE = "cpp-golive"
+# The provider's config keys (``cpp-golive:<key>``), as both adapters read them in Configure.
+CONFIG_KEYS = ("accessToken", "baseUrl", "pollInterval", "requestTimeout", "adoptTimeout")
 # Accepted ranges (seconds), inclusive, for this setting and the resource's poll_interval_seconds: polling more
 # often than the wait loop's own 0.25 s floor is pointless, less often than daily misses a go-live by a day. An
 # HTTP call allowed more than an hour is a hang, not a slow answer.
@@ -90,12 +92,20 @@ def positive_number(name: str, value: object, bounds: tuple[float, float]) -> fl
 
 
 def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address, as a URL or a socket gives it) is this machine's loopback.
+
+    The one loopback check of the package: plain http, a token endpoint without instance discovery and the
+    simulator's listening address and peers are allowed only where this says yes. An IPv4-mapped IPv6 address
+    (``::ffff:127.0.0.1``, how a dual-stack socket reports an IPv4 peer) counts as its IPv4 address.
+    """
     if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def validate_base_url(url: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
 import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, TypeVar
@@ -35,12 +34,11 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from .. import runtime
 from ..errors import CppError, GoLiveError
 from ..golive import Reporter
-from ..inputs import WAIT_COMPLETED, GoLiveSpec, check_inputs, plan_change, recorded_state
+from ..inputs import GoLiveSpec, check_inputs, imported_inputs, plan_change, recorded_state
 from ..operation import OperationRecord
-from ..settings import Settings
+from ..session import FORGET_MESSAGE, ProviderSession
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, config_value, is_unknown, snake_props
 
@@ -64,7 +62,7 @@ class CppGoLiveProvider(Provider):
     """The plugin's provider. ``log(urn, text)`` sends a progress line to the engine, attached to the resource."""
 
     def __init__(self, log: Optional[Logger] = None) -> None:
-        self._settings: Optional[Settings] = None
+        self._session = ProviderSession()
         self._cancel = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=_WAIT_THREADS, thread_name_prefix="golive")
         self._log = log or (lambda urn, text: None)
@@ -75,21 +73,13 @@ class CppGoLiveProvider(Provider):
         return GetSchemaResponse(schema=schema_json())
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
-        keys = ("accessToken", "baseUrl", "pollInterval", "requestTimeout", "adoptTimeout")
-        config = {f"cpp-golive:{key}": config_value(request.args, request.variables, key) for key in keys}
-        self._settings = Settings.resolve(config, os.environ)
+        self._session.configure(lambda key: config_value(request.args, request.variables, key))
         # No preview support: the engine never calls create during preview, so preview sends nothing to CPP.
         return ConfigureResponse(accept_secrets=False, supports_preview=False)
 
     async def cancel(self) -> None:
         # The engine's Cancel (first Ctrl-C): every wait stops now and reports partial state with its ID.
         self._cancel.set()
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = Settings.resolve({}, os.environ)
-        return self._settings
 
     # ---- check / diff ----------------------------------------------------------------------------------------
 
@@ -118,7 +108,7 @@ class CppGoLiveProvider(Provider):
         report = self._reporter(request.urn)
         try:
             record = await self._blocking(
-                lambda: runtime.golive(self.settings, report).create(spec, self._cancel, timeout))
+                lambda: self._session.golive(report).create(spec, self._cancel, timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), exc.record.resource_id, _properties(inputs, exc.record)) from None
         return CreateResponse(resource_id=record.resource_id, properties=_properties(inputs, record))
@@ -131,7 +121,7 @@ class CppGoLiveProvider(Provider):
         timeout = _tighter(spec.timeout, request.timeout)
         try:
             record = await self._blocking(
-                lambda: runtime.golive(self.settings, report).resume(spec, recorded, self._cancel, timeout=timeout))
+                lambda: self._session.golive(report).resume(spec, recorded, self._cancel, timeout=timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
         return UpdateResponse(properties=_properties(news, record))
@@ -142,17 +132,15 @@ class CppGoLiveProvider(Provider):
         if not record.publisher_id or not record.offer_id or not record.operation_id:
             raise CppError(f"cannot read {request.resource_id!r}: the ID must be "
                            "{publisherId}/{offerId}/{operationId}")
-        spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
         report = self._reporter(request.urn)
         recorded = record
-        record = await self._blocking(lambda: runtime.golive(self.settings, report).refresh(spec, recorded))
-        inputs = snake_props(request.inputs) or {"publisher_id": record.publisher_id, "offer_id": record.offer_id,
-                                                 "wait": WAIT_COMPLETED}
+        record = await self._blocking(lambda: self._session.golive(report).refresh(recorded))
+        inputs = snake_props(request.inputs) or imported_inputs(record)
         return ReadResponse(resource_id=record.resource_id, properties=_properties({**state, **inputs}, record),
                             inputs=camel_props(inputs))
 
     async def delete(self, request: DeleteRequest) -> None:
-        self._log(request.urn, "removed from the stack only; the offer stays live (CPP has no 'undo go-live')")
+        self._log(request.urn, FORGET_MESSAGE)
 
     # ---- plumbing --------------------------------------------------------------------------------------------
 
@@ -160,7 +148,7 @@ class CppGoLiveProvider(Provider):
         return lambda text: self._log(urn, text)
 
     async def _blocking(self, work: Callable[[], T]) -> T:
-        # Build the GoLive inside ``work``: runtime keeps one HTTP client per thread.
+        # Build the GoLiveMachine inside ``work``: the session keeps one HTTP client per thread.
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
 
 

@@ -5,28 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import __version__
+from .. import __version__, resource
 
 PACKAGE = "cpp-golive"
 RESOURCE_TYPE = "cpp-golive:index:OfferGoLive"
 
-# schema name -> core (snake_case) name
-INPUTS = {
-    "publisherId": "publisher_id",
-    "offerId": "offer_id",
-    "triggers": "triggers",
-    "wait": "wait",
-    "pollIntervalSeconds": "poll_interval_seconds",
-    "timeoutSeconds": "timeout_seconds",
-    "notificationEmails": "notification_emails",
-}
-OUTPUTS = {
-    "operationId": "operation_id",
-    "operationLocation": "operation_location",
-    "status": "status",
-    "acceptedAt": "accepted_at",
-    "completedAt": "completed_at",
-}
+# schema name -> core (snake_case) name, from the one declaration
+INPUTS = {prop.camel: prop.name for prop in resource.INPUTS}
+OUTPUTS = {prop.camel: prop.name for prop in resource.OUTPUTS}
 TO_SNAKE = {**INPUTS, **OUTPUTS}
 TO_CAMEL = {snake: camel for camel, snake in TO_SNAKE.items()}
 
@@ -61,53 +47,8 @@ _CONFIG = {
     },
 }
 
-_INPUT_PROPERTIES: dict[str, Any] = {
-    "publisherId": {"type": "string", "description": "CPP publisher ID, e.g. `contoso`.", "willReplaceOnChanges": True},
-    "offerId": {
-        "type": "string",
-        "description": "CPP offer ID. The offer must have been published to preview and await publisher sign-off.",
-        "willReplaceOnChanges": True,
-    },
-    "triggers": {
-        "type": "array",
-        "items": {"$ref": "pulumi.json#/Any"},
-        "description": "Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer "
-                       "version you just published here.",
-        "willReplaceOnChanges": True,
-    },
-    "wait": {
-        "type": "string",
-        "description": "`completed` (default) waits until the operation ends (hours to days); `accepted` returns "
-                       "once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` "
-                       "resumes the recorded operation without posting again.",
-    },
-    "pollIntervalSeconds": {
-        "type": "number",
-        "description": "Seconds between status polls when CPP sends no `Retry-After` (default: provider "
-                       "`pollInterval`).",
-    },
-    "timeoutSeconds": {
-        "type": "number",
-        "description": "Stop waiting (not the operation) after this many seconds. The operation ID stays in the "
-                       "stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.",
-    },
-    "notificationEmails": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).",
-    },
-}
-
-_OUTPUT_PROPERTIES: dict[str, Any] = {
-    "operationId": {"type": "string", "description": "ID of the go-live operation (a GUID, or "
-                                                      "`publisher$offer$version$preview` for non-migrated offers)."},
-    "operationLocation": {"type": "string", "description": "Tracking path of the operation, relative to the CPP "
-                                                            "base URL, with `api-version`."},
-    "status": {"type": "string", "description": "`running`, `succeeded`, `failed` or `canceled`."},
-    "acceptedAt": {"type": "string", "description": "When CPP accepted the go-live (ISO-8601 UTC)."},
-    "completedAt": {"type": "string", "description": "When the operation was seen to end (ISO-8601 UTC); empty "
-                                                      "while running."},
-}
+_INPUT_PROPERTIES = {prop.camel: prop.schema() for prop in resource.INPUTS}
+_OUTPUT_PROPERTIES = {prop.camel: prop.schema() for prop in resource.OUTPUTS}
 
 RESOURCE_DESCRIPTION = (
     "Sends an Azure Marketplace (Cloud Partner Portal) offer live, once, and records the go-live operation.\n\n"
@@ -139,9 +80,9 @@ SCHEMA: dict[str, Any] = {
         RESOURCE_TYPE: {
             "description": RESOURCE_DESCRIPTION,
             "inputProperties": _INPUT_PROPERTIES,
-            "requiredInputs": ["publisherId", "offerId"],
+            "requiredInputs": [prop.camel for prop in resource.INPUTS if prop.required],
             "properties": {**_INPUT_PROPERTIES, **_OUTPUT_PROPERTIES},
-            "required": ["publisherId", "offerId", "wait", "operationId", "operationLocation", "status"],
+            "required": [prop.camel for prop in (*resource.INPUTS, *resource.OUTPUTS) if prop.always_set],
         },
     },
     "language": {

@@ -47,10 +47,10 @@ def snake_props(props: Mapping[str, PropertyValue]) -> dict[str, Any]:
     return {TO_SNAKE[key]: to_python(value) for key, value in props.items() if key in TO_SNAKE}
 
 
-def camel_props(props: Mapping[str, Any], *, drop_none: bool = True) -> dict[str, PropertyValue]:
-    """Core-named Python values -> schema-named PropertyValues."""
+def camel_props(props: Mapping[str, Any]) -> dict[str, PropertyValue]:
+    """Core-named Python values -> schema-named PropertyValues; a None (unset) property is left out."""
     return {TO_CAMEL[key]: from_python(value) for key, value in props.items()
-            if key in TO_CAMEL and not (drop_none and value is None)}
+            if key in TO_CAMEL and value is not None}
 
 
 def camel_name(snake: str) -> str:

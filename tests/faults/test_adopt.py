@@ -19,12 +19,12 @@ import responses
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, DiffRequest, UpdateRequest
 
-from pulumi_cpp_golive import runtime
+from pulumi_cpp_golive import session
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import MAX_LIST_PAGES, CppClient
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
 from pulumi_cpp_golive.errors import ConfigurationError, CppApiError, GoLiveFailedError
-from pulumi_cpp_golive.golive import GoLive
+from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
@@ -306,7 +306,7 @@ def test_row14_no_header_of_this_offer_adopts_from_the_list() -> None:
     base = "https://cpp.example.test"
     offer = f"{base}/api/publishers/contoso/offers/vm1"
     lines: list[str] = []
-    engine = GoLive(CppClient(base, StaticTokenCredential("t"), retry_total=0, retry_backoff=0.0),
+    machine = GoLiveMachine(CppClient(base, StaticTokenCredential("t"), retry_total=0, retry_backoff=0.0),
                     report=lines.append, sleep=lambda seconds, cancel: False)
     responses.get(f"{offer}/submissions/", json=[])
     responses.get(f"{offer}/status", json={"status": "waitingForPublisherReview"})
@@ -315,7 +315,7 @@ def test_row14_no_header_of_this_offer_adopts_from_the_list() -> None:
         "Operation-Location": "/api/publishers/contoso/offers/vm9/operations/abc"})
     responses.get(f"{offer}/submissions/", json=[{"id": "ours-1", "submissionType": "goLive",
                                                   "submissionState": "running"}])
-    record = engine.start(GoLiveSpec("contoso", "vm1"))
+    record = machine.start(GoLiveSpec("contoso", "vm1"))
     assert record.operation_id == "ours-1"
     assert sum(c.request.method == "POST" for c in responses.calls) == 1
     assert any("names no operation ID (in Location)" in line
@@ -368,10 +368,10 @@ def test_row16_live_offer_adopts_a_golive_found_on_page_two(sim: Simulator) -> N
 def test_row16_bad_next_links_fail_before_any_post(next_link: str, expected: str) -> None:
     base = "https://cpp.example.test"
     offer = f"{base}/api/publishers/contoso/offers/vm1"
-    engine = GoLive(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
+    machine = GoLiveMachine(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
     responses.get(f"{offer}/submissions/", json={"value": [], "nextLink": next_link})
     with pytest.raises(CppApiError, match=expected):
-        engine.start(GoLiveSpec("contoso", "vm1"))
+        machine.start(GoLiveSpec("contoso", "vm1"))
     assert all(c.request.method == "GET" and "elsewhere" not in str(c.request.url) for c in responses.calls)
 
 
@@ -469,7 +469,7 @@ def test_row17_dynamic_failure_seen_by_refresh_fails_every_up_without_posting(si
 def test_row17_canceled_golive_is_not_posted_again_either() -> None:
     base = "https://cpp.example.test"
     offer = f"{base}/api/publishers/contoso/offers/vm1"
-    engine = GoLive(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
+    machine = GoLiveMachine(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
     responses.get(f"{offer}/submissions/", json=[], match=[responses.matchers.query_param_matcher(
         {"api-version": "2017-10-31", "status": "running"})])
     responses.get(f"{offer}/status", json={"status": "Canceled"})
@@ -480,7 +480,7 @@ def test_row17_canceled_golive_is_not_posted_again_either() -> None:
          "changedTime": "2026-11-24T10:00:00.0000000Z"}])
     responses.get(f"{offer}/operations/gl-1", json={"status": "canceled", "messages": ["Canceled by the publisher"]})
     with pytest.raises(GoLiveFailedError, match="gl-1, ended canceled: Canceled by the publisher") as caught:
-        engine.start(GoLiveSpec("contoso", "vm1"))
+        machine.start(GoLiveSpec("contoso", "vm1"))
     assert caught.value.record.operation_id == "gl-1"
     assert not any(c.request.method == "POST" for c in responses.calls)
 
@@ -494,20 +494,20 @@ def test_adopt_timeout_setting_precedence_and_validation() -> None:
     for bad in ("0", "-1", "nan", "soon"):
         with pytest.raises(ConfigurationError, match="cpp-golive:adoptTimeout"):
             Settings.resolve({"cpp-golive:adoptTimeout": bad}, {})
-    assert runtime.golive(Settings(adopt_timeout=7.5)).adopt_window == 7.5
+    assert session.golive(Settings(adopt_timeout=7.5)).adopt_window == 7.5
 
 
 @responses.activate
 def test_row14_list_entries_with_dot_segment_ids_are_never_adopted() -> None:
     base = "https://cpp.example.test"
     offer = f"{base}/api/publishers/contoso/offers/vm1"
-    engine = GoLive(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
+    machine = GoLiveMachine(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
     responses.get(f"{offer}/submissions/", json=[
         {"id": "..", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
         {"id": "a/b", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
         {"id": "good-1", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T10:00Z"},
     ])
-    record = engine.start(GoLiveSpec("contoso", "vm1"))
+    record = machine.start(GoLiveSpec("contoso", "vm1"))
     assert record.operation_id == "good-1"
     assert record.operation_location.startswith("/api/publishers/contoso/offers/vm1/operations/good-1?")
     assert len(responses.calls) == 1

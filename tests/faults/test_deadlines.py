@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest
 
-from pulumi_cpp_golive import runtime
+from pulumi_cpp_golive import session
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import CppClient
 from pulumi_cpp_golive.deadline import Deadline, applied
@@ -243,7 +243,7 @@ def test_day_long_retry_after_is_bounded_by_either_timeout_plugin(timeout_second
 def test_trickling_answer_is_cut_at_the_whole_request_limit(head_first: bool) -> None:
     # No go-live deadline here: requestTimeout alone must end the call, although a byte arrives every second.
     with Hostile(trickle(head_first)) as cpp:
-        client = runtime.client(Settings(base_url=cpp.url, request_timeout=3.0, access_token=SIM_TOKEN))
+        client = session.client(Settings(base_url=cpp.url, request_timeout=3.0, access_token=SIM_TOKEN))
         with stopwatch() as elapsed, pytest.raises(CppApiError) as caught:
             client.get_operation(OP_PATH)
         took = elapsed()
@@ -321,7 +321,7 @@ def test_core_cancel_ends_a_trickling_request() -> None:
 
         def run() -> None:
             try:
-                runtime.golive(settings).create(GoLiveSpec("contoso", "vm1"), cancel)
+                session.golive(settings).create(GoLiveSpec("contoso", "vm1"), cancel)
             except BaseException as exc:
                 outcome.append(exc)
 

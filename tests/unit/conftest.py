@@ -9,7 +9,7 @@ import pytest
 
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import CppClient
-from pulumi_cpp_golive.golive import GoLive
+from pulumi_cpp_golive.golive import GoLiveMachine
 
 BASE = "https://cpp.example.test"
 TOKEN = "unit-test-token-6f1c9a"  # a fake token whose leaks the tests look for
@@ -49,6 +49,6 @@ def lines() -> list[str]:
 
 
 @pytest.fixture
-def engine(client: CppClient, fake_clock: FakeClock, lines: list[str]) -> GoLive:
-    return GoLive(client, default_poll_interval=60.0, report=lines.append, clock=fake_clock.clock,
+def machine(client: CppClient, fake_clock: FakeClock, lines: list[str]) -> GoLiveMachine:
+    return GoLiveMachine(client, default_poll_interval=60.0, report=lines.append, clock=fake_clock.clock,
                   sleep=fake_clock.sleep, now=lambda: "2026-11-25T00:00:00Z")

@@ -23,7 +23,7 @@ from pulumi_cpp_golive.deadline import (
     parse_retry_after,
 )
 from pulumi_cpp_golive.errors import CppApiError, GoLiveTimeoutError
-from pulumi_cpp_golive.golive import GoLive
+from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.operation import OperationRecord
 
@@ -160,23 +160,23 @@ def running(retry_after: str) -> dict[str, Any]:
 @pytest.mark.parametrize("value, pause", [("inf", 30.0), ("nan", 30.0), ("-5", 30.0), ("garbage", 30.0),
                                           ("1e400", MAX_RETRY_AFTER_SECONDS), ("0", MIN_PAUSE_SECONDS),
                                           ("Wed, 21 Oct 2015 07:28:00 GMT", MIN_PAUSE_SECONDS)])
-def test_wait_pauses_are_finite_and_at_least_the_minimum(engine: GoLive, fake_clock: FakeClock, value: str,
+def test_wait_pauses_are_finite_and_at_least_the_minimum(machine: GoLiveMachine, fake_clock: FakeClock, value: str,
                                                          pause: float) -> None:
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "running", None)
     responses.get(OP_URL, **running(value))
     responses.get(OP_URL, json={"status": "succeeded", "steps": []})
-    engine.wait(GoLiveSpec("contoso", "vm1", poll_interval=30.0), record)
+    machine.wait(GoLiveSpec("contoso", "vm1", poll_interval=30.0), record)
     assert fake_clock.sleeps == [pause]
 
 
 @responses.activate
-def test_a_429_retry_after_is_honoured_by_the_wait_up_to_the_timeout(engine: GoLive, fake_clock: FakeClock,
+def test_a_429_retry_after_is_honoured_by_the_wait_up_to_the_timeout(machine: GoLiveMachine, fake_clock: FakeClock,
                                                                      sleeps: list[float]) -> None:
     # azure-core stops retrying (a day is past the deadline); the wait then sleeps to the deadline, not 4x a second.
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "running", None)
     throttled_get("86400", 10)
     with pytest.raises(GoLiveTimeoutError) as caught:
-        engine.wait(GoLiveSpec("contoso", "vm1", poll_interval=30.0, timeout=100.0), record)
+        machine.wait(GoLiveSpec("contoso", "vm1", poll_interval=30.0, timeout=100.0), record)
     assert fake_clock.sleeps == [100.0]
     assert len(responses.calls) == 1 and sleeps == []
     assert caught.value.record.operation_id == OP_ID and OP_ID in str(caught.value)

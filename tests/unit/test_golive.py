@@ -16,7 +16,7 @@ from pulumi_cpp_golive.errors import (
     GoLiveTimeoutError,
     OfferNotReadyError,
 )
-from pulumi_cpp_golive.golive import GoLive
+from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.operation import OperationRecord
 
@@ -56,13 +56,13 @@ def ready_offer() -> None:
 
 
 @responses.activate
-def test_posts_once_then_waits_until_complete(engine: GoLive, fake_clock: FakeClock, lines: list[str]) -> None:
+def test_posts_once_then_waits_until_complete(machine: GoLiveMachine, fake_clock: FakeClock, lines: list[str]) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=202, headers={"Location": f"{OP_PATH}?api-version=2017-10-31"})
     responses.get(OP_URL, json=op("running"))
     responses.get(OP_URL, json=op("running"))
     responses.get(OP_URL, json=op("complete"))
-    record = engine.create(SPEC)
+    record = machine.create(SPEC)
     assert posts() == 1
     assert record.status == "succeeded" and record.operation_id == OP_ID
     assert record.operation_location == f"{OP_PATH}?api-version=2017-10-31"
@@ -72,10 +72,10 @@ def test_posts_once_then_waits_until_complete(engine: GoLive, fake_clock: FakeCl
 
 
 @responses.activate
-def test_adopts_a_running_golive_without_posting(engine: GoLive, lines: list[str]) -> None:
+def test_adopts_a_running_golive_without_posting(machine: GoLiveMachine, lines: list[str]) -> None:
     submissions({"id": "pub-1", "submissionType": "publish", "submissionState": "running"}, golive_submission())
     responses.get(OP_URL, json=op("Completed"))
-    record = engine.create(SPEC)
+    record = machine.create(SPEC)
     assert posts() == 0
     assert record.operation_id == OP_ID and record.status == "succeeded"
     assert "adopting go-live operation" in lines[0]
@@ -83,44 +83,44 @@ def test_adopts_a_running_golive_without_posting(engine: GoLive, lines: list[str
 
 
 @responses.activate
-def test_never_published_offer_is_refused_without_posting(engine: GoLive) -> None:
+def test_never_published_offer_is_refused_without_posting(machine: GoLiveMachine) -> None:
     submissions()
     offer_status("NeverPublished")
     with pytest.raises(OfferNotReadyError, match="never published to preview"):
-        engine.create(SPEC)
+        machine.create(SPEC)
     assert posts() == 0
 
 
 @responses.activate
-def test_already_live_offer_adopts_its_last_golive(engine: GoLive) -> None:
+def test_already_live_offer_adopts_its_last_golive(machine: GoLiveMachine) -> None:
     responses.get(f"{OFFER}/submissions/", json=[], match=[responses.matchers.query_param_matcher(
         {"api-version": "2017-10-31", "status": "running"})])
     offer_status("succeeded")
     responses.get(f"{OFFER}/submissions/", json=[golive_submission("complete")])
-    record = engine.create(SPEC)
+    record = machine.create(SPEC)
     assert posts() == 0
     assert record.status == "succeeded" and record.operation_id == OP_ID
 
 
 @responses.activate
-def test_failed_operation_names_the_id_and_cpp_messages(engine: GoLive) -> None:
+def test_failed_operation_names_the_id_and_cpp_messages(machine: GoLiveMachine) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=202, headers={"Location": OP_PATH})
     responses.get(OP_URL, json=op("failed", messages=[{"messageHtml": "Certification failed", "level": "error"}]))
     with pytest.raises(GoLiveFailedError) as caught:
-        engine.create(SPEC)
+        machine.create(SPEC)
     text = str(caught.value)
     assert OP_ID in text and "ended failed" in text and "Certification failed" in text
     assert caught.value.record.status == "failed"
 
 
 @responses.activate
-def test_timeout_keeps_the_operation_and_says_how_to_resume(engine: GoLive, fake_clock: FakeClock) -> None:
+def test_timeout_keeps_the_operation_and_says_how_to_resume(machine: GoLiveMachine, fake_clock: FakeClock) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=202, headers={"Location": OP_PATH})
     responses.get(OP_URL, json=op("running"))
     with pytest.raises(GoLiveTimeoutError) as caught:
-        engine.create(GoLiveSpec("contoso", "vm1", poll_interval=30.0, timeout=100.0))
+        machine.create(GoLiveSpec("contoso", "vm1", poll_interval=30.0, timeout=100.0))
     assert "re-run `pulumi up` to resume" in str(caught.value)
     assert caught.value.record.operation_id == OP_ID
     assert fake_clock.sleeps == [30.0, 30.0, 30.0, 10.0]
@@ -128,24 +128,24 @@ def test_timeout_keeps_the_operation_and_says_how_to_resume(engine: GoLive, fake
 
 
 @responses.activate
-def test_cancel_stops_the_wait_and_keeps_the_record(engine: GoLive, fake_clock: FakeClock) -> None:
+def test_cancel_stops_the_wait_and_keeps_the_record(machine: GoLiveMachine, fake_clock: FakeClock) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=202, headers={"Location": OP_PATH})
     responses.get(OP_URL, json=op("running"))
     fake_clock.cancel_after = 2
     with pytest.raises(GoLiveCancelledError) as caught:
-        engine.create(SPEC)
+        machine.create(SPEC)
     assert caught.value.record.operation_id == OP_ID
     assert len(fake_clock.sleeps) == 2
 
 
 @responses.activate
-def test_retry_after_on_the_operation_overrides_the_interval(engine: GoLive, fake_clock: FakeClock) -> None:
+def test_retry_after_on_the_operation_overrides_the_interval(machine: GoLiveMachine, fake_clock: FakeClock) -> None:
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "running", None)
     responses.get(OP_URL, json=op("running"), headers={"Retry-After": "7"})
     responses.get(OP_URL, json=op("running"), headers={"Retry-After": "0"})
     responses.get(OP_URL, json=op("succeeded"))
-    engine.wait(SPEC, record)
+    machine.wait(SPEC, record)
     assert fake_clock.sleeps == [7.0, 0.25]
 
 
@@ -155,23 +155,23 @@ def reset_after_sending() -> requests.ConnectionError:
 
 
 @responses.activate
-def test_ambiguous_post_adopts_the_operation_it_started(engine: GoLive, lines: list[str]) -> None:
+def test_ambiguous_post_adopts_the_operation_it_started(machine: GoLiveMachine, lines: list[str]) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", body=reset_after_sending())
     submissions(golive_submission())  # the next look at the list sees the operation the POST started
-    record = engine.start(SPEC)
+    record = machine.start(SPEC)
     assert posts() == 1
     assert record.operation_id == OP_ID
     assert any("ended ambiguously" in line for line in lines)
 
 
 @responses.activate
-def test_ambiguous_post_with_nothing_to_adopt_is_not_reposted(engine: GoLive, fake_clock: FakeClock) -> None:
-    engine.adopt_window = 10.0
+def test_ambiguous_post_with_nothing_to_adopt_is_not_reposted(machine: GoLiveMachine, fake_clock: FakeClock) -> None:
+    machine.adopt_window = 10.0
     ready_offer()
     responses.post(f"{OFFER}/golive", body=reset_after_sending())
     with pytest.raises(AmbiguousGoLiveError, match="Nothing was re-posted"):
-        engine.start(SPEC)
+        machine.start(SPEC)
     assert posts() == 1
     lists = [c for c in responses.calls if "/submissions/" in str(c.request.url)]
     assert len(lists) == 1 + 6  # the adopt-first look, then looks over the 10 s adopt window
@@ -179,105 +179,119 @@ def test_ambiguous_post_with_nothing_to_adopt_is_not_reposted(engine: GoLive, fa
 
 
 @responses.activate
-def test_post_that_never_left_is_retried_a_bounded_number_of_times(engine: GoLive) -> None:
+def test_post_that_never_left_is_retried_a_bounded_number_of_times(machine: GoLiveMachine) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", body=requests.ConnectionError("Connection refused"))
     with pytest.raises(AmbiguousGoLiveError):
-        engine.start(SPEC)
+        machine.start(SPEC)
     assert posts() == 3
 
 
 @responses.activate
-def test_post_answered_500_with_nothing_running_is_posted_again(engine: GoLive) -> None:
+def test_post_answered_500_with_nothing_running_is_posted_again(machine: GoLiveMachine) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=500, json={"error": {"code": "InternalServerError", "message": "later"}})
     responses.post(f"{OFFER}/golive", status=202, headers={"Location": OP_PATH})
-    record = engine.start(SPEC)
+    record = machine.start(SPEC)
     assert posts() == 2
     assert record.operation_id == OP_ID
 
 
 @responses.activate
-def test_post_refused_with_4xx_is_raised_as_is(engine: GoLive) -> None:
+def test_post_refused_with_4xx_is_raised_as_is(machine: GoLiveMachine) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=400,
                    json={"error": {"code": "InvalidOperation", "message": "not waiting for sign-off"}})
     with pytest.raises(CppApiError, match="HTTP 400 InvalidOperation: not waiting for sign-off"):
-        engine.start(SPEC)
+        machine.start(SPEC)
     assert posts() == 1
 
 
 @responses.activate
-def test_202_without_tracking_header_is_recovered_from_the_list(engine: GoLive, lines: list[str]) -> None:
+def test_202_without_tracking_header_is_recovered_from_the_list(machine: GoLiveMachine, lines: list[str]) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=202)
     submissions(golive_submission())
-    record = engine.start(SPEC)
+    record = machine.start(SPEC)
     assert record.operation_id == OP_ID and posts() == 1
     assert any("neither a Location nor an Operation-Location" in line for line in lines)
 
 
 @responses.activate
-def test_foreign_tracking_url_is_refused_and_the_token_not_sent(engine: GoLive) -> None:
+def test_foreign_tracking_url_is_refused_and_the_token_not_sent(machine: GoLiveMachine) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=202, headers={"Operation-Location": "https://evil.example/api/operations/x"})
     submissions(golive_submission())
-    record = engine.start(SPEC)
+    record = machine.start(SPEC)
     assert record.operation_location.startswith("/api/publishers/contoso/offers/vm1/operations/")
     assert all("evil.example" not in str(c.request.url) for c in responses.calls)
 
 
 @responses.activate
-def test_unknown_status_keeps_waiting_and_is_reported(engine: GoLive, lines: list[str]) -> None:
+def test_unknown_status_keeps_waiting_and_is_reported(machine: GoLiveMachine, lines: list[str]) -> None:
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "running", None)
     responses.get(OP_URL, json=op("Validating"))
     responses.get(OP_URL, json=op("Validating"))
     responses.get(OP_URL, json=op("complete"))
-    assert engine.wait(SPEC, record).status == "succeeded"
+    assert machine.wait(SPEC, record).status == "succeeded"
     assert sum("unknown status 'Validating'" in line for line in lines) == 1
 
 
 @responses.activate
-def test_transient_poll_errors_are_ridden_out(engine: GoLive, lines: list[str]) -> None:
+def test_transient_poll_errors_are_ridden_out(machine: GoLiveMachine, lines: list[str]) -> None:
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "running", None)
     for _ in range(4):  # one failed poll = 1 try + 3 retries inside the client
         responses.get(OP_URL, status=503)
     responses.get(OP_URL, body="{not json")
     responses.get(OP_URL, json=op("complete"))
-    assert engine.wait(SPEC, record).status == "succeeded"
+    assert machine.wait(SPEC, record).status == "succeeded"
     assert sum("will retry" in line for line in lines) == 2
 
 
 @responses.activate
-def test_too_many_poll_failures_give_up_with_the_id(engine: GoLive) -> None:
-    engine.max_transient_errors = 2
+def test_too_many_poll_failures_give_up_with_the_id(machine: GoLiveMachine) -> None:
+    machine.max_transient_errors = 2
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "running", None)
     responses.get(OP_URL, body="{not json")
     with pytest.raises(GoLiveError, match=f"gave up polling go-live operation {OP_ID}"):
-        engine.wait(SPEC, record)
+        machine.wait(SPEC, record)
 
 
 @responses.activate
-def test_operation_404_during_wait_is_resolved_from_the_list(engine: GoLive) -> None:
+def test_operation_404_during_wait_is_resolved_from_the_list(machine: GoLiveMachine) -> None:
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "running", None)
     responses.get(OP_URL, status=404, json={"error": {"code": "NotFound", "message": "no such operation"}})
     submissions(golive_submission("complete"))
-    assert engine.wait(SPEC, record).status == "succeeded"
+    assert machine.wait(SPEC, record).status == "succeeded"
 
 
 @responses.activate
-def test_forbidden_during_wait_keeps_the_id_in_the_error(engine: GoLive) -> None:
+def test_forbidden_during_wait_keeps_the_id_in_the_error(machine: GoLiveMachine) -> None:
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "running", None)
     responses.get(OP_URL, status=403, json={"error": {"code": "Forbidden", "message": "not registered"}})
     with pytest.raises(GoLiveError) as caught:
-        engine.wait(SPEC, record)
+        machine.wait(SPEC, record)
     assert f"(operation {OP_ID})" in str(caught.value) and "HTTP 403 Forbidden" in str(caught.value)
 
 
 @responses.activate
-def test_refresh_keeps_recorded_state_when_the_operation_is_gone(engine: GoLive) -> None:
+def test_refresh_keeps_recorded_state_when_the_operation_is_gone(machine: GoLiveMachine) -> None:
     record = OperationRecord("contoso", "vm1", OP_ID, OP_PATH, "succeeded", "t0", "t1")
     responses.get(OP_URL, status=404)
-    assert engine.refresh(SPEC, record).status == "succeeded"
+    assert machine.refresh(record).status == "succeeded"
     responses.replace(responses.GET, OP_URL, json=op("failed"))
-    assert engine.refresh(SPEC, record).status == "failed"
+    assert machine.refresh(record).status == "failed"
+
+
+@pytest.mark.parametrize(("retry_after", "failures", "pause"), [
+    (None, 0, 30.0),  # the resource's poll interval
+    (7.0, 0, 7.0),  # the server's Retry-After wins
+    (0.0, 0, 0.25),  # never a busy loop
+    (None, 1, 10.0),  # after a failed poll: 5 s doubling, below the interval
+    (None, 2, 20.0),
+    (None, 3, 30.0),  # ... never above it
+    (120.0, 3, 120.0),  # a Retry-After after failures is still obeyed
+])
+def test_pause_before_next_poll(machine: GoLiveMachine, retry_after: float | None, failures: int, pause: float) -> None:
+    assert machine._pause_before_next_poll(SPEC, retry_after, failures) == pause
+    assert machine._pause_before_next_poll(GoLiveSpec("contoso", "vm1"), None, 0) == machine.default_poll_interval

@@ -14,7 +14,7 @@ from pulumi_cpp_golive.client import CppClient
 from pulumi_cpp_golive.errors import ConfigurationError, TrackingUrlError
 from pulumi_cpp_golive.inputs import GoLiveSpec, check_inputs
 from pulumi_cpp_golive.operation import operation_id_from_url, resolve_operation_url, tracking_url
-from pulumi_cpp_golive.settings import Settings
+from pulumi_cpp_golive.settings import Settings, is_loopback
 
 VALID = {"publisher_id": "contoso", "offer_id": "vm1"}
 
@@ -203,9 +203,20 @@ def test_pickled_provider_holds_no_settings_or_token() -> None:
     from pulumi.dynamic.dynamic import serialize_provider
 
     from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
+    from pulumi_cpp_golive.session import ProviderSession
 
     provider = OfferGoLiveProvider()
-    provider._settings = Settings(access_token="pickle-leak-check-token")
+    provider._session = ProviderSession(Settings(access_token="pickle-leak-check-token"))
+    assert provider._session.settings.access_token == "pickle-leak-check-token"
     pickled = base64.b64decode(serialize_provider(provider))
     assert b"pickle-leak-check-token" not in pickled
     assert b"pulumi_cpp_golive.dynamic" in pickled and len(pickled) < 400  # by reference, not by value
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("LocalHost", True),
+    ("::ffff:127.0.0.1", True),  # how a dual-stack socket reports an IPv4 loopback peer
+    ("::ffff:10.0.0.1", False), ("10.0.0.1", False), ("0.0.0.0", False), ("localhost.example.com", False), ("", False),
+])
+def test_one_loopback_check(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback

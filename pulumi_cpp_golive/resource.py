@@ -1,0 +1,110 @@
+"""The one declaration of ``OfferGoLive``'s inputs and outputs.
+
+Everything else that names a property is generated from :data:`INPUTS` and :data:`OUTPUTS` or checked against them
+by ``tests/unit/test_declaration.py``: the plugin schema (``plugin/schema.py``), the dynamic resource's signature
+and docstring (``dynamic.py``), the recorded outputs (``OperationRecord.outputs``), the state both adapters store
+(``inputs.recorded_state``) and the README's input and output tables. Adding an input is one entry here, its
+validation in ``inputs.check_inputs`` when it needs one, and ``scripts/gen-sdk`` for the SDKs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Optional
+
+from .settings import POLL_INTERVAL_RANGE
+
+WAIT_COMPLETED = "completed"
+WAIT_ACCEPTED = "accepted"
+WAIT_MODES = (WAIT_COMPLETED, WAIT_ACCEPTED)
+
+# A wait longer than 30 days is a stuck job (Microsoft's guides put go-live at hours to about two weeks).
+TIMEOUT_RANGE = (0.1, 30 * 86_400.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Property:
+    """One input or output of the resource.
+
+    ``description`` is Markdown, shown by the schema and SDKs and (as reStructuredText) by the dynamic resource's
+    docstring. ``plugin_note`` is appended in the schema only: what holds for the plugin but not for the dynamic
+    provider (e.g. ``customTimeouts``, which the dynamic host never passes on).
+    """
+
+    name: str  # snake_case: the core, the dynamic resource, the Python state
+    camel: str  # camelCase: the schema, the SDKs, the plugin's state
+    type: str  # schema type: "string", "number" or "array"
+    description: str
+    items: Optional[dict[str, Any]] = None  # schema "items" of an array
+    required: bool = False  # an input the program must give
+    default: Any = None  # filled in by check when the program gives none
+    replaces: bool = False  # a change means another go-live (replace), not a change of how we wait (update)
+    bounds: Optional[tuple[float, float]] = None  # inclusive range of a number, checked in check
+    optional: bool = False  # an output that may be absent (None) in state
+    plugin_note: str = ""
+
+    @property
+    def always_set(self) -> bool:
+        """Whether the property has a value in every recorded state (the schema's ``required``)."""
+        if self in INPUTS:
+            return self.required or self.default is not None
+        return not self.optional
+
+    def schema(self) -> dict[str, Any]:
+        """The property as the Pulumi package schema declares it."""
+        text = f"{self.description} {self.plugin_note}" if self.plugin_note else self.description
+        declared: dict[str, Any] = {"type": self.type}
+        if self.items is not None:
+            declared["items"] = self.items
+        declared["description"] = text
+        if self.replaces:
+            declared["willReplaceOnChanges"] = True
+        return declared
+
+
+INPUTS: tuple[Property, ...] = (
+    Property("publisher_id", "publisherId", "string", "CPP publisher ID, e.g. `contoso`.", required=True,
+             replaces=True),
+    Property("offer_id", "offerId", "string",
+             "CPP offer ID. The offer must have been published to preview and await publisher sign-off.",
+             required=True, replaces=True),
+    Property("triggers", "triggers", "array",
+             "Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version "
+             "you just published here.",
+             items={"$ref": "pulumi.json#/Any"}, replaces=True),
+    Property("wait", "wait", "string",
+             "`completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP "
+             "accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the "
+             "recorded operation without posting again.",
+             default=WAIT_COMPLETED),
+    Property("poll_interval_seconds", "pollIntervalSeconds", "number",
+             "Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).",
+             bounds=POLL_INTERVAL_RANGE),
+    Property("timeout_seconds", "timeoutSeconds", "number",
+             "Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and "
+             "the next `pulumi up` resumes the wait.",
+             bounds=TIMEOUT_RANGE, plugin_note="`customTimeouts.create` works too."),
+    Property("notification_emails", "notificationEmails", "array",
+             "Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).",
+             items={"type": "string"}),
+)
+
+OUTPUTS: tuple[Property, ...] = (
+    Property("operation_id", "operationId", "string",
+             "ID of the go-live operation (a GUID, or `publisher$offer$version$preview` for non-migrated offers)."),
+    Property("operation_location", "operationLocation", "string",
+             "Tracking path of the operation, relative to the CPP base URL, with `api-version`."),
+    Property("status", "status", "string", "`running`, `succeeded`, `failed` or `canceled`."),
+    Property("accepted_at", "acceptedAt", "string", "When CPP accepted the go-live (ISO-8601 UTC).", optional=True),
+    Property("completed_at", "completedAt", "string",
+             "When the operation was seen to end (ISO-8601 UTC); empty while running.", optional=True),
+)
+
+INPUT_NAMES = tuple(prop.name for prop in INPUTS)
+OUTPUT_NAMES = tuple(prop.name for prop in OUTPUTS)
+REPLACE_ON_CHANGE = tuple(prop.name for prop in INPUTS if prop.replaces)
+
+
+def rst(markdown: str) -> str:
+    """A description in the reStructuredText of Python docstrings: Markdown's `code` becomes ``code``."""
+    return markdown.replace("`", "``")

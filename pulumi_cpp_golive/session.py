@@ -1,0 +1,86 @@
+"""What both adapters hold between Pulumi's calls: the provider settings, and a ready :class:`GoLiveMachine` per call.
+
+Settings come from ``Configure`` (the stack's ``cpp-golive:*`` config, see :data:`~.settings.CONFIG_KEYS`), else
+from the environment alone: a dynamic provider may be unpickled and called without ``configure`` (e.g. by
+``pulumi destroy`` from an old state), and the plugin is called directly in tests.
+
+Clients are built lazily inside the provider process and are never stored on anything Pulumi serialises, so no
+token or client can end up in state. The credential is shared per settings (one token cache per process); the
+HTTP client is per thread because a ``requests`` session is not meant to be shared between threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Callable, Optional
+
+from azure.core.credentials import TokenCredential
+
+from .auth import credential_for
+from .client import CppClient
+from .errors import redact
+from .golive import GoLiveMachine, Reporter
+from .settings import CONFIG_KEYS, CONFIG_NAMESPACE, Settings
+
+_LOCK = threading.Lock()
+_CREDENTIALS: dict[Settings, TokenCredential] = {}
+_LOCAL = threading.local()
+
+# What deleting the resource does, as both adapters tell the user: CPP has no call that takes an offer off the
+# marketplace again.
+FORGET_MESSAGE = "removed from the stack only; the offer stays live (CPP has no 'undo go-live')"
+
+
+class ProviderSession:
+    """The settings of one configured provider and the go-lives it runs.
+
+    :param settings: already resolved settings (tests); otherwise :meth:`configure` or the environment.
+    """
+
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        self._settings = settings
+
+    def configure(self, lookup: Callable[[str], Optional[str]]) -> None:
+        """Resolve the settings from ``lookup(key)`` for each config key (e.g. ``baseUrl``), then the environment."""
+        config = {f"{CONFIG_NAMESPACE}:{key}": lookup(key) for key in CONFIG_KEYS}
+        self._settings = Settings.resolve(config, os.environ)
+
+    @property
+    def settings(self) -> Settings:
+        """The configured settings; without ``configure``, those of the environment."""
+        if self._settings is None:
+            self._settings = Settings.resolve({}, os.environ)
+        return self._settings
+
+    def golive(self, report: Optional[Reporter] = None) -> GoLiveMachine:
+        """A :class:`GoLiveMachine` for this thread; build it on the thread that runs it."""
+        return golive(self.settings, report)
+
+
+def credential(settings: Settings) -> TokenCredential:
+    with _LOCK:
+        found = _CREDENTIALS.get(settings)
+        if found is None:
+            found = _CREDENTIALS[settings] = credential_for(settings)
+        return found
+
+
+def client(settings: Settings) -> CppClient:
+    clients: Optional[dict[Settings, CppClient]] = getattr(_LOCAL, "clients", None)
+    if clients is None:
+        clients = _LOCAL.clients = {}
+    found = clients.get(settings)
+    if found is None:
+        found = clients[settings] = CppClient(settings.base_url, credential(settings),
+                                             request_timeout=settings.request_timeout)
+    return found
+
+
+def golive(settings: Settings, report: Optional[Reporter] = None) -> GoLiveMachine:
+    """A :class:`GoLiveMachine` for ``settings`` using this thread's client. Every progress line it reports is redacted
+    (a line may quote a server's answer, and a server may echo the token)."""
+    sink = report or logging.getLogger("pulumi_cpp_golive").info
+    return GoLiveMachine(client(settings), default_poll_interval=settings.poll_interval,
+                  report=lambda line: sink(redact(line)), adopt_window=settings.adopt_timeout)
