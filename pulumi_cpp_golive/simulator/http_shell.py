@@ -14,10 +14,11 @@ from types import TracebackType
 from typing import Any, Dict, List, Optional, Set, Type, cast
 from urllib.parse import parse_qsl, urlsplit
 
+from ..settings import is_loopback
 from .core import Core, RecordedRequest, Reply, Request, error_reply
 from .cpp_routes import CppApi
 from .faults import FaultInjector
-from .options import SimulatorConfig, is_loopback_host
+from .options import SimulatorConfig
 from .world import Clock, Timeline, World
 
 _LOG = logging.getLogger("pulumi_cpp_golive.simulator")
@@ -34,7 +35,7 @@ class SimulatorServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, host: str, port: int, core: Core) -> None:
-        if not is_loopback_host(host):
+        if not is_loopback(host):
             raise ValueError(f"refusing to listen on non-loopback host {host!r}")
         bind_host = "127.0.0.1" if host == "localhost" else host
         # Set before the base constructor creates the socket.
@@ -110,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         server = cast(SimulatorServer, self.server)
-        if not is_loopback_host(str(self.client_address[0])):
+        if not is_loopback(str(self.client_address[0])):
             # Unreachable while bound to loopback; kept so that a misconfiguration can never expose the fake.
             self._write(error_reply(403, "Forbidden", "The simulator only serves loopback clients."))
             return

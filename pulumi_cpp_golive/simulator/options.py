@@ -10,23 +10,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Set
 
+from ..settings import is_loopback
 from .vocabulary import STATUS_CASES
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` names a loopback address (the simulator neither listens nor answers anywhere else)."""
-    if host == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
-    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def _meta(
@@ -104,7 +92,7 @@ class SimulatorConfig:
     list_page_size: int = _option(0, "N > 0: the list answers {value, nextLink} pages of N", minimum=0)
 
     def __post_init__(self) -> None:
-        if not is_loopback_host(self.host):
+        if not is_loopback(self.host):
             raise ValueError(f"host {self.host!r} is not a loopback address; the simulator only listens on loopback")
         if self.port > 65535:
             raise ValueError(f"port {self.port} is out of range")
