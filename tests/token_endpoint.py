@@ -18,7 +18,7 @@ import json
 import secrets
 import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from .loopback import LoopbackServer
 
 CPP_SCOPE = "https://cloudpartner.azure.com/.default"
 
@@ -64,7 +66,7 @@ def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
     return ca_file, cert_file, key_file
 
 
-class TokenEndpoint:
+class TokenEndpoint(LoopbackServer):
     """Serve on ``https://127.0.0.1:<port>`` until closed; use as a context manager.
 
     :param directory: where the CA and server certificate are written.
@@ -85,20 +87,11 @@ class TokenEndpoint:
         self.ca_file, cert_file, key_file = _write_certificates(directory)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="token-endpoint", daemon=True)
+        super().__init__(self._handler(), tls=context)
 
     def __enter__(self) -> TokenEndpoint:
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
     def _issue(self) -> str:
         with self._lock:

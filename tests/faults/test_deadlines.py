@@ -40,6 +40,7 @@ from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.settings import Settings
 
 from ..integration.conftest import SIM_TOKEN, golive_inputs, make_provider
+from ..loopback import LoopbackServer
 
 OP_ID = "5f3c0a4e-dead-1000-0000-000000000001"
 OFFER = "/api/publishers/contoso/offers/vm1"
@@ -49,7 +50,7 @@ SLACK = 5.0  # the done-when: a go-live with timeout_seconds=T returns within T 
 CANCEL_BOUND = 2.0  # Cancel ends every wait within 2 s
 
 
-class Hostile:
+class Hostile(LoopbackServer):
     """A loopback CPP whose operation GETs are answered by ``on_operation`` (any hostile behaviour)."""
 
     def __init__(self, on_operation: Callable[[http.server.BaseHTTPRequestHandler, Hostile], None],
@@ -96,11 +97,7 @@ class Hostile:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(Handler, tls)
 
     def record(self, method: str, path: str) -> None:
         with self._lock:
@@ -121,13 +118,12 @@ class Hostile:
             time.sleep(0.02)
 
     def __enter__(self) -> Hostile:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.stop.set()  # releases handlers stuck in a trickle, so that shutdown does not wait for them
+        super().__exit__(*exc)
 
 
 # ---- hostile behaviours -------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -28,6 +28,7 @@ from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
 from ..integration.conftest import SIM_TOKEN, _ConfigureRequest, golive_inputs, make_provider
 from ..integration.test_plugin_provider import URN, configured, props
+from ..loopback import LoopbackServer
 from ..token_endpoint import TokenEndpoint
 
 OP_ID = "5b1f3a7e-0000-4000-8000-00000000c0de"
@@ -38,7 +39,7 @@ TENANT, CLIENT_ID = "7d7c0a4e-0000-4000-8000-000000000001", "0b9a1c2d-0000-4000-
 
 # ---- a CPP stand-in with two habits the simulator lacks ----------------------------------------------------------
 
-class EchoingCpp:
+class EchoingCpp(LoopbackServer):
     """Answers the go-live routes like CPP, except that its error bodies quote the bearer token it was sent (raw and
     percent-encoded) and its tracking URL carries a signature. ``poll_answers`` scripts the operation GETs: an HTTP
     status each (200 means ``complete``); the last one repeats."""
@@ -47,19 +48,11 @@ class EchoingCpp:
         self.poll_answers = poll_answers
         self.seen: list[tuple[str, str, str]] = []  # (method, path, query) of every request
         self.tokens_seen: set[str] = set()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     def __enter__(self) -> EchoingCpp:
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
     def polls(self) -> list[tuple[str, str, str]]:
         return [r for r in self.seen if r[1] == OP_PATH]
