@@ -60,20 +60,21 @@ class Settings:
             return None if value is None or str(value).strip() == "" else str(value).strip()
 
         base_url = validate_base_url(pick("baseUrl", "CPP_BASE_URL") or DEFAULT_BASE_URL)
-        interval_text = pick("pollInterval", "CPP_POLL_INTERVAL")
-        poll_interval = DEFAULT_POLL_INTERVAL
-        if interval_text is not None:
-            poll_interval = positive_number("cpp-golive:pollInterval", interval_text, POLL_INTERVAL_RANGE)
-        timeout_text = pick("requestTimeout", "CPP_REQUEST_TIMEOUT")
-        request_timeout = DEFAULT_REQUEST_TIMEOUT
-        if timeout_text is not None:
-            request_timeout = positive_number("cpp-golive:requestTimeout", timeout_text, REQUEST_TIMEOUT_RANGE)
-        adopt_text = pick("adoptTimeout", "CPP_ADOPT_TIMEOUT")
-        adopt_timeout = DEFAULT_ADOPT_TIMEOUT
-        if adopt_text is not None:
-            adopt_timeout = positive_number("cpp-golive:adoptTimeout", adopt_text, ADOPT_TIMEOUT_RANGE)
-        return cls(base_url=base_url, poll_interval=poll_interval, request_timeout=request_timeout,
-                   adopt_timeout=adopt_timeout, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"))
+        numbers = {}
+        for field, key, env, bounds in _NUMBER_SETTINGS:
+            text = pick(key, env)
+            if text is not None:
+                numbers[field] = positive_number(f"{CONFIG_NAMESPACE}:{key}", text, bounds)
+        return cls(base_url=base_url, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"), **numbers)
+
+
+# The numeric settings: (Settings field, config key, environment variable, accepted range). Unset, a field keeps its
+# default above.
+_NUMBER_SETTINGS = (
+    ("poll_interval", "pollInterval", "CPP_POLL_INTERVAL", POLL_INTERVAL_RANGE),
+    ("request_timeout", "requestTimeout", "CPP_REQUEST_TIMEOUT", REQUEST_TIMEOUT_RANGE),
+    ("adopt_timeout", "adoptTimeout", "CPP_ADOPT_TIMEOUT", ADOPT_TIMEOUT_RANGE),
+)
 
 
 def positive_number(name: str, value: object, bounds: tuple[float, float]) -> float:
