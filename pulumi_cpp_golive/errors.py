@@ -139,7 +139,9 @@ class CppApiError(CppError):
         message: Optional[str] = None,
         operation_id: Optional[str] = None,
         retry_after: Optional[float] = None,
+        service: str = "CPP",
     ) -> None:
+        self.service = service  # which API answered: "CPP" or "Product Ingestion"
         self.status = status
         self.method = method
         self.url = url.split("?", 1)[0]
@@ -151,7 +153,7 @@ class CppApiError(CppError):
 
     def _describe(self) -> str:
         status = f"HTTP {self.status}" if self.status is not None else "no HTTP response"
-        text = f"CPP API {self.method} {self.url} failed: {status}"
+        text = f"{self.service} API {self.method} {self.url} failed: {status}"
         if self.code:
             text += f" {self.code}"
         if self.message:
@@ -163,7 +165,8 @@ class CppApiError(CppError):
     def with_operation(self, operation_id: str) -> CppApiError:
         """The same error, naming the go-live operation it concerns."""
         return CppApiError(status=self.status, method=self.method, url=self.url, code=self.code,
-                           message=self.message, operation_id=operation_id, retry_after=self.retry_after)
+                           message=self.message, operation_id=operation_id, retry_after=self.retry_after,
+                           service=self.service)
 
     @property
     def transient(self) -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import logging
 import threading
 import time
@@ -57,6 +56,7 @@ from .operation import (
     path_and_query,
     progress_changes,
     squash,
+    utc_now,
 )
 from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
@@ -108,11 +108,6 @@ _RETRY_HINT = ("A failed go-live is not posted again on its own, and nothing was
                "`pulumi up --replace`).")
 # Error codes (squashed) that say the offer is busy with another operation, whatever the HTTP status.
 _IN_PROGRESS_CODES = frozenset({"operationinprogress", "conflict", "operationconflict", "anotheroperationinprogress"})
-
-
-def utc_now() -> str:
-    """Current time as ISO-8601 UTC with a ``Z``, second precision."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _sleep_until_cancelled(seconds: float, cancel: Optional[threading.Event]) -> bool:

@@ -11,7 +11,7 @@ import math
 import unicodedata
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from .resource import INPUT_NAMES, INPUTS, REPLACE_ON_CHANGE, WAIT_COMPLETED, WAIT_MODES
+from .resource import API_CPP, APIS, INPUT_NAMES, INPUTS, REPLACE_ON_CHANGE, WAIT_COMPLETED, WAIT_MODES
 
 if TYPE_CHECKING:
     from .operation import OperationRecord
@@ -39,6 +39,7 @@ class GoLiveSpec:
     poll_interval: Optional[float] = None
     timeout: Optional[float] = None
     notification_emails: tuple[str, ...] = ()
+    api: str = API_CPP
 
     @classmethod
     def from_inputs(cls, props: Mapping[str, Any]) -> GoLiveSpec:
@@ -51,6 +52,7 @@ class GoLiveSpec:
             poll_interval=_optional_float(props.get("poll_interval_seconds")),
             timeout=_optional_float(props.get("timeout_seconds")),
             notification_emails=tuple(str(e) for e in emails),
+            api=str(props.get("api") or API_CPP),
         )
 
 
@@ -150,6 +152,10 @@ def check_inputs(
     wait = inputs["wait"]
     if not is_unknown(wait) and wait not in WAIT_MODES:
         failures.append(("wait", f"wait must be one of {', '.join(map(repr, WAIT_MODES))}, got {_describe(wait)}"))
+
+    api = inputs["api"]
+    if not is_unknown(api) and api not in APIS:
+        failures.append(("api", f"api must be one of {', '.join(map(repr, APIS))}, got {_describe(api)}"))
 
     for prop in INPUTS:
         value = inputs.get(prop.name)

@@ -8,6 +8,7 @@ normalised words, and how an operation body becomes progress lines and error tex
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -32,6 +33,11 @@ _RUNNING_WORDS = frozenset({
     "running", "notstarted", "inprogress", "waitingforpublisherreview", "waitingforapproval", "blocked",
     "queued", "pending", "accepted",
 })
+
+
+def utc_now() -> str:
+    """Current time as ISO-8601 UTC with a ``Z``, second precision."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def squash(word: object) -> str:
@@ -289,6 +295,8 @@ class OperationRecord:
     accepted_at: Optional[str]
     completed_at: Optional[str] = None
     messages: tuple[str, ...] = ()
+    product_id: str = ""  # Product Ingestion only: ``product/<guid>``
+    submission_id: str = ""  # Product Ingestion only: ``submission/<guid>/<n>``, the submission sent live
 
     @classmethod
     def from_state(cls, resource_id: str, state: Mapping[str, Any]) -> OperationRecord:
@@ -308,6 +316,8 @@ class OperationRecord:
             status=str(state.get("status") or RUNNING),
             accepted_at=state.get("accepted_at"),
             completed_at=state.get("completed_at"),
+            product_id=str(state.get("product_id") or ""),
+            submission_id=str(state.get("submission_id") or ""),
         )
 
     @property

@@ -18,6 +18,10 @@ WAIT_COMPLETED = "completed"
 WAIT_ACCEPTED = "accepted"
 WAIT_MODES = (WAIT_COMPLETED, WAIT_ACCEPTED)
 
+API_CPP = "cpp"
+API_PRODUCT_INGESTION = "product-ingestion"
+APIS = (API_CPP, API_PRODUCT_INGESTION)
+
 # A wait longer than 30 days is a stuck job (Microsoft's guides put go-live at hours to about two weeks).
 TIMEOUT_RANGE = (0.1, 30 * 86_400.0)
 
@@ -63,11 +67,19 @@ class Property:
 
 
 INPUTS: tuple[Property, ...] = (
-    Property("publisher_id", "publisherId", "string", "CPP publisher ID, e.g. `contoso`.", required=True,
-             replaces=True),
-    Property("offer_id", "offerId", "string",
-             "CPP offer ID. The offer must have been published to preview and await publisher sign-off.",
+    Property("publisher_id", "publisherId", "string",
+             "Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only "
+             "names the seller in the resource ID.",
              required=True, replaces=True),
+    Property("offer_id", "offerId", "string",
+             "Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer "
+             "must have been published to preview and await publisher sign-off.",
+             required=True, replaces=True),
+    Property("api", "api", "string",
+             "`cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product "
+             "Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends "
+             "nothing.",
+             default=API_CPP),
     Property("triggers", "triggers", "array",
              "Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version "
              "you just published here.",
@@ -98,6 +110,11 @@ OUTPUTS: tuple[Property, ...] = (
     Property("accepted_at", "acceptedAt", "string", "When CPP accepted the go-live (ISO-8601 UTC).", optional=True),
     Property("completed_at", "completedAt", "string",
              "When the operation was seen to end (ISO-8601 UTC); empty while running.", optional=True),
+    Property("product_id", "productId", "string",
+             "`product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.", optional=True),
+    Property("submission_id", "submissionId", "string",
+             "`product-ingestion` only: the submission sent live, `submission/<guid>/<n>`; empty for CPP.",
+             optional=True),
 )
 
 INPUT_NAMES = tuple(prop.name for prop in INPUTS)

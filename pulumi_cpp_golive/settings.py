@@ -8,7 +8,13 @@ stack config               environment             default
 ``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds (0.25 to 86400)
 ``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (0.1 to 3600; one HTTP call)
 ``cpp-golive:adoptTimeout``  ``CPP_ADOPT_TIMEOUT``   120 seconds (1 to 3600; look for a go-live the list lags on)
+``cpp-golive:productIngestionUrl``  ``PI_BASE_URL``  ``https://graph.microsoft.com/rp/product-ingestion``
+``cpp-golive:productIngestionToken``  ``PI_ACCESS_TOKEN``  azure-identity, scope ``https://graph.microsoft.com/.default``
+``cpp-golive:productIngestionVersion``  ``PI_API_VERSION``  ``2022-07-01`` (the ``$version`` of every PI call)
 =========================  ======================  ===================================
+
+The first five serve CPP (``api: cpp``); the poll interval, request and adopt timeouts serve both APIs; the last
+three serve the Product Ingestion API (``api: product-ingestion``).
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import math
+import re
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
 DEFAULT_BASE_URL = "https://cloudpartner.azure.com"
+DEFAULT_PI_BASE_URL = "https://graph.microsoft.com/rp/product-ingestion"
+# The highest schema version this client understands, sent as ``$version`` on every PI call (pi-api.md §1, §9).
+DEFAULT_PI_VERSION = "2022-07-01"
 DEFAULT_POLL_INTERVAL = 60.0
 DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised its timeout to 5 minutes
 # How long to wait for the operations list to show a go-live that must exist (after an ambiguous POST, a 409, an
@@ -29,7 +39,8 @@ DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised
 DEFAULT_ADOPT_TIMEOUT = 120.0
 CONFIG_NAMESPACE = "cpp-golive"
 # The provider's config keys (``cpp-golive:<key>``), as both adapters read them in Configure.
-CONFIG_KEYS = ("accessToken", "baseUrl", "pollInterval", "requestTimeout", "adoptTimeout")
+CONFIG_KEYS = ("accessToken", "baseUrl", "pollInterval", "requestTimeout", "adoptTimeout", "productIngestionUrl",
+               "productIngestionToken", "productIngestionVersion")
 # Accepted ranges (seconds), inclusive, for this setting and the resource's poll_interval_seconds: polling more
 # often than the wait loop's own 0.25 s floor is pointless, less often than daily misses a go-live by a day. An
 # HTTP call allowed more than an hour is a hang, not a slow answer.
@@ -48,6 +59,9 @@ class Settings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     adopt_timeout: float = DEFAULT_ADOPT_TIMEOUT
     access_token: Optional[str] = dataclasses.field(default=None, repr=False)
+    pi_base_url: str = DEFAULT_PI_BASE_URL
+    pi_version: str = DEFAULT_PI_VERSION
+    pi_access_token: Optional[str] = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def resolve(cls, config: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
@@ -65,8 +79,19 @@ class Settings:
             text = pick(key, env)
             if text is not None:
                 numbers[field] = positive_number(f"{CONFIG_NAMESPACE}:{key}", text, bounds)
-        return cls(base_url=base_url, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"), **numbers)
+        pi_base_url = validate_base_url(pick("productIngestionUrl", "PI_BASE_URL") or DEFAULT_PI_BASE_URL,
+                                        setting=f"{CONFIG_NAMESPACE}:productIngestionUrl", allow_path=True)
+        pi_version = pick("productIngestionVersion", "PI_API_VERSION") or DEFAULT_PI_VERSION
+        if not _VERSION.fullmatch(pi_version):
+            raise ConfigurationError(f"{CONFIG_NAMESPACE}:productIngestionVersion must look like 2022-07-01 (or "
+                                     f"2022-03-01-preview2), got {pi_version!r}")
+        return cls(base_url=base_url, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"), pi_base_url=pi_base_url,
+                   pi_version=pi_version, pi_access_token=pick("productIngestionToken", "PI_ACCESS_TOKEN"),
+                   **numbers)
 
+
+# A PI ``$version``: a date, optionally with a preview suffix (it goes into every query string as it is).
+_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview\d*)?")
 
 # The numeric settings: (Settings field, config key, environment variable, accepted range). Unset, a field keeps its
 # default above.
@@ -109,22 +134,29 @@ def is_loopback(host: str) -> bool:
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
-def validate_base_url(url: str) -> str:
-    """Accept ``https://host[:port]`` anywhere and ``http://`` only on loopback; return it without a trailing /."""
+def validate_base_url(url: str, *, setting: str = "cpp-golive:baseUrl", allow_path: bool = False) -> str:
+    """Accept ``https://host[:port]`` anywhere and ``http://`` only on loopback; return it without a trailing /.
+
+    ``allow_path`` admits a path (the Product Ingestion API lives under ``/rp/product-ingestion``); ``setting`` is
+    the name errors give.
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = parts.hostname or ""
     if scheme not in ("http", "https") or not host:
-        raise ConfigurationError(f"cpp-golive:baseUrl must be an http(s) URL, got {url!r}")
+        raise ConfigurationError(f"{setting} must be an http(s) URL, got {url!r}")
     if scheme == "http" and not is_loopback(host):
         raise ConfigurationError(
-            f"cpp-golive:baseUrl {url!r} uses plain http on a non-loopback host; "
+            f"{setting} {url!r} uses plain http on a non-loopback host; "
             "the bearer token is only sent over https (http is allowed for 127.0.0.1/localhost simulators)"
         )
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError(f"cpp-golive:baseUrl must be scheme://host[:port] only, got {url!r}")
+    path = parts.path.rstrip("/")
+    bad_path = path != "" and (not allow_path or any(seg in ("", ".", "..") for seg in path[1:].split("/")))
+    if bad_path or parts.query or parts.fragment or parts.username or parts.password:
+        shape = "scheme://host[:port][/path]" if allow_path else "scheme://host[:port]"
+        raise ConfigurationError(f"{setting} must be {shape} only, got {url!r}")
     try:
         _ = parts.port
     except ValueError:
-        raise ConfigurationError(f"cpp-golive:baseUrl has an invalid port: {url!r}") from None
-    return f"{scheme}://{parts.netloc}"
+        raise ConfigurationError(f"{setting} has an invalid port: {url!r}") from None
+    return f"{scheme}://{parts.netloc}{path}"
