@@ -16,6 +16,7 @@ from naive_client import naive_golive
 
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import CppClient
+from pulumi_cpp_golive.cpp_api import CppOfferApi
 from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.simulator import Simulator
@@ -46,7 +47,8 @@ def _ours(sim: Simulator, interval: float, clock: Callable[[], float] = time.mon
     """``GoLiveMachine.create`` with ``interval`` as the configured poll interval; returns the tracking URL."""
     client = CppClient(sim.url, StaticTokenCredential(TOKEN), retry_backoff=0.0)
     injected: dict[str, Any] = {} if sleep is None else {"sleep": sleep}  # else the package's own sleep
-    golive = GoLiveMachine(client, default_poll_interval=interval, report=lambda _line: None, clock=clock, **injected)
+    golive = GoLiveMachine(CppOfferApi(client), default_poll_interval=interval, report=lambda _line: None,
+                           clock=clock, **injected)
     record = golive.create(GoLiveSpec(PUBLISHER, OFFER))
     return sim.url + record.operation_location
 

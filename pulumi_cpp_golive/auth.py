@@ -19,7 +19,7 @@ from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
 from .errors import install_log_redaction, redact, remember_secret
-from .settings import Settings, is_loopback
+from .settings import is_loopback
 
 CPP_SCOPE = "https://cloudpartner.azure.com/.default"
 # The Product Ingestion API is a Microsoft Graph workload: its tokens are Graph tokens (pi-api.md §1).
@@ -149,8 +149,8 @@ def _one_line(exc: ClientAuthenticationError) -> ClientAuthenticationError:
 SECRET_ENVIRONMENT_VARIABLES = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD")
 
 
-def credential_for(settings: Settings) -> TokenCredential:
-    """The credential to use: the configured static token, else ``DefaultAzureCredential``.
+def credential_for(token: Optional[str]) -> TokenCredential:
+    """The credential to use: the configured static ``token`` (of the API in use), else ``DefaultAzureCredential``.
 
     ``DefaultAzureCredential`` covers service-principal environment variables (``AZURE_CLIENT_ID``,
     ``AZURE_TENANT_ID``, ``AZURE_CLIENT_SECRET``, ``AZURE_AUTHORITY_HOST``), workload and managed identity, and
@@ -160,9 +160,9 @@ def credential_for(settings: Settings) -> TokenCredential:
     install_log_redaction()
     for name in SECRET_ENVIRONMENT_VARIABLES:
         remember_secret(os.environ.get(name))
-    if settings.access_token:
-        remember_secret(settings.access_token)
-        return StaticTokenCredential(settings.access_token)
+    if token:
+        remember_secret(token)
+        return StaticTokenCredential(token)
     from azure.identity import DefaultAzureCredential  # imported late: it is slow and not needed with a token
 
     authority = (os.environ.get("AZURE_AUTHORITY_HOST") or "").strip()

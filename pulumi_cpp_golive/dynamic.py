@@ -23,7 +23,7 @@ from pulumi.runtime import rpc
 from .errors import CppError, GoLiveError
 from .inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
 from .operation import OperationRecord
-from .resource import INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
+from .resource import API_CPP, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
 from .session import FORGET_MESSAGE, ProviderSession
 
 
@@ -67,7 +67,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         spec = GoLiveSpec.from_inputs(props)
         try:
-            record = self._session.golive(_report).create(spec)
+            record = self._session.golive(spec.api, _report).create(spec)
         except CppError as exc:
             raise _user_error(exc) from None
         return dyn.CreateResult(record.resource_id, recorded_state(props, record))
@@ -75,14 +75,16 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.UpdateResult:
         spec = GoLiveSpec.from_inputs(_news)
         try:
-            record = self._session.golive(_report).resume(spec, OperationRecord.from_state(_id, _olds))
+            recorded = OperationRecord.from_state(_id, _olds)
+            record = self._session.golive(recorded.api, _report).resume(spec, recorded)
         except CppError as exc:
             raise _user_error(exc) from None
         return dyn.UpdateResult(recorded_state(_news, record))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         try:
-            record = self._session.golive(_report).refresh(OperationRecord.from_state(id_, props))
+            recorded = OperationRecord.from_state(id_, props)
+            record = self._session.golive(recorded.api, _report).refresh(recorded)
         except CppError as exc:
             raise _user_error(exc) from None
         return dyn.ReadResult(id_, recorded_state(props, record))
@@ -103,12 +105,14 @@ def _docstring() -> str:
     """The class docstring: the resource, then one line per declared input and output (resource.py)."""
     params = "\n".join(f":param {prop.name}: {rst(prop.description)}" for prop in INPUTS)
     outputs = "\n".join(f":ivar {prop.name}: {rst(prop.description)}" for prop in OUTPUTS)
-    return f"""Sends a Cloud Partner Portal offer live, once, and records the go-live operation in the stack.
+    return f"""Sends a Marketplace offer live, once, and records the go-live operation in the stack.
 
-``pulumi preview`` shows the planned go-live without calling CPP. ``pulumi up`` adopts a go-live already
-running on the offer or posts one, then (with ``wait="completed"``) waits until it ends. The operation ID is
-kept in state, so later ``pulumi up`` runs do nothing; a run that was interrupted or timed out resumes the same
-operation instead of posting again. Deleting the resource does not undo going live (CPP cannot).
+It works on the Cloud Partner Portal API (``api="cpp"``) or on the Product Ingestion API
+(``api="product-ingestion"``). ``pulumi preview`` shows the planned go-live without calling the API. ``pulumi up``
+adopts a go-live already running on the offer or posts one, then (with ``wait="completed"``) waits until it ends.
+The operation ID is kept in state, so later ``pulumi up`` runs do nothing; a run that was interrupted or timed out
+resumes the same operation instead of posting again. Deleting the resource does not undo going live (neither API
+can).
 
 :param resource_name: the Pulumi resource name.
 {params}
@@ -127,6 +131,8 @@ class OfferGoLive(dyn.Resource, module="cpp-golive", name="OfferGoLive"):
     status: pulumi.Output[str]
     accepted_at: pulumi.Output[Optional[str]]
     completed_at: pulumi.Output[Optional[str]]
+    product_id: pulumi.Output[Optional[str]]
+    submission_id: pulumi.Output[Optional[str]]
 
     def __init__(
         self,
@@ -134,6 +140,7 @@ class OfferGoLive(dyn.Resource, module="cpp-golive", name="OfferGoLive"):
         publisher_id: pulumi.Input[str],
         offer_id: pulumi.Input[str],
         *,
+        api: pulumi.Input[str] = API_CPP,
         triggers: Optional[pulumi.Input[Sequence[Any]]] = None,
         wait: pulumi.Input[str] = WAIT_COMPLETED,
         poll_interval_seconds: Optional[pulumi.Input[float]] = None,

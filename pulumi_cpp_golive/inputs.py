@@ -193,6 +193,9 @@ def plan_change(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> 
     ``running`` with ``wait="completed"`` is an update too, so that the next ``pulumi up`` resumes the wait; so is
     a recorded ``failed`` or ``canceled`` one, so that every ``pulumi up`` reports it until the user retries.
     """
+    # A state recorded before ``api`` existed was CPP's: that is no change.
+    old_state = {**old_state, "api": old_state.get("api") or API_CPP}
+    new_inputs = {**new_inputs, "api": new_inputs.get("api") or API_CPP}
     replaces = [name for name in REPLACE_ON_CHANGE if old_state.get(name) != new_inputs.get(name)]
     changed = [name for name in INPUT_NAMES if old_state.get(name) != new_inputs.get(name)]
     resume = old_state.get("status") == "running" and (new_inputs.get("wait") or WAIT_COMPLETED) == WAIT_COMPLETED

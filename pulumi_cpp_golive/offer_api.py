@@ -71,8 +71,9 @@ class Reading:
 class OfferApi(Protocol):
     """A marketplace API as the state machine uses it. Every method may raise :class:`~.errors.CppApiError`."""
 
-    #: How messages name the API ("CPP", "Product Ingestion").
+    #: How messages name the API ("CPP", "Product Ingestion") and the listing that shows its go-lives.
     name: str
+    listing: str
 
     def survey(self, spec: GoLiveSpec) -> Survey:
         """Look at the offer (GETs only) and decide what a go-live must do now."""

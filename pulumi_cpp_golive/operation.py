@@ -269,18 +269,12 @@ def step_views(body: Mapping[str, Any]) -> list[StepView]:
     return views
 
 
-def progress_changes(previous: Mapping[str, str], body: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """Compare an operation body with the last one seen; return the new snapshot and a line per change."""
-    snapshot: dict[str, str] = {"": str(body.get("status", "unknown"))}
-    lines: list[str] = []
-    if previous.get("") != snapshot[""]:
-        lines.append(f"status: {snapshot['']}")
+def progress_lines(body: Mapping[str, Any]) -> dict[str, str]:
+    """What an operation body shows the user: ``{"": "status: <word>", <step>: "<step>: <status> <n>%"}``."""
+    lines: dict[str, str] = {"": f"status: {body.get('status', 'unknown')}"}
     for view in step_views(body):
-        described = view.describe()
-        snapshot[view.name] = described
-        if previous.get(view.name) != described:
-            lines.append(described)
-    return snapshot, lines
+        lines[view.name] = view.describe()
+    return lines
 
 
 @dataclasses.dataclass
@@ -324,6 +318,12 @@ class OperationRecord:
     def resource_id(self) -> str:
         """The Pulumi resource ID: ``{publisher_id}/{offer_id}/{operation_id}``."""
         return f"{self.publisher_id}/{self.offer_id}/{self.operation_id}"
+
+    @property
+    def api(self) -> str:
+        """The API the operation runs on: only Product Ingestion operations have a product ID. Resuming and
+        refreshing follow the operation's own API, whatever the resource's ``api`` input says now."""
+        return "product-ingestion" if self.product_id else "cpp"
 
     @property
     def terminal(self) -> bool:

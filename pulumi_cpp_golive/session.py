@@ -20,17 +20,20 @@ from azure.core.credentials import TokenCredential
 
 from .auth import credential_for
 from .client import CppClient
+from .cpp_api import CppOfferApi
 from .errors import redact
 from .golive import GoLiveMachine, Reporter
+from .offer_api import OfferApi
+from .resource import API_CPP, API_PRODUCT_INGESTION
 from .settings import CONFIG_KEYS, CONFIG_NAMESPACE, Settings
 
 _LOCK = threading.Lock()
-_CREDENTIALS: dict[Settings, TokenCredential] = {}
+_CREDENTIALS: dict[tuple[Settings, str], TokenCredential] = {}
 _LOCAL = threading.local()
 
-# What deleting the resource does, as both adapters tell the user: CPP has no call that takes an offer off the
-# marketplace again.
-FORGET_MESSAGE = "removed from the stack only; the offer stays live (CPP has no 'undo go-live')"
+# What deleting the resource does, as both adapters tell the user: neither API has a call that takes an offer off
+# the marketplace again.
+FORGET_MESSAGE = "removed from the stack only; the offer stays live (neither API has an 'undo go-live')"
 
 
 class ProviderSession:
@@ -54,33 +57,44 @@ class ProviderSession:
             self._settings = Settings.resolve({}, os.environ)
         return self._settings
 
-    def golive(self, report: Optional[Reporter] = None) -> GoLiveMachine:
-        """A :class:`GoLiveMachine` for this thread; build it on the thread that runs it."""
-        return golive(self.settings, report)
+    def golive(self, api: str = API_CPP, report: Optional[Reporter] = None) -> GoLiveMachine:
+        """A :class:`GoLiveMachine` on ``api`` (``cpp`` or ``product-ingestion``) for this thread; build it on the
+        thread that runs it."""
+        return golive(self.settings, api, report)
 
 
-def credential(settings: Settings) -> TokenCredential:
+def credential(settings: Settings, api: str) -> TokenCredential:
+    """One credential per settings and API (each API has its own token audience), shared by every thread."""
     with _LOCK:
-        found = _CREDENTIALS.get(settings)
+        found = _CREDENTIALS.get((settings, api))
         if found is None:
-            found = _CREDENTIALS[settings] = credential_for(settings)
+            token = settings.pi_access_token if api == API_PRODUCT_INGESTION else settings.access_token
+            found = _CREDENTIALS[(settings, api)] = credential_for(token)
         return found
 
 
-def client(settings: Settings) -> CppClient:
-    clients: Optional[dict[Settings, CppClient]] = getattr(_LOCAL, "clients", None)
-    if clients is None:
-        clients = _LOCAL.clients = {}
-    found = clients.get(settings)
+def offer_api(settings: Settings, api: str) -> OfferApi:
+    """This thread's client for ``api``, behind the machine's questions."""
+    apis: Optional[dict[tuple[Settings, str], OfferApi]] = getattr(_LOCAL, "apis", None)
+    if apis is None:
+        apis = _LOCAL.apis = {}
+    found = apis.get((settings, api))
     if found is None:
-        found = clients[settings] = CppClient(settings.base_url, credential(settings),
-                                             request_timeout=settings.request_timeout)
+        if api == API_PRODUCT_INGESTION:
+            from .pi_api import PiOfferApi
+            from .pi_client import PiClient
+            found = PiOfferApi(PiClient(settings.pi_base_url, credential(settings, api), version=settings.pi_version,
+                                        request_timeout=settings.request_timeout))
+        else:
+            found = CppOfferApi(CppClient(settings.base_url, credential(settings, api),
+                                          request_timeout=settings.request_timeout))
+        apis[(settings, api)] = found
     return found
 
 
-def golive(settings: Settings, report: Optional[Reporter] = None) -> GoLiveMachine:
-    """A :class:`GoLiveMachine` for ``settings`` using this thread's client. Every progress line it reports is redacted
-    (a line may quote a server's answer, and a server may echo the token)."""
+def golive(settings: Settings, api: str = API_CPP, report: Optional[Reporter] = None) -> GoLiveMachine:
+    """A :class:`GoLiveMachine` for ``settings`` on ``api`` using this thread's client. Every progress line it
+    reports is redacted (a line may quote a server's answer, and a server may echo the token)."""
     sink = report or logging.getLogger("pulumi_cpp_golive").info
-    return GoLiveMachine(client(settings), default_poll_interval=settings.poll_interval,
-                  report=lambda line: sink(redact(line)), adopt_window=settings.adopt_timeout)
+    return GoLiveMachine(offer_api(settings, api), default_poll_interval=settings.poll_interval,
+                         report=lambda line: sink(redact(line)), adopt_window=settings.adopt_timeout)

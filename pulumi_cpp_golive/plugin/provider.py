@@ -108,7 +108,7 @@ class CppGoLiveProvider(Provider):
         report = self._reporter(request.urn)
         try:
             record = await self._blocking(
-                lambda: self._session.golive(report).create(spec, self._cancel, timeout))
+                lambda: self._session.golive(spec.api, report).create(spec, self._cancel, timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), exc.record.resource_id, _properties(inputs, exc.record)) from None
         return CreateResponse(resource_id=record.resource_id, properties=_properties(inputs, record))
@@ -121,7 +121,8 @@ class CppGoLiveProvider(Provider):
         timeout = _tighter(spec.timeout, request.timeout)
         try:
             record = await self._blocking(
-                lambda: self._session.golive(report).resume(spec, recorded, self._cancel, timeout=timeout))
+                lambda: self._session.golive(recorded.api, report).resume(spec, recorded, self._cancel,
+                                                                          timeout=timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
         return UpdateResponse(properties=_properties(news, record))
@@ -134,7 +135,7 @@ class CppGoLiveProvider(Provider):
                            "{publisherId}/{offerId}/{operationId}")
         report = self._reporter(request.urn)
         recorded = record
-        record = await self._blocking(lambda: self._session.golive(report).refresh(recorded))
+        record = await self._blocking(lambda: self._session.golive(recorded.api, report).refresh(recorded))
         inputs = snake_props(request.inputs) or imported_inputs(record)
         return ReadResponse(resource_id=record.resource_id, properties=_properties({**state, **inputs}, record),
                             inputs=camel_props(inputs))

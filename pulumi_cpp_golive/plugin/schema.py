@@ -43,7 +43,27 @@ _CONFIG = {
         "type": "number",
         "description": "Seconds to wait for the operations list to show a go-live that must be running (after an "
                        "ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "
-                       "\"re-running is safe\"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).",
+                       "\"re-running is safe\"; nothing is posted meanwhile (default 120, 1 to 3600, or "
+                       "`CPP_ADOPT_TIMEOUT`). Applies to both APIs.",
+    },
+    "productIngestionUrl": {
+        "type": "string",
+        "description": "Product Ingestion API base URL, for `api: product-ingestion` (default "
+                       "`https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is "
+                       "accepted for loopback hosts only; the token is never sent to another host.",
+    },
+    "productIngestionToken": {
+        "type": "string",
+        "secret": True,
+        "description": "Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment "
+                       "variable, else azure-identity's DefaultAzureCredential for scope "
+                       "`https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center "
+                       "account).",
+    },
+    "productIngestionVersion": {
+        "type": "string",
+        "description": "The `$version` sent on every Product Ingestion call (default `2022-07-01`, or "
+                       "`PI_API_VERSION`).",
     },
 }
 
@@ -51,12 +71,13 @@ _INPUT_PROPERTIES = {prop.camel: prop.schema() for prop in resource.INPUTS}
 _OUTPUT_PROPERTIES = {prop.camel: prop.schema() for prop in resource.OUTPUTS}
 
 RESOURCE_DESCRIPTION = (
-    "Sends an Azure Marketplace (Cloud Partner Portal) offer live, once, and records the go-live operation.\n\n"
-    "`pulumi preview` plans the go-live without calling CPP. `pulumi up` adopts a go-live already running on the "
+    "Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal "
+    "API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).\n\n"
+    "`pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the "
     "offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The "
     "operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next "
-    "`pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (CPP "
-    "cannot). Import an existing go-live with "
+    "`pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither "
+    "API can). Import an existing go-live with "
     "`pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`."
 )
 

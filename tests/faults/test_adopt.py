@@ -22,6 +22,7 @@ from pulumi.provider.experimental.provider import ConfigureRequest, CreateReques
 from pulumi_cpp_golive import session
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import MAX_LIST_PAGES, CppClient
+from pulumi_cpp_golive.cpp_api import CppOfferApi
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
 from pulumi_cpp_golive.errors import ConfigurationError, CppApiError, GoLiveFailedError
 from pulumi_cpp_golive.golive import GoLiveMachine
@@ -306,7 +307,7 @@ def test_row14_no_header_of_this_offer_adopts_from_the_list() -> None:
     base = "https://cpp.example.test"
     offer = f"{base}/api/publishers/contoso/offers/vm1"
     lines: list[str] = []
-    machine = GoLiveMachine(CppClient(base, StaticTokenCredential("t"), retry_total=0, retry_backoff=0.0),
+    machine = GoLiveMachine(CppOfferApi(CppClient(base, StaticTokenCredential("t"), retry_total=0, retry_backoff=0.0)),
                     report=lines.append, sleep=lambda seconds, cancel: False)
     responses.get(f"{offer}/submissions/", json=[])
     responses.get(f"{offer}/status", json={"status": "waitingForPublisherReview"})
@@ -368,7 +369,8 @@ def test_row16_live_offer_adopts_a_golive_found_on_page_two(sim: Simulator) -> N
 def test_row16_bad_next_links_fail_before_any_post(next_link: str, expected: str) -> None:
     base = "https://cpp.example.test"
     offer = f"{base}/api/publishers/contoso/offers/vm1"
-    machine = GoLiveMachine(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
+    api = CppOfferApi(CppClient(base, StaticTokenCredential("t"), retry_total=0))
+    machine = GoLiveMachine(api, report=lambda line: None)
     responses.get(f"{offer}/submissions/", json={"value": [], "nextLink": next_link})
     with pytest.raises(CppApiError, match=expected):
         machine.start(GoLiveSpec("contoso", "vm1"))
@@ -469,7 +471,8 @@ def test_row17_dynamic_failure_seen_by_refresh_fails_every_up_without_posting(si
 def test_row17_canceled_golive_is_not_posted_again_either() -> None:
     base = "https://cpp.example.test"
     offer = f"{base}/api/publishers/contoso/offers/vm1"
-    machine = GoLiveMachine(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
+    api = CppOfferApi(CppClient(base, StaticTokenCredential("t"), retry_total=0))
+    machine = GoLiveMachine(api, report=lambda line: None)
     responses.get(f"{offer}/submissions/", json=[], match=[responses.matchers.query_param_matcher(
         {"api-version": "2017-10-31", "status": "running"})])
     responses.get(f"{offer}/status", json={"status": "Canceled"})
@@ -501,7 +504,8 @@ def test_adopt_timeout_setting_precedence_and_validation() -> None:
 def test_row14_list_entries_with_dot_segment_ids_are_never_adopted() -> None:
     base = "https://cpp.example.test"
     offer = f"{base}/api/publishers/contoso/offers/vm1"
-    machine = GoLiveMachine(CppClient(base, StaticTokenCredential("t"), retry_total=0), report=lambda line: None)
+    api = CppOfferApi(CppClient(base, StaticTokenCredential("t"), retry_total=0))
+    machine = GoLiveMachine(api, report=lambda line: None)
     responses.get(f"{offer}/submissions/", json=[
         {"id": "..", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
         {"id": "a/b", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},

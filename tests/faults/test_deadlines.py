@@ -32,6 +32,7 @@ from pulumi.provider.experimental.provider import ConfigureRequest, CreateReques
 from pulumi_cpp_golive import session
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import CppClient
+from pulumi_cpp_golive.cpp_api import CppOfferApi
 from pulumi_cpp_golive.deadline import Deadline, applied
 from pulumi_cpp_golive.errors import CppApiError, GoLiveCancelledError
 from pulumi_cpp_golive.inputs import GoLiveSpec
@@ -239,7 +240,9 @@ def test_day_long_retry_after_is_bounded_by_either_timeout_plugin(timeout_second
 def test_trickling_answer_is_cut_at_the_whole_request_limit(head_first: bool) -> None:
     # No go-live deadline here: requestTimeout alone must end the call, although a byte arrives every second.
     with Hostile(trickle(head_first)) as cpp:
-        client = session.client(Settings(base_url=cpp.url, request_timeout=3.0, access_token=SIM_TOKEN))
+        api = session.offer_api(Settings(base_url=cpp.url, request_timeout=3.0, access_token=SIM_TOKEN), "cpp")
+        assert isinstance(api, CppOfferApi)  # the client as the provider builds it
+        client = api.client
         with stopwatch() as elapsed, pytest.raises(CppApiError) as caught:
             client.get_operation(OP_PATH)
         took = elapsed()

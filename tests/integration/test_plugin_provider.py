@@ -152,6 +152,6 @@ def test_diff_and_import_read(sim: Simulator) -> None:
                                                     props(publisherId="contoso", offerId="vm2", wait="accepted"), [])))
     assert replace.replaces == ["offerId"]
     imported = asyncio.run(provider.read(ReadRequest(URN, created.resource_id, {}, {})))
-    assert plain(imported.inputs) == {"publisherId": "contoso", "offerId": "vm1", "wait": "completed"}
+    assert plain(imported.inputs) == {"publisherId": "contoso", "offerId": "vm1", "api": "cpp", "wait": "completed"}
     assert plain(imported.properties)["operationId"] == plain(state)["operationId"]
     assert sim.count("POST") == 1

@@ -9,6 +9,7 @@ import pytest
 
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.client import CppClient
+from pulumi_cpp_golive.cpp_api import CppOfferApi
 from pulumi_cpp_golive.golive import GoLiveMachine
 
 BASE = "https://cpp.example.test"
@@ -50,5 +51,6 @@ def lines() -> list[str]:
 
 @pytest.fixture
 def machine(client: CppClient, fake_clock: FakeClock, lines: list[str]) -> GoLiveMachine:
-    return GoLiveMachine(client, default_poll_interval=60.0, report=lines.append, clock=fake_clock.clock,
+    api = CppOfferApi(client, now=lambda: "2026-11-25T00:00:00Z")
+    return GoLiveMachine(api, default_poll_interval=60.0, report=lines.append, clock=fake_clock.clock,
                   sleep=fake_clock.sleep, now=lambda: "2026-11-25T00:00:00Z")

@@ -51,7 +51,8 @@ def test_schema_properties_are_the_declared_ones() -> None:
     assert set(declared["inputProperties"]) == {prop.camel for prop in resource.INPUTS}
     assert set(declared["properties"]) == {prop.camel for prop in (*resource.INPUTS, *resource.OUTPUTS)}
     assert declared["requiredInputs"] == ["publisherId", "offerId"]
-    assert declared["required"] == ["publisherId", "offerId", "wait", "operationId", "operationLocation", "status"]
+    assert declared["required"] == ["publisherId", "offerId", "api", "wait", "operationId", "operationLocation",
+                                    "status"]
     for prop in (*resource.INPUTS, *resource.OUTPUTS):
         schema = declared["properties"][prop.camel]
         assert schema["type"] == prop.type

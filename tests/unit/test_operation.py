@@ -7,7 +7,7 @@ from pulumi_cpp_golive.operation import (
     error_messages,
     normalise_status,
     operation_id_from_url,
-    progress_changes,
+    progress_lines,
     resolve_operation_url,
     tracking_url,
 )
@@ -93,14 +93,11 @@ def test_error_messages_collects_operation_and_step_errors() -> None:
     assert error_messages(body) == ["Go-live failed", "Image unreachable"]
 
 
-def test_progress_changes_reports_only_what_changed() -> None:
+def test_progress_lines_show_the_status_and_each_step() -> None:
     body = {"status": "running", "steps": [
         {"stepName": "Publisher signoff", "status": "complete", "progressPercentage": 100},
         {"stepName": "Live", "status": "inProgress", "progressPercentage": 10, "estimatedTimeFrame": "~2-5 days"},
     ]}
-    snap, lines = progress_changes({}, body)
-    assert lines == ["status: running", "Publisher signoff: complete 100%",
-                     "Live: inProgress 10% (estimated ~2-5 days)"]
-    body["steps"][1]["progressPercentage"] = 40  # type: ignore[index]
-    _, lines = progress_changes(snap, body)
-    assert lines == ["Live: inProgress 40% (estimated ~2-5 days)"]
+    assert progress_lines(body) == {"": "status: running", "Publisher signoff": "Publisher signoff: complete 100%",
+                                    "Live": "Live: inProgress 10% (estimated ~2-5 days)"}
+    assert progress_lines({}) == {"": "status: unknown"}

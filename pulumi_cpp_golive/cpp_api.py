@@ -1,0 +1,201 @@
+"""The Cloud Partner Portal's answers to the state machine's questions (:class:`~.offer_api.OfferApi`).
+
+What CPP's words mean lives here: an offer status (``neverPublished``, ``running``, ``succeeded`` with a step
+``waitingForPublisherReview``), the operations list (``submissionType`` ``goLive``/``publish``,
+``submissionState``), an operation body (``status`` and ``steps``) and CPP's error shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from .client import CppClient
+from .errors import CppApiError
+from .inputs import GoLiveSpec
+from .offer_api import ADOPT, FAILED, LAGGING, LIVE, POST, REFUSE, Lookup, Reading, Survey
+from .operation import (
+    CANCELED,
+    RUNNING,
+    SUCCEEDED,
+    OperationRecord,
+    error_messages,
+    is_golive_submission,
+    normalise_status,
+    operation_id_from_url,
+    operation_path,
+    path_and_query,
+    progress_lines,
+    squash,
+    utc_now,
+)
+from .operation import FAILED as FAILED_STATUS
+
+# Offer states (squashed) that mean "nothing was ever published to preview": go-live cannot work.
+_NEVER_PUBLISHED = frozenset({"neverpublished"})
+# Offer states (squashed) that mean an operation is under way on the offer right now.
+_OFFER_BUSY = frozenset({"running", "inprogress"})
+# Error codes (squashed) that say the offer is busy with another operation, whatever the HTTP status.
+_IN_PROGRESS_CODES = frozenset({"operationinprogress", "conflict", "operationconflict", "anotheroperationinprogress"})
+
+
+class CppOfferApi:
+    """CPP behind the machine's questions. ``now`` stamps operations whose times CPP does not give."""
+
+    name = "CPP"
+    listing = "operations list"
+
+    def __init__(self, client: CppClient, *, now: Callable[[], str] = utc_now) -> None:
+        self.client = client
+        self._now = now
+
+    def survey(self, spec: GoLiveSpec) -> Survey:
+        """A running go-live first (adopt), then the offer status: never published, busy, live, last go-live
+        failed; otherwise post."""
+        running = self._running_golive(spec)
+        if running is not None:
+            return Survey(ADOPT, running)
+        offer = self.client.get_offer_status(spec.publisher_id, spec.offer_id)
+        state = squash(offer.get("status", ""))
+        if state in _NEVER_PUBLISHED:
+            return Survey(REFUSE, reason=(
+                f"offer {spec.publisher_id}/{spec.offer_id} was never published to preview (offer status "
+                f"{offer.get('status')!r}); publish it and wait for publisher sign-off before go-live."))
+        if state in _OFFER_BUSY:
+            # CPP runs one operation per offer: a go-live posted now could only conflict, or start a second one.
+            return Survey(LAGGING, reason=(
+                f"the offer status of {spec.publisher_id}/{spec.offer_id} says {offer.get('status')!r} but the "
+                "operations list shows no running go-live yet; nothing was posted"))
+        outcome = normalise_status(offer.get("status"))[0]
+        if outcome == SUCCEEDED and not _waiting_for_signoff(offer):
+            golives = [s for s in self.client.list_submissions(spec.publisher_id, spec.offer_id)
+                       if is_golive_submission(s)]
+            if golives:
+                return Survey(LIVE, self._record(spec, _newest(golives)))
+        if outcome in (FAILED_STATUS, CANCELED):
+            failed = self._last_golive_if_failed(spec)
+            if failed is not None:
+                return Survey(FAILED, failed)
+        return Survey(POST)
+
+    def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
+        accepted = self.client.post_golive(spec.publisher_id, spec.offer_id, spec.notification_emails)
+        return OperationRecord(
+            publisher_id=spec.publisher_id,
+            offer_id=spec.offer_id,
+            operation_id=operation_id_from_url(accepted.url),
+            operation_location=path_and_query(accepted.url),
+            status=RUNNING,
+            accepted_at=self._now(),
+        )
+
+    def look_for_golive(self, spec: GoLiveSpec, survey: Survey) -> Lookup:
+        submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id, status="running")
+        running = [s for s in submissions if normalise_status(s.get("submissionState"))[0] == RUNNING]
+        golives = [s for s in running if is_golive_submission(s)]
+        if golives:
+            return Lookup(self._record(spec, _newest(golives)))
+        if running:
+            other = _newest(running)
+            return Lookup(other=(
+                f"the operation running on the offer is a {other.get('submissionType')!r} operation "
+                f"({other.get('id')}), not a go-live. Nothing was posted: go live once it has reached publisher "
+                "sign-off."))
+        return Lookup()
+
+    def read(self, record: OperationRecord) -> Reading:
+        """The operation at its tracking path; when CPP answers 404, the operations list says whether it ended."""
+        try:
+            snapshot = self.client.get_operation(record.operation_location)
+        except CppApiError as exc:
+            if exc.status == 404:
+                listed = self._status_in_list(record)
+                if listed is not None and listed != RUNNING:
+                    return Reading(listed, messages=[f"CPP no longer returns the operation; its submission ended "
+                                                     f"{listed}"])
+            raise
+        body = snapshot.body
+        status, known = normalise_status(body.get("status"))
+        return Reading(
+            status,
+            progress=progress_lines(body),
+            messages=error_messages(body) if status != RUNNING else (),
+            unknown_word=None if known else str(body.get("status")),
+            retry_after=snapshot.retry_after,
+        )
+
+    def certainly_not_started(self, exc: CppApiError) -> bool:
+        """Never sent, or CPP answered 500 in its own error shape.
+
+        A 502/503/504 comes from a gateway that may have lost CPP's 202; a 500 without CPP's error body (HTML,
+        text, bytes that do not decode) may too; so may a timeout or reset after sending. Those are ambiguous.
+        """
+        if exc.code == "NotSent":
+            return True
+        return exc.status == 500 and exc.code is not None
+
+    def is_conflict(self, exc: CppApiError) -> bool:
+        """HTTP 409, or a refusal with a code such as ``OperationInProgress``."""
+        return exc.status == 409 or (exc.status is not None and exc.status < 500
+                                     and squash(exc.code or "") in _IN_PROGRESS_CODES)
+
+    # ---- CPP's operations list ------------------------------------------------------------------------------
+
+    def _running_golive(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
+        submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id, status="running")
+        running = [s for s in submissions
+                   if is_golive_submission(s) and normalise_status(s.get("submissionState"))[0] == RUNNING]
+        return self._record(spec, _newest(running)) if running else None
+
+    def _last_golive_if_failed(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
+        """The offer's newest go-live, with CPP's messages, when it is also its newest publish-or-go-live and it
+        failed or was canceled. A publish since then means the user published again: a go-live may be posted."""
+        submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id)
+        relevant = [s for s in submissions
+                    if is_golive_submission(s) or squash(s.get("submissionType", "")) == "publish"]
+        if not relevant:
+            return None
+        latest = _newest(relevant)
+        if not is_golive_submission(latest) or normalise_status(latest.get("submissionState"))[0] not in (
+                FAILED_STATUS, CANCELED):
+            return None
+        record = self._record(spec, latest)
+        try:
+            record.messages = tuple(error_messages(self.client.get_operation(record.operation_location).body))
+        except CppApiError:
+            pass  # the failure is known from the list; CPP's explanation is a bonus
+        return record
+
+    def _status_in_list(self, record: OperationRecord) -> Optional[str]:
+        try:
+            for submission in self.client.list_submissions(record.publisher_id, record.offer_id):
+                if str(submission.get("id")) == record.operation_id:
+                    return normalise_status(submission.get("submissionState"))[0]
+        except CppApiError:
+            return None
+        return None
+
+    def _record(self, spec: GoLiveSpec, submission: Mapping[str, Any]) -> OperationRecord:
+        operation_id = str(submission["id"])
+        status = normalise_status(submission.get("submissionState"))[0]
+        when = submission.get("createdDateTime") or submission.get("changedTime")
+        return OperationRecord(
+            publisher_id=spec.publisher_id,
+            offer_id=spec.offer_id,
+            operation_id=operation_id,
+            operation_location=operation_path(spec.publisher_id, spec.offer_id, operation_id),
+            status=status,
+            accepted_at=str(when) if when else self._now(),
+            completed_at=None if status == RUNNING else (str(submission.get("changedTime") or "") or self._now()),
+        )
+
+
+def _waiting_for_signoff(offer: Mapping[str, Any]) -> bool:
+    steps = offer.get("steps")
+    return (isinstance(steps, list) and any(
+        isinstance(s, Mapping) and squash(s.get("status", "")) == "waitingforpublisherreview" for s in steps
+    )) or squash(offer.get("status", "")) == "waitingforpublisherreview"
+
+
+def _newest(submissions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    # The list's order is undocumented; changedTime (ISO-8601) sorts as text.
+    return max(submissions, key=lambda s: str(s.get("changedTime") or ""))
