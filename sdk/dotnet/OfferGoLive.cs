@@ -11,9 +11,9 @@ using Pulumi;
 namespace PulumiCppGoLive.CppGolive
 {
     /// <summary>
-    /// Sends an Azure Marketplace (Cloud Partner Portal) offer live, once, and records the go-live operation.
+    /// Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).
     /// 
-    /// `pulumi preview` plans the go-live without calling CPP. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (CPP cannot). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
+    /// `pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither API can). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
     /// </summary>
     [CppGoliveResourceType("cpp-golive:index:OfferGoLive")]
     public partial class OfferGoLive : global::Pulumi.CustomResource
@@ -23,6 +23,12 @@ namespace PulumiCppGoLive.CppGolive
         /// </summary>
         [Output("acceptedAt")]
         public Output<string?> AcceptedAt { get; private set; } = null!;
+
+        /// <summary>
+        /// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+        /// </summary>
+        [Output("api")]
+        public Output<string> Api { get; private set; } = null!;
 
         /// <summary>
         /// When the operation was seen to end (ISO-8601 UTC); empty while running.
@@ -37,7 +43,7 @@ namespace PulumiCppGoLive.CppGolive
         public Output<ImmutableArray<string>> NotificationEmails { get; private set; } = null!;
 
         /// <summary>
-        /// CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+        /// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         /// </summary>
         [Output("offerId")]
         public Output<string> OfferId { get; private set; } = null!;
@@ -61,7 +67,13 @@ namespace PulumiCppGoLive.CppGolive
         public Output<double?> PollIntervalSeconds { get; private set; } = null!;
 
         /// <summary>
-        /// CPP publisher ID, e.g. `contoso`.
+        /// `product-ingestion` only: the product's durable ID, `product/&lt;guid&gt;`; empty for CPP.
+        /// </summary>
+        [Output("productId")]
+        public Output<string?> ProductId { get; private set; } = null!;
+
+        /// <summary>
+        /// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         /// </summary>
         [Output("publisherId")]
         public Output<string> PublisherId { get; private set; } = null!;
@@ -71,6 +83,12 @@ namespace PulumiCppGoLive.CppGolive
         /// </summary>
         [Output("status")]
         public Output<string> Status { get; private set; } = null!;
+
+        /// <summary>
+        /// `product-ingestion` only: the submission sent live, `submission/&lt;guid&gt;/&lt;n&gt;`; empty for CPP.
+        /// </summary>
+        [Output("submissionId")]
+        public Output<string?> SubmissionId { get; private set; } = null!;
 
         /// <summary>
         /// Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
@@ -135,6 +153,12 @@ namespace PulumiCppGoLive.CppGolive
 
     public sealed class OfferGoLiveArgs : global::Pulumi.ResourceArgs
     {
+        /// <summary>
+        /// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+        /// </summary>
+        [Input("api")]
+        public Input<string>? Api { get; set; }
+
         [Input("notificationEmails")]
         private InputList<string>? _notificationEmails;
 
@@ -148,7 +172,7 @@ namespace PulumiCppGoLive.CppGolive
         }
 
         /// <summary>
-        /// CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+        /// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         /// </summary>
         [Input("offerId", required: true)]
         public Input<string> OfferId { get; set; } = null!;
@@ -160,7 +184,7 @@ namespace PulumiCppGoLive.CppGolive
         public Input<double>? PollIntervalSeconds { get; set; }
 
         /// <summary>
-        /// CPP publisher ID, e.g. `contoso`.
+        /// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         /// </summary>
         [Input("publisherId", required: true)]
         public Input<string> PublisherId { get; set; } = null!;

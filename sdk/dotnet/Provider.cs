@@ -60,7 +60,7 @@ namespace PulumiCppGoLive.CppGolive
         }
 
         /// <summary>
-        /// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        /// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
         /// </summary>
         [Input("adoptTimeout", json: true)]
         public Input<double>? AdoptTimeout { get; set; }
@@ -76,6 +76,34 @@ namespace PulumiCppGoLive.CppGolive
         /// </summary>
         [Input("pollInterval", json: true)]
         public Input<double>? PollInterval { get; set; }
+
+        [Input("productIngestionToken")]
+        private Input<string>? _productIngestionToken;
+
+        /// <summary>
+        /// Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        /// </summary>
+        public Input<string>? ProductIngestionToken
+        {
+            get => _productIngestionToken;
+            set
+            {
+                var emptySecret = Output.CreateSecret(0);
+                _productIngestionToken = Output.Tuple<Input<string>?, int>(value, emptySecret).Apply(t => t.Item1);
+            }
+        }
+
+        /// <summary>
+        /// Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+        /// </summary>
+        [Input("productIngestionUrl")]
+        public Input<string>? ProductIngestionUrl { get; set; }
+
+        /// <summary>
+        /// The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+        /// </summary>
+        [Input("productIngestionVersion")]
+        public Input<string>? ProductIngestionVersion { get; set; }
 
         /// <summary>
         /// Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).

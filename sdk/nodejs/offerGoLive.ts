@@ -5,9 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 /**
- * Sends an Azure Marketplace (Cloud Partner Portal) offer live, once, and records the go-live operation.
+ * Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).
  *
- * `pulumi preview` plans the go-live without calling CPP. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (CPP cannot). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
+ * `pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither API can). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
  */
 export class OfferGoLive extends pulumi.CustomResource {
     /**
@@ -51,6 +51,10 @@ export class OfferGoLive extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly acceptedAt: pulumi.Output<string | undefined>;
     /**
+     * `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+     */
+    declare public readonly api: pulumi.Output<string>;
+    /**
      * When the operation was seen to end (ISO-8601 UTC); empty while running.
      */
     declare public /*out*/ readonly completedAt: pulumi.Output<string | undefined>;
@@ -59,7 +63,7 @@ export class OfferGoLive extends pulumi.CustomResource {
      */
     declare public readonly notificationEmails: pulumi.Output<string[] | undefined>;
     /**
-     * CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+     * Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
      */
     declare public readonly offerId: pulumi.Output<string>;
     /**
@@ -75,13 +79,21 @@ export class OfferGoLive extends pulumi.CustomResource {
      */
     declare public readonly pollIntervalSeconds: pulumi.Output<number | undefined>;
     /**
-     * CPP publisher ID, e.g. `contoso`.
+     * `product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.
+     */
+    declare public /*out*/ readonly productId: pulumi.Output<string | undefined>;
+    /**
+     * Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
      */
     declare public readonly publisherId: pulumi.Output<string>;
     /**
      * `running`, `succeeded`, `failed` or `canceled`.
      */
     declare public /*out*/ readonly status: pulumi.Output<string>;
+    /**
+     * `product-ingestion` only: the submission sent live, `submission/<guid>/<n>`; empty for CPP.
+     */
+    declare public /*out*/ readonly submissionId: pulumi.Output<string | undefined>;
     /**
      * Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
      */
@@ -112,6 +124,7 @@ export class OfferGoLive extends pulumi.CustomResource {
             if (args?.publisherId === undefined && !opts.urn) {
                 throw new Error("Missing required property 'publisherId'");
             }
+            resourceInputs["api"] = args?.api;
             resourceInputs["notificationEmails"] = args?.notificationEmails;
             resourceInputs["offerId"] = args?.offerId;
             resourceInputs["pollIntervalSeconds"] = args?.pollIntervalSeconds;
@@ -123,17 +136,22 @@ export class OfferGoLive extends pulumi.CustomResource {
             resourceInputs["completedAt"] = undefined /*out*/;
             resourceInputs["operationId"] = undefined /*out*/;
             resourceInputs["operationLocation"] = undefined /*out*/;
+            resourceInputs["productId"] = undefined /*out*/;
             resourceInputs["status"] = undefined /*out*/;
+            resourceInputs["submissionId"] = undefined /*out*/;
         } else {
             resourceInputs["acceptedAt"] = undefined /*out*/;
+            resourceInputs["api"] = undefined /*out*/;
             resourceInputs["completedAt"] = undefined /*out*/;
             resourceInputs["notificationEmails"] = undefined /*out*/;
             resourceInputs["offerId"] = undefined /*out*/;
             resourceInputs["operationId"] = undefined /*out*/;
             resourceInputs["operationLocation"] = undefined /*out*/;
             resourceInputs["pollIntervalSeconds"] = undefined /*out*/;
+            resourceInputs["productId"] = undefined /*out*/;
             resourceInputs["publisherId"] = undefined /*out*/;
             resourceInputs["status"] = undefined /*out*/;
+            resourceInputs["submissionId"] = undefined /*out*/;
             resourceInputs["timeoutSeconds"] = undefined /*out*/;
             resourceInputs["triggers"] = undefined /*out*/;
             resourceInputs["wait"] = undefined /*out*/;
@@ -148,11 +166,15 @@ export class OfferGoLive extends pulumi.CustomResource {
  */
 export interface OfferGoLiveArgs {
     /**
+     * `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+     */
+    api?: pulumi.Input<string | undefined>;
+    /**
      * Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
      */
     notificationEmails?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
-     * CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+     * Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
      */
     offerId: pulumi.Input<string>;
     /**
@@ -160,7 +182,7 @@ export interface OfferGoLiveArgs {
      */
     pollIntervalSeconds?: pulumi.Input<number | undefined>;
     /**
-     * CPP publisher ID, e.g. `contoso`.
+     * Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
      */
     publisherId: pulumi.Input<string>;
     /**

@@ -38,6 +38,9 @@ export class Provider extends pulumi.ProviderResource {
             resourceInputs["adoptTimeout"] = pulumi.output(args?.adoptTimeout).apply(JSON.stringify);
             resourceInputs["baseUrl"] = args?.baseUrl;
             resourceInputs["pollInterval"] = pulumi.output(args?.pollInterval).apply(JSON.stringify);
+            resourceInputs["productIngestionToken"] = args?.productIngestionToken ? pulumi.secret(args.productIngestionToken) : undefined;
+            resourceInputs["productIngestionUrl"] = args?.productIngestionUrl;
+            resourceInputs["productIngestionVersion"] = args?.productIngestionVersion;
             resourceInputs["requestTimeout"] = pulumi.output(args?.requestTimeout).apply(JSON.stringify);
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
@@ -54,7 +57,7 @@ export interface ProviderArgs {
      */
     accessToken?: pulumi.Input<string | undefined>;
     /**
-     * Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+     * Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
      */
     adoptTimeout?: pulumi.Input<number | undefined>;
     /**
@@ -65,6 +68,18 @@ export interface ProviderArgs {
      * Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
      */
     pollInterval?: pulumi.Input<number | undefined>;
+    /**
+     * Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+     */
+    productIngestionToken?: pulumi.Input<string | undefined>;
+    /**
+     * Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+     */
+    productIngestionUrl?: pulumi.Input<string | undefined>;
+    /**
+     * The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+     */
+    productIngestionVersion?: pulumi.Input<string | undefined>;
     /**
      * Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
      */

@@ -44,7 +44,7 @@ namespace PulumiCppGoLive.CppGolive
 
         private static readonly __Value<double?> _adoptTimeout = new __Value<double?>(() => __config.GetDouble("adoptTimeout"));
         /// <summary>
-        /// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        /// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
         /// </summary>
         public static double? AdoptTimeout
         {
@@ -70,6 +70,36 @@ namespace PulumiCppGoLive.CppGolive
         {
             get => _pollInterval.Get();
             set => _pollInterval.Set(value);
+        }
+
+        private static readonly __Value<string?> _productIngestionToken = new __Value<string?>(() => __config.Get("productIngestionToken"));
+        /// <summary>
+        /// Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        /// </summary>
+        public static string? ProductIngestionToken
+        {
+            get => _productIngestionToken.Get();
+            set => _productIngestionToken.Set(value);
+        }
+
+        private static readonly __Value<string?> _productIngestionUrl = new __Value<string?>(() => __config.Get("productIngestionUrl"));
+        /// <summary>
+        /// Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+        /// </summary>
+        public static string? ProductIngestionUrl
+        {
+            get => _productIngestionUrl.Get();
+            set => _productIngestionUrl.Set(value);
+        }
+
+        private static readonly __Value<string?> _productIngestionVersion = new __Value<string?>(() => __config.Get("productIngestionVersion"));
+        /// <summary>
+        /// The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+        /// </summary>
+        public static string? ProductIngestionVersion
+        {
+            get => _productIngestionVersion.Get();
+            set => _productIngestionVersion.Set(value);
         }
 
         private static readonly __Value<double?> _requestTimeout = new __Value<double?>(() => __config.GetDouble("requestTimeout"));

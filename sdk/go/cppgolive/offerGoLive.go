@@ -12,19 +12,21 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Sends an Azure Marketplace (Cloud Partner Portal) offer live, once, and records the go-live operation.
+// Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).
 //
-// `pulumi preview` plans the go-live without calling CPP. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (CPP cannot). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
+// `pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither API can). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
 type OfferGoLive struct {
 	pulumi.CustomResourceState
 
 	// When CPP accepted the go-live (ISO-8601 UTC).
 	AcceptedAt pulumi.StringPtrOutput `pulumi:"acceptedAt"`
+	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+	Api pulumi.StringOutput `pulumi:"api"`
 	// When the operation was seen to end (ISO-8601 UTC); empty while running.
 	CompletedAt pulumi.StringPtrOutput `pulumi:"completedAt"`
 	// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 	NotificationEmails pulumi.StringArrayOutput `pulumi:"notificationEmails"`
-	// CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+	// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
 	OfferId pulumi.StringOutput `pulumi:"offerId"`
 	// ID of the go-live operation (a GUID, or `publisher$offer$version$preview` for non-migrated offers).
 	OperationId pulumi.StringOutput `pulumi:"operationId"`
@@ -32,10 +34,14 @@ type OfferGoLive struct {
 	OperationLocation pulumi.StringOutput `pulumi:"operationLocation"`
 	// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds pulumi.Float64PtrOutput `pulumi:"pollIntervalSeconds"`
-	// CPP publisher ID, e.g. `contoso`.
+	// `product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.
+	ProductId pulumi.StringPtrOutput `pulumi:"productId"`
+	// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
 	PublisherId pulumi.StringOutput `pulumi:"publisherId"`
 	// `running`, `succeeded`, `failed` or `canceled`.
 	Status pulumi.StringOutput `pulumi:"status"`
+	// `product-ingestion` only: the submission sent live, `submission/<guid>/<n>`; empty for CPP.
+	SubmissionId pulumi.StringPtrOutput `pulumi:"submissionId"`
 	// Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
 	TimeoutSeconds pulumi.Float64PtrOutput `pulumi:"timeoutSeconds"`
 	// Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
@@ -96,13 +102,15 @@ func OfferGoLiveExists(ctx *pulumi.Context,
 }
 
 type offerGoLiveArgs struct {
+	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+	Api *string `pulumi:"api"`
 	// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 	NotificationEmails []string `pulumi:"notificationEmails"`
-	// CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+	// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
 	OfferId string `pulumi:"offerId"`
 	// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds *float64 `pulumi:"pollIntervalSeconds"`
-	// CPP publisher ID, e.g. `contoso`.
+	// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
 	PublisherId string `pulumi:"publisherId"`
 	// Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
 	TimeoutSeconds *float64 `pulumi:"timeoutSeconds"`
@@ -114,13 +122,15 @@ type offerGoLiveArgs struct {
 
 // The set of arguments for constructing a OfferGoLive resource.
 type OfferGoLiveArgs struct {
+	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+	Api pulumi.StringPtrInput
 	// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 	NotificationEmails pulumi.StringArrayInput
-	// CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+	// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
 	OfferId pulumi.StringInput
 	// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds pulumi.Float64PtrInput
-	// CPP publisher ID, e.g. `contoso`.
+	// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
 	PublisherId pulumi.StringInput
 	// Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
 	TimeoutSeconds pulumi.Float64PtrInput
@@ -222,6 +232,11 @@ func (o OfferGoLiveOutput) AcceptedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringPtrOutput { return v.AcceptedAt }).(pulumi.StringPtrOutput)
 }
 
+// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+func (o OfferGoLiveOutput) Api() pulumi.StringOutput {
+	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.Api }).(pulumi.StringOutput)
+}
+
 // When the operation was seen to end (ISO-8601 UTC); empty while running.
 func (o OfferGoLiveOutput) CompletedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringPtrOutput { return v.CompletedAt }).(pulumi.StringPtrOutput)
@@ -232,7 +247,7 @@ func (o OfferGoLiveOutput) NotificationEmails() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringArrayOutput { return v.NotificationEmails }).(pulumi.StringArrayOutput)
 }
 
-// CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
 func (o OfferGoLiveOutput) OfferId() pulumi.StringOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.OfferId }).(pulumi.StringOutput)
 }
@@ -252,7 +267,12 @@ func (o OfferGoLiveOutput) PollIntervalSeconds() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.Float64PtrOutput { return v.PollIntervalSeconds }).(pulumi.Float64PtrOutput)
 }
 
-// CPP publisher ID, e.g. `contoso`.
+// `product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.
+func (o OfferGoLiveOutput) ProductId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *OfferGoLive) pulumi.StringPtrOutput { return v.ProductId }).(pulumi.StringPtrOutput)
+}
+
+// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
 func (o OfferGoLiveOutput) PublisherId() pulumi.StringOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.PublisherId }).(pulumi.StringOutput)
 }
@@ -260,6 +280,11 @@ func (o OfferGoLiveOutput) PublisherId() pulumi.StringOutput {
 // `running`, `succeeded`, `failed` or `canceled`.
 func (o OfferGoLiveOutput) Status() pulumi.StringOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.Status }).(pulumi.StringOutput)
+}
+
+// `product-ingestion` only: the submission sent live, `submission/<guid>/<n>`; empty for CPP.
+func (o OfferGoLiveOutput) SubmissionId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *OfferGoLive) pulumi.StringPtrOutput { return v.SubmissionId }).(pulumi.StringPtrOutput)
 }
 
 // Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.

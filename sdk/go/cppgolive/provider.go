@@ -26,6 +26,9 @@ func NewProvider(ctx *pulumi.Context,
 	if args.AccessToken != nil {
 		args.AccessToken = pulumi.ToSecret(args.AccessToken).(pulumi.StringPtrInput)
 	}
+	if args.ProductIngestionToken != nil {
+		args.ProductIngestionToken = pulumi.ToSecret(args.ProductIngestionToken).(pulumi.StringPtrInput)
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Provider
 	err := ctx.RegisterResource("pulumi:providers:cpp-golive", name, args, &resource, opts...)
@@ -38,12 +41,18 @@ func NewProvider(ctx *pulumi.Context,
 type providerArgs struct {
 	// Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 	AccessToken *string `pulumi:"accessToken"`
-	// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+	// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
 	AdoptTimeout *float64 `pulumi:"adoptTimeout"`
 	// CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
 	BaseUrl *string `pulumi:"baseUrl"`
 	// Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
 	PollInterval *float64 `pulumi:"pollInterval"`
+	// Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+	ProductIngestionToken *string `pulumi:"productIngestionToken"`
+	// Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+	ProductIngestionUrl *string `pulumi:"productIngestionUrl"`
+	// The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+	ProductIngestionVersion *string `pulumi:"productIngestionVersion"`
 	// Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
 	RequestTimeout *float64 `pulumi:"requestTimeout"`
 }
@@ -52,12 +61,18 @@ type providerArgs struct {
 type ProviderArgs struct {
 	// Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 	AccessToken pulumi.StringPtrInput
-	// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+	// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
 	AdoptTimeout pulumi.Float64PtrInput
 	// CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
 	BaseUrl pulumi.StringPtrInput
 	// Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
 	PollInterval pulumi.Float64PtrInput
+	// Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+	ProductIngestionToken pulumi.StringPtrInput
+	// Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+	ProductIngestionUrl pulumi.StringPtrInput
+	// The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+	ProductIngestionVersion pulumi.StringPtrInput
 	// Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
 	RequestTimeout pulumi.Float64PtrInput
 }

@@ -19,7 +19,7 @@ Object.defineProperty(exports, "accessToken", {
 });
 
 /**
- * Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+ * Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
  */
 export declare const adoptTimeout: number | undefined;
 Object.defineProperty(exports, "adoptTimeout", {
@@ -47,6 +47,39 @@ export declare const pollInterval: number | undefined;
 Object.defineProperty(exports, "pollInterval", {
     get() {
         return __config.getObject<number>("pollInterval");
+    },
+    enumerable: true,
+});
+
+/**
+ * Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+ */
+export declare const productIngestionToken: string | undefined;
+Object.defineProperty(exports, "productIngestionToken", {
+    get() {
+        return __config.get("productIngestionToken");
+    },
+    enumerable: true,
+});
+
+/**
+ * Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+ */
+export declare const productIngestionUrl: string | undefined;
+Object.defineProperty(exports, "productIngestionUrl", {
+    get() {
+        return __config.get("productIngestionUrl");
+    },
+    enumerable: true,
+});
+
+/**
+ * The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+ */
+export declare const productIngestionVersion: string | undefined;
+Object.defineProperty(exports, "productIngestionVersion", {
+    get() {
+        return __config.get("productIngestionVersion");
     },
     enumerable: true,
 });

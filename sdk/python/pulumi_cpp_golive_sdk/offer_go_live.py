@@ -21,6 +21,7 @@ class OfferGoLiveArgs:
     def __init__(__self__, *,
                  offer_id: pulumi.Input[_builtins.str],
                  publisher_id: pulumi.Input[_builtins.str],
+                 api: pulumi.Input[Optional[_builtins.str]] = None,
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  timeout_seconds: pulumi.Input[Optional[_builtins.float]] = None,
@@ -29,8 +30,9 @@ class OfferGoLiveArgs:
         """
         The set of arguments for constructing a OfferGoLive resource.
 
-        :param pulumi.Input[_builtins.str] offer_id: CPP offer ID. The offer must have been published to preview and await publisher sign-off.
-        :param pulumi.Input[_builtins.str] publisher_id: CPP publisher ID, e.g. `contoso`.
+        :param pulumi.Input[_builtins.str] offer_id: Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
+        :param pulumi.Input[_builtins.str] publisher_id: Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
+        :param pulumi.Input[_builtins.str] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
         :param pulumi.Input[_builtins.float] timeout_seconds: Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
@@ -39,6 +41,8 @@ class OfferGoLiveArgs:
         """
         pulumi.set(__self__, "offer_id", offer_id)
         pulumi.set(__self__, "publisher_id", publisher_id)
+        if api is not None:
+            pulumi.set(__self__, "api", api)
         if notification_emails is not None:
             pulumi.set(__self__, "notification_emails", notification_emails)
         if poll_interval_seconds is not None:
@@ -54,7 +58,7 @@ class OfferGoLiveArgs:
     @pulumi.getter(name="offerId")
     def offer_id(self) -> pulumi.Input[_builtins.str]:
         """
-        CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+        Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         """
         return pulumi.get(self, "offer_id")
 
@@ -66,13 +70,25 @@ class OfferGoLiveArgs:
     @pulumi.getter(name="publisherId")
     def publisher_id(self) -> pulumi.Input[_builtins.str]:
         """
-        CPP publisher ID, e.g. `contoso`.
+        Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         """
         return pulumi.get(self, "publisher_id")
 
     @publisher_id.setter
     def publisher_id(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "publisher_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def api(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+        """
+        return pulumi.get(self, "api")
+
+    @api.setter
+    def api(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "api", value)
 
     @_builtins.property
     @pulumi.getter(name="notificationEmails")
@@ -141,6 +157,7 @@ class OfferGoLive(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 api: pulumi.Input[Optional[_builtins.str]] = None,
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  offer_id: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
@@ -150,16 +167,17 @@ class OfferGoLive(pulumi.CustomResource):
                  wait: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
-        Sends an Azure Marketplace (Cloud Partner Portal) offer live, once, and records the go-live operation.
+        Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).
 
-        `pulumi preview` plans the go-live without calling CPP. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (CPP cannot). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
+        `pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither API can). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.str] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
-        :param pulumi.Input[_builtins.str] offer_id: CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+        :param pulumi.Input[_builtins.str] offer_id: Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
-        :param pulumi.Input[_builtins.str] publisher_id: CPP publisher ID, e.g. `contoso`.
+        :param pulumi.Input[_builtins.str] publisher_id: Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         :param pulumi.Input[_builtins.float] timeout_seconds: Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
         :param pulumi.Input[Sequence[Any]] triggers: Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
         :param pulumi.Input[_builtins.str] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
@@ -171,9 +189,9 @@ class OfferGoLive(pulumi.CustomResource):
                  args: OfferGoLiveArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        Sends an Azure Marketplace (Cloud Partner Portal) offer live, once, and records the go-live operation.
+        Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).
 
-        `pulumi preview` plans the go-live without calling CPP. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (CPP cannot). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
+        `pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither API can). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
 
         :param str resource_name: The name of the resource.
         :param OfferGoLiveArgs args: The arguments to use to populate this resource's properties.
@@ -190,6 +208,7 @@ class OfferGoLive(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 api: pulumi.Input[Optional[_builtins.str]] = None,
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  offer_id: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
@@ -206,6 +225,7 @@ class OfferGoLive(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = OfferGoLiveArgs.__new__(OfferGoLiveArgs)
 
+            __props__.__dict__["api"] = api
             __props__.__dict__["notification_emails"] = notification_emails
             if offer_id is None and not opts.urn:
                 raise TypeError("Missing required property 'offer_id'")
@@ -221,7 +241,9 @@ class OfferGoLive(pulumi.CustomResource):
             __props__.__dict__["completed_at"] = None
             __props__.__dict__["operation_id"] = None
             __props__.__dict__["operation_location"] = None
+            __props__.__dict__["product_id"] = None
             __props__.__dict__["status"] = None
+            __props__.__dict__["submission_id"] = None
         super(OfferGoLive, __self__).__init__(
             'cpp-golive:index:OfferGoLive',
             resource_name,
@@ -245,14 +267,17 @@ class OfferGoLive(pulumi.CustomResource):
         __props__ = OfferGoLiveArgs.__new__(OfferGoLiveArgs)
 
         __props__.__dict__["accepted_at"] = None
+        __props__.__dict__["api"] = None
         __props__.__dict__["completed_at"] = None
         __props__.__dict__["notification_emails"] = None
         __props__.__dict__["offer_id"] = None
         __props__.__dict__["operation_id"] = None
         __props__.__dict__["operation_location"] = None
         __props__.__dict__["poll_interval_seconds"] = None
+        __props__.__dict__["product_id"] = None
         __props__.__dict__["publisher_id"] = None
         __props__.__dict__["status"] = None
+        __props__.__dict__["submission_id"] = None
         __props__.__dict__["timeout_seconds"] = None
         __props__.__dict__["triggers"] = None
         __props__.__dict__["wait"] = None
@@ -271,6 +296,14 @@ class OfferGoLive(pulumi.CustomResource):
         When CPP accepted the go-live (ISO-8601 UTC).
         """
         return pulumi.get(self, "accepted_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def api(self) -> pulumi.Output[_builtins.str]:
+        """
+        `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+        """
+        return pulumi.get(self, "api")
 
     @_builtins.property
     @pulumi.getter(name="completedAt")
@@ -292,7 +325,7 @@ class OfferGoLive(pulumi.CustomResource):
     @pulumi.getter(name="offerId")
     def offer_id(self) -> pulumi.Output[_builtins.str]:
         """
-        CPP offer ID. The offer must have been published to preview and await publisher sign-off.
+        Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         """
         return pulumi.get(self, "offer_id")
 
@@ -321,10 +354,18 @@ class OfferGoLive(pulumi.CustomResource):
         return pulumi.get(self, "poll_interval_seconds")
 
     @_builtins.property
+    @pulumi.getter(name="productId")
+    def product_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        `product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.
+        """
+        return pulumi.get(self, "product_id")
+
+    @_builtins.property
     @pulumi.getter(name="publisherId")
     def publisher_id(self) -> pulumi.Output[_builtins.str]:
         """
-        CPP publisher ID, e.g. `contoso`.
+        Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         """
         return pulumi.get(self, "publisher_id")
 
@@ -335,6 +376,14 @@ class OfferGoLive(pulumi.CustomResource):
         `running`, `succeeded`, `failed` or `canceled`.
         """
         return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter(name="submissionId")
+    def submission_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        `product-ingestion` only: the submission sent live, `submission/<guid>/<n>`; empty for CPP.
+        """
+        return pulumi.get(self, "submission_id")
 
     @_builtins.property
     @pulumi.getter(name="timeoutSeconds")

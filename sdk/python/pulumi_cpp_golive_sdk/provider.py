@@ -23,14 +23,20 @@ class ProviderArgs:
                  adopt_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.float]] = None,
+                 product_ingestion_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 product_ingestion_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 product_ingestion_version: pulumi.Input[Optional[_builtins.str]] = None,
                  request_timeout: pulumi.Input[Optional[_builtins.float]] = None):
         """
         The set of arguments for constructing a Provider resource.
 
         :param pulumi.Input[_builtins.str] access_token: Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
-        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
         :param pulumi.Input[_builtins.str] base_url: CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
         :param pulumi.Input[_builtins.float] poll_interval: Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
+        :param pulumi.Input[_builtins.str] product_ingestion_token: Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        :param pulumi.Input[_builtins.str] product_ingestion_url: Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+        :param pulumi.Input[_builtins.str] product_ingestion_version: The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
         :param pulumi.Input[_builtins.float] request_timeout: Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
         """
         if access_token is not None:
@@ -41,6 +47,12 @@ class ProviderArgs:
             pulumi.set(__self__, "base_url", base_url)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
+        if product_ingestion_token is not None:
+            pulumi.set(__self__, "product_ingestion_token", product_ingestion_token)
+        if product_ingestion_url is not None:
+            pulumi.set(__self__, "product_ingestion_url", product_ingestion_url)
+        if product_ingestion_version is not None:
+            pulumi.set(__self__, "product_ingestion_version", product_ingestion_version)
         if request_timeout is not None:
             pulumi.set(__self__, "request_timeout", request_timeout)
 
@@ -60,7 +72,7 @@ class ProviderArgs:
     @pulumi.getter(name="adoptTimeout")
     def adopt_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
         """
         return pulumi.get(self, "adopt_timeout")
 
@@ -93,6 +105,42 @@ class ProviderArgs:
         pulumi.set(self, "poll_interval", value)
 
     @_builtins.property
+    @pulumi.getter(name="productIngestionToken")
+    def product_ingestion_token(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        """
+        return pulumi.get(self, "product_ingestion_token")
+
+    @product_ingestion_token.setter
+    def product_ingestion_token(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "product_ingestion_token", value)
+
+    @_builtins.property
+    @pulumi.getter(name="productIngestionUrl")
+    def product_ingestion_url(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+        """
+        return pulumi.get(self, "product_ingestion_url")
+
+    @product_ingestion_url.setter
+    def product_ingestion_url(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "product_ingestion_url", value)
+
+    @_builtins.property
+    @pulumi.getter(name="productIngestionVersion")
+    def product_ingestion_version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+        """
+        return pulumi.get(self, "product_ingestion_version")
+
+    @product_ingestion_version.setter
+    def product_ingestion_version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "product_ingestion_version", value)
+
+    @_builtins.property
     @pulumi.getter(name="requestTimeout")
     def request_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
@@ -115,6 +163,9 @@ class Provider(pulumi.ProviderResource):
                  adopt_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.float]] = None,
+                 product_ingestion_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 product_ingestion_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 product_ingestion_version: pulumi.Input[Optional[_builtins.str]] = None,
                  request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  __props__=None):
         """
@@ -123,9 +174,12 @@ class Provider(pulumi.ProviderResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] access_token: Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
-        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
         :param pulumi.Input[_builtins.str] base_url: CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
         :param pulumi.Input[_builtins.float] poll_interval: Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
+        :param pulumi.Input[_builtins.str] product_ingestion_token: Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        :param pulumi.Input[_builtins.str] product_ingestion_url: Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+        :param pulumi.Input[_builtins.str] product_ingestion_version: The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
         :param pulumi.Input[_builtins.float] request_timeout: Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
         """
         ...
@@ -156,6 +210,9 @@ class Provider(pulumi.ProviderResource):
                  adopt_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  base_url: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.float]] = None,
+                 product_ingestion_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 product_ingestion_url: pulumi.Input[Optional[_builtins.str]] = None,
+                 product_ingestion_version: pulumi.Input[Optional[_builtins.str]] = None,
                  request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
@@ -170,6 +227,9 @@ class Provider(pulumi.ProviderResource):
             __props__.__dict__["adopt_timeout"] = pulumi.Output.from_input(adopt_timeout).apply(pulumi.runtime.to_json) if adopt_timeout is not None else None
             __props__.__dict__["base_url"] = base_url
             __props__.__dict__["poll_interval"] = pulumi.Output.from_input(poll_interval).apply(pulumi.runtime.to_json) if poll_interval is not None else None
+            __props__.__dict__["product_ingestion_token"] = None if product_ingestion_token is None else pulumi.Output.secret(product_ingestion_token)
+            __props__.__dict__["product_ingestion_url"] = product_ingestion_url
+            __props__.__dict__["product_ingestion_version"] = product_ingestion_version
             __props__.__dict__["request_timeout"] = pulumi.Output.from_input(request_timeout).apply(pulumi.runtime.to_json) if request_timeout is not None else None
         super(Provider, __self__).__init__(
             'cpp-golive',

@@ -16,7 +16,7 @@ func GetAccessToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "cpp-golive:accessToken")
 }
 
-// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
 func GetAdoptTimeout(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "cpp-golive:adoptTimeout")
 }
@@ -29,6 +29,21 @@ func GetBaseUrl(ctx *pulumi.Context) string {
 // Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
 func GetPollInterval(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "cpp-golive:pollInterval")
+}
+
+// Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+func GetProductIngestionToken(ctx *pulumi.Context) string {
+	return config.Get(ctx, "cpp-golive:productIngestionToken")
+}
+
+// Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+func GetProductIngestionUrl(ctx *pulumi.Context) string {
+	return config.Get(ctx, "cpp-golive:productIngestionUrl")
+}
+
+// The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+func GetProductIngestionVersion(ctx *pulumi.Context) string {
+	return config.Get(ctx, "cpp-golive:productIngestionVersion")
 }
 
 // Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).

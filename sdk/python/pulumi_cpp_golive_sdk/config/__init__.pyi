@@ -21,7 +21,7 @@ Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment var
 
 adoptTimeout: Optional[float]
 """
-Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
 """
 
 baseUrl: Optional[str]
@@ -32,6 +32,21 @@ CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). 
 pollInterval: Optional[float]
 """
 Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
+"""
+
+productIngestionToken: Optional[str]
+"""
+Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+"""
+
+productIngestionUrl: Optional[str]
+"""
+Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+"""
+
+productIngestionVersion: Optional[str]
+"""
+The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
 """
 
 requestTimeout: Optional[float]

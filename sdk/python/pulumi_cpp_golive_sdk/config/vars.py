@@ -30,7 +30,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def adopt_timeout(self) -> Optional[float]:
         """
-        Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, or `CPP_ADOPT_TIMEOUT`).
+        Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
         """
         return __config__.get_float('adoptTimeout')
 
@@ -47,6 +47,27 @@ class _ExportableConfig(types.ModuleType):
         Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
         """
         return __config__.get_float('pollInterval')
+
+    @_builtins.property
+    def product_ingestion_token(self) -> Optional[str]:
+        """
+        Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        """
+        return __config__.get('productIngestionToken')
+
+    @_builtins.property
+    def product_ingestion_url(self) -> Optional[str]:
+        """
+        Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+        """
+        return __config__.get('productIngestionUrl')
+
+    @_builtins.property
+    def product_ingestion_version(self) -> Optional[str]:
+        """
+        The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+        """
+        return __config__.get('productIngestionVersion')
 
     @_builtins.property
     def request_timeout(self) -> Optional[float]:
