@@ -9,6 +9,7 @@ golive = cpp.OfferGoLive(
     "offer-golive",
     publisher_id=config.require("publisherId"),
     offer_id=config.require("offerId"),
+    api=config.get("api") or "cpp",
     triggers=[config.get("offerVersion") or "1"],
     wait=config.get("wait") or "completed",
     # customTimeouts reach the plugin: when the wait runs out, the operation ID stays in the stack and the next
