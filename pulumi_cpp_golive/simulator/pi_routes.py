@@ -13,13 +13,13 @@ import json
 import logging
 import re
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 from urllib.parse import urlencode, urlsplit
 
 from .core import DROPPED, JSON_CONTENT_TYPE, Match, Params, Reply, Request, Route, error_reply, json_reply
 from .faults import FaultInjector, lost_answer
 from .options import SimulatorConfig
-from .pi_world import COMPLETED, DRAFT, TARGETS, Job, PiWorld, Product, Submission, bad_request
+from .pi_world import COMPLETED, DRAFT, TARGETS, Job, Json, PiWorld, Product, Submission, bad_request
 from .vocabulary import FAILED
 
 _LOG = logging.getLogger(__name__)
@@ -37,8 +37,6 @@ _VERSION = re.compile(r"\d{4}-\d\d-\d\d(-preview\d+)?")
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # jobEnd of a job that has not completed (the docs' sample value).
 NO_END = "0001-01-01T00:00:00"
-
-Json = Dict[str, Any]
 
 
 class PiApi:

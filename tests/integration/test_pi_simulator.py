@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -460,6 +461,19 @@ def test_job_status_gets_reuse_the_polling_faults(sim: Simulator, pi: Pi) -> Non
     assert truncated.status_code == 200
     with pytest.raises(ValueError):
         truncated.json()
+    sim.config.malformed_json_every = 0
+    sim.config.stall_operation_gets, sim.config.stall_seconds = 1, 0.3
+    started = time.monotonic()
+    assert pi.job(job_id)["jobId"] == job_id
+    assert time.monotonic() - started >= 0.3
+    assert sim.config.stall_operation_gets == 0
+
+
+def test_slow_seconds_delays_pi_answers(sim: Simulator, pi: Pi) -> None:
+    sim.config.slow_seconds = 0.3
+    started = time.monotonic()
+    assert pi.get("product").status_code == 200
+    assert time.monotonic() - started >= 0.3
 
 
 def test_request_journal_keys(sim: Simulator, pi: Pi) -> None:
