@@ -1,7 +1,9 @@
-"""A local, loopback-only simulator of the Cloud Partner Portal (CPP) publishing API, for tests, benchmarks and demos.
+"""A local, loopback-only simulator of the Cloud Partner Portal (CPP) publishing API and of Microsoft's Product
+Ingestion (PI) API, for tests, benchmarks and demos.
 
-It follows ``cpp-api.md`` (api-version ``2017-10-31``, bearer token, VM publishing steps) for the calls the provider
-makes, and adds injectable faults. Standard library only.
+It follows ``cpp-api.md`` (api-version ``2017-10-31``, bearer token, VM publishing steps) and ``pi-api.md`` (the PI
+go-live: product, submissions, configure job) for the calls the provider makes, and adds injectable faults. Standard
+library only.
 
 In process::
 
@@ -11,10 +13,11 @@ In process::
         sim.add_offer("contoso", "vm1", state="ready")
         ...  # point a client at sim.url with token "sim-token"
         assert sim.count("POST", "/golive") == 1
+        guid = sim.add_product("vm1", state="ready")  # PI, at sim.pi_url with the same token
 
-From a shell: ``python -m pulumi_cpp_golive.simulator --port 0 --offer contoso/vm1:ready`` prints
-``CPP simulator listening on http://127.0.0.1:PORT`` and serves until SIGINT/SIGTERM; every configuration field is
-a flag (``--help``).
+From a shell: ``python -m pulumi_cpp_golive.simulator --port 0 --offer contoso/vm1:ready --product vm1:ready``
+prints ``CPP simulator listening on http://127.0.0.1:PORT`` and serves until SIGINT/SIGTERM, PI at that URL +
+``/rp/product-ingestion``; every configuration field is a flag (``--help``).
 
 Routes (all need ``api-version=2017-10-31`` and ``Authorization: Bearer <token>``)
 ------------------------------------------------------------------------------------
@@ -28,15 +31,37 @@ Offer life: ``never-published`` -> publish (``Simulator.start_publish``, ``publi
 is computed from the injected clock on each request; there is no background thread. The faults are the
 ``SimulatorConfig`` fields, each documented where it is declared (``options.py``).
 
+PI routes (under ``/rp/product-ingestion/``; all need ``$version`` and the same bearer token)
+-------------------------------------------------------------------------------------------
+``$version`` is required; ``2022-03-01-preview3`` is refused as deprecated; any date-shaped version is accepted.
+Errors are ``{"error": {"code": "badRequest|unauthorized|notFound|conflict|...", "message": ...}}``.
+
+- ``GET product?externalId=X`` (query name in any case) -> ``{"value": [product]}``, empty when unknown.
+- ``GET submission/{productGuid}`` (optional ``targetType``) -> ``{"value": [...]}``: the newest draft, preview and
+  live entries, ``status``/``result`` on all but the draft; pages of ``pi_page_size`` with an absolute ``@nextLink``.
+- ``POST configure`` with pi-api.md §3's body -> ``pi_configure_status`` and a job document; a strict 400 naming
+  what is wrong with the body; ``pi_conflict_status`` with code ``conflict`` while a submission is in progress or
+  when ``id`` is not the current preview.
+- ``GET configure/{jobId}/status`` -> the job document (key ``pi_job_id_spelling``).
+
+Product life (``Simulator.add_product``, ``--product EXTID:STATE``): ``draft``, ``preview-running``, ``ready``,
+``live`` or ``preview-failed``; ``Simulator.publish_preview`` adds preview submission n+1 (``publish_seconds``). A
+go-live creates a job (``notStarted``, ``running``, ``completed`` after ``pi_job_seconds``) and a ``live`` entry with
+the preview's ID that completes ``pi_rollout_seconds`` after the job; both fail with ``pi_fail_job`` or
+``pi_certification_failure``. The ``pi_*`` options hold PI's own faults; throttling, 500s, the one-off 401, slow
+answers and the operation-GET faults (on job-status GETs) are shared with CPP.
+
 Layout: ``core`` is the sans-I/O part (request in, reply out: dispatch, route matching, request journal, control
-plane); ``cpp_routes`` and ``faults`` are CPP's route table and faults; ``world``, ``views`` and ``vocabulary`` hold
-the offers, their JSON and their words; ``http_shell`` is the HTTP server and the :class:`Simulator` around it.
+plane); ``cpp_routes`` and ``pi_routes`` are the two APIs' route tables, ``faults`` the faults they share; ``world``,
+``views`` and ``vocabulary`` hold the offers, their JSON and their words, ``pi_world`` the PI products and jobs;
+``http_shell`` is the HTTP server and the :class:`Simulator` around it.
 
 Control plane (no auth; loopback only; not recorded, not counted for faults)
 ------------------------------------------------------------------------------
 - ``GET /_sim/requests`` -> ``{"counts": {"POST /golive": n, ...}, "requests": [{"method", "path", "query",
   "route", "authorization_ok", "status"}, ...]}``. Count keys are ``METHOD /route`` with route one of golive,
-  cancel, operations, submissions, status, unknown. ``status`` is null for a dropped connection.
+  cancel, operations, submissions, status (CPP), product, submission, configure, configure-status (PI), unknown.
+  ``status`` is null for a dropped connection.
 - ``POST /_sim/reset-counts`` -> forget recorded requests, restart fault counters.
 """
 
@@ -45,6 +70,7 @@ from __future__ import annotations
 from .core import RecordedRequest
 from .http_shell import Simulator
 from .options import SimulatorConfig
+from .pi_world import PRODUCT_STATES
 from .world import OFFER_STATES, SimulatorError
 
-__all__ = ["OFFER_STATES", "RecordedRequest", "Simulator", "SimulatorConfig", "SimulatorError"]
+__all__ = ["OFFER_STATES", "PRODUCT_STATES", "RecordedRequest", "Simulator", "SimulatorConfig", "SimulatorError"]

@@ -1,7 +1,8 @@
 """``python -m pulumi_cpp_golive.simulator``: run the CPP simulator until SIGINT/SIGTERM.
 
 The first (and only) stdout line is ``CPP simulator listening on http://HOST:PORT``, flushed at once, so that a
-parent process can read the URL of a simulator started with ``--port 0``. Request lines go to stderr. Every
+parent process can read the URL of a simulator started with ``--port 0``; the Product Ingestion API is served at that
+URL + ``/rp/product-ingestion``. Request lines go to stderr. Every
 :class:`~pulumi_cpp_golive.simulator.options.SimulatorConfig` field is a flag (``--golive-seconds 8``,
 ``--fail-golive``, ...); ``--help`` lists them.
 """
@@ -19,9 +20,11 @@ from typing import List, Optional, Sequence, Tuple
 
 from .http_shell import Simulator
 from .options import SimulatorConfig, add_flags, config_from_flags
+from .pi_world import PRODUCT_STATES
 from .world import OFFER_STATES
 
 DEFAULT_OFFER = ("contoso", "vm1", "ready")
+DEFAULT_PRODUCT = ("vm1", "ready")
 
 
 def parse_offer(text: str) -> Tuple[str, str, str]:
@@ -36,11 +39,22 @@ def parse_offer(text: str) -> Tuple[str, str, str]:
     return publisher, offer, state
 
 
+def parse_product(text: str) -> Tuple[str, str]:
+    """``externalId[:state]`` -> (external ID, state); the state defaults to ``ready``."""
+    external_id, _, state = text.partition(":")
+    state = state or "ready"
+    if not external_id or "/" in external_id:
+        raise argparse.ArgumentTypeError(f"expected externalId[:state], got {text!r}")
+    if state not in PRODUCT_STATES:
+        raise argparse.ArgumentTypeError(f"unknown state {state!r}; expected one of {', '.join(PRODUCT_STATES)}")
+    return external_id, state
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: ``--offer``, ``--quiet`` and one flag per configuration field."""
     parser = argparse.ArgumentParser(
         prog="python -m pulumi_cpp_golive.simulator",
-        description="Local, loopback-only simulator of the Cloud Partner Portal go-live API.",
+        description="Local, loopback-only simulator of the Cloud Partner Portal and Product Ingestion go-live APIs.",
     )
     parser.add_argument(
         "--offer",
@@ -50,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PUBLISHER/OFFER[:STATE]",
         help=f"create an offer; state one of {', '.join(OFFER_STATES)} (default ready). "
         "Repeatable; without it contoso/vm1:ready is created.",
+    )
+    parser.add_argument(
+        "--product",
+        action="append",
+        type=parse_product,
+        default=[],
+        metavar="EXTERNALID[:STATE]",
+        help=f"create a Product Ingestion product; state one of {', '.join(PRODUCT_STATES)} (default ready). "
+        "Repeatable; without it vm1:ready is created.",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     # The token may come from the environment so that it never shows in a process listing.
@@ -73,6 +96,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     simulator = Simulator(config)
     for publisher, offer, state in offers:
         simulator.add_offer(publisher, offer, state)
+    for external_id, state in args.product or [DEFAULT_PRODUCT]:
+        simulator.add_product(external_id, state)
 
     stop = threading.Event()
 

@@ -1,4 +1,5 @@
-"""Injected faults: throttling, 500s, a one-off 401, malformed polls, count-down faults and the one-shot go-live faults.
+"""Injected faults: throttling, 500s, a one-off 401, malformed polls, count-down faults and the one-shot go-live faults,
+shared by the CPP and PI routes.
 
 Counters here restart on :meth:`FaultInjector.reset` (``Simulator.reset_counts``), so a test can say "the 3rd API
 request from now is throttled" without knowing what came before.
@@ -38,24 +39,29 @@ class FaultInjector:
             self._burst_left = 0
             self._operation_gets = 0
 
-    def on_api_request(self) -> Optional[Reply]:
-        """Count one /api/ request; return a fault answer for it, or None to answer normally."""
+    def on_api_request(self, pi: bool = False) -> Optional[Reply]:
+        """Count one API request (CPP and PI share the count); return a fault answer for it, or None to answer
+        normally. ``pi`` answers in PI's dialect: camelCase error codes, and a 500 in the ``{"error": ...}`` shape."""
         config = self._config()
+        code: Callable[[str], str] = _camel if pi else str
         with self._lock:
             self._api_requests += 1
             number = self._api_requests
             if config.throttle_every > 0 and (self._burst_left > 0 or number % config.throttle_every == 0):
                 # A trigger answers throttle_burst consecutive requests with 429, itself included.
                 self._burst_left = self._burst_left - 1 if self._burst_left > 0 else config.throttle_burst - 1
-                return _throttled(config.retry_after)
+                message = f"Rate limit exceeded; retry after {config.retry_after} seconds."
+                return error_reply(429, code("TooManyRequests"), message, (("Retry-After", str(config.retry_after)),))
             self._burst_left = 0
             if config.error500_every > 0 and number % config.error500_every == 0:
+                if pi:
+                    return error_reply(500, "internalServerError", "Internal error. Retry is OK.")
                 return json_reply(500, VARIANT_500_BODY)
             if 0 < config.unauthorized_once_after < number:
                 # One-shot: a single 401 with a good token, as if it had just expired.
                 config.unauthorized_once_after = 0
                 challenge = (("WWW-Authenticate", 'Bearer error="invalid_token"'),)
-                return error_reply(401, "Unauthorized", "The access token has expired.", challenge)
+                return error_reply(401, code("Unauthorized"), "The access token has expired.", challenge)
         return None
 
     def malformed_operation_get(self) -> bool:
@@ -90,6 +96,6 @@ def lost_answer(status: int, body_style: str) -> Reply:
     return Reply(status, GATEWAY_BODY, (("Content-Type", "text/html"),))
 
 
-def _throttled(retry_after: int) -> Reply:
-    message = f"Rate limit exceeded; retry after {retry_after} seconds."
-    return error_reply(429, "TooManyRequests", message, (("Retry-After", str(retry_after)),))
+def _camel(code: str) -> str:
+    """PI spells error codes in camelCase (``unauthorized``) where CPP uses PascalCase (``Unauthorized``)."""
+    return code[:1].lower() + code[1:]

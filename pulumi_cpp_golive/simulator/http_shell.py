@@ -15,10 +15,13 @@ from typing import Any, Dict, List, Optional, Set, Type, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from ..settings import is_loopback
-from .core import Core, RecordedRequest, Reply, Request, error_reply
+from .core import Api, Core, RecordedRequest, Reply, Request, error_reply
 from .cpp_routes import CppApi
 from .faults import FaultInjector
 from .options import SimulatorConfig
+from .pi_routes import PREFIX as PI_PREFIX
+from .pi_routes import PiApi
+from .pi_world import PiWorld
 from .world import Clock, Timeline, World
 
 _LOG = logging.getLogger("pulumi_cpp_golive.simulator")
@@ -164,7 +167,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Simulator:
-    """A local CPP on loopback. Construct, :meth:`start` (or use as a context manager), point a client at :attr:`url`.
+    """A local CPP and Product Ingestion API on loopback. Construct, :meth:`start` (or use as a context manager), point
+    a CPP client at :attr:`url` and a PI client at :attr:`pi_url`.
 
     ``clock`` is a monotonic clock in seconds; pass a fake one to move operations forward without sleeping.
     """
@@ -174,9 +178,12 @@ class Simulator:
         self.config = config if config is not None else SimulatorConfig()
         # Components read the config through this getter, so that assigning sim.config reaches all of them too.
         current = lambda: self.config  # noqa: E731 - a one-line getter
-        self._world = World(current, Timeline(clock))
+        timeline = Timeline(clock)
+        self._world = World(current, timeline)
+        self._pi_world = PiWorld(current, timeline)
         faults = FaultInjector(current)
-        self._core = Core([CppApi(self._world, faults, current)], current, faults.reset)
+        apis: List[Api] = [CppApi(self._world, faults, current), PiApi(self._pi_world, faults, current)]
+        self._core = Core(apis, current, faults.reset)
         self._server: Optional[SimulatorServer] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -225,6 +232,11 @@ class Simulator:
         """Base URL, ``http://127.0.0.1:PORT``."""
         return self._running().base_url
 
+    @property
+    def pi_url(self) -> str:
+        """Base URL of the Product Ingestion API, ``http://127.0.0.1:PORT/rp/product-ingestion``."""
+        return self.url + PI_PREFIX.rstrip("/")
+
     def _running(self) -> SimulatorServer:
         if self._server is None:
             raise RuntimeError("the simulator is not running; call start() first")
@@ -254,6 +266,23 @@ class Simulator:
     def tracking_path(self, operation_id: str) -> str:
         """The relative tracking URL (with api-version) of a known operation."""
         return self._world.operation(operation_id).tracking_path()
+
+    def add_product(self, external_id: str, state: str = "ready") -> str:
+        """Create or replace a PI product (``draft``, ``preview-running``, ``ready``, ``live`` or
+        ``preview-failed``); returns its bare GUID."""
+        return self._pi_world.add_product(external_id, state)
+
+    def publish_preview(self, external_id: str) -> str:
+        """Publish the product to preview again: a new preview submission that succeeds after ``publish_seconds``;
+        returns its ID (``submission/<guid>/<n>``)."""
+        return self._pi_world.publish_preview(external_id).id
+
+    def start_pi_golive(self, external_id: str) -> str:
+        """Start a PI go-live of the current preview as if a client had posted it; returns the job ID.
+
+        Raises :class:`~pulumi_cpp_golive.simulator.world.SimulatorError` when the API would refuse it.
+        """
+        return self._pi_world.go_live(self._pi_world.by_external_id(external_id).guid).id
 
     # --- the request journal ------------------------------------------------------------------------------------
 

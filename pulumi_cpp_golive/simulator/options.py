@@ -35,7 +35,8 @@ def _option(default: Any, help: str, **meta: Any) -> Any:
 
 @dataclass
 class SimulatorConfig:
-    """Everything that shapes the simulator's answers. "Nth" counts /api/ requests since start or ``reset_counts``."""
+    """Everything that shapes the simulator's answers. "Nth" counts API requests (CPP and PI together) since start
+    or ``reset_counts``."""
 
     token: str = _option("sim-token", "the accepted bearer token (CLI default: $CPP_SIM_TOKEN or sim-token)")
     tokens: Set[str] = field(
@@ -80,7 +81,7 @@ class SimulatorConfig:
         False, "one-shot: another client's go-live lands just before the next one, which then conflicts"
     )
     location_override: str = _option("", "a Location value that disagrees with the right Operation-Location")
-    # Polling and listing faults.
+    # Polling and listing faults. The malformed/reset/stall ones count PI job-status GETs as operation GETs too.
     unknown_status_first: bool = _option(False, "a running operation's status reads 'Validating'")
     operation_404: bool = _option(False, "every operation GET is answered 404")
     poll_retry_after: Optional[int] = _option(None, "Retry-After seconds on operation GETs", minimum=0, parse=int)
@@ -90,6 +91,31 @@ class SimulatorConfig:
     stall_seconds: float = _option(0.0, "how long a stalled operation GET waits", minimum=0)
     list_lag_seconds: float = _option(0.0, "the operations list leaves out operations younger than this", minimum=0)
     list_page_size: int = _option(0, "N > 0: the list answers {value, nextLink} pages of N", minimum=0)
+    # Product Ingestion (PI) API: timings, response shapes and faults (the shared faults above apply to it too).
+    pi_job_seconds: float = _option(2.0, "PI: how long a configure (go-live) job runs", minimum=0)
+    pi_rollout_seconds: float = _option(
+        2.0, "PI: how long the live submission keeps rolling out after its job completed", minimum=0
+    )
+    pi_page_size: int = _option(0, "PI: N > 0: the submission listing answers pages of N with @nextLink", minimum=0)
+    pi_configure_status: int = _option(202, "PI: status of an accepted configure POST", choices=(200, 202))
+    pi_conflict_status: int = _option(409, "PI: status of a configure POST that meets a running publish",
+                                      choices=(400, 409))
+    pi_job_id_spelling: str = _option("jobId", "PI: key of the job ID in job documents", choices=("jobId", "jobID"))
+    pi_fail_job: bool = _option(False, "PI: jobs accepted from now on end failed, with nested error details")
+    pi_certification_failure: bool = _option(
+        False, "PI: jobs accepted from now on end failed with an invalidState certification error"
+    )
+    pi_race_golive: bool = _option(
+        False, "PI: one-shot: another client's go-live lands just before the next one, which then conflicts"
+    )
+    pi_accepted_then_status: int = _option(
+        0, "PI: one-shot: create the job, then answer this status with error_body (0: off)",
+        choices=(0, 500, 502, 503, 504),
+    )
+    pi_golive_reset: bool = _option(False, "PI: one-shot: create the job, then drop the connection without answering")
+    pi_list_lag_seconds: float = _option(
+        0.0, "PI: the submission listing leaves out live entries younger than this", minimum=0
+    )
 
     def __post_init__(self) -> None:
         if not is_loopback(self.host):
