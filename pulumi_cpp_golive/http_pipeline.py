@@ -438,7 +438,8 @@ class ApiHttpClient:
             raise self._error(response)
         return response
 
-    def _pages(self, url: str, params: Optional[Mapping[str, str]], split: PageSplitter) -> Iterator[list[Any]]:
+    def _pages(self, url: str, params: Optional[Mapping[str, str]],
+               split: PageSplitter) -> Iterator[list[dict[str, Any]]]:
         """The items of each page of a list, following its next links on the configured host only, for at most
         :data:`MAX_LIST_PAGES` pages. A list that cannot be read whole raises, never ends early: a caller that
         missed a running go-live would post a second one."""
