@@ -171,6 +171,7 @@ class PiOfferApi:
     """
 
     name = SERVICE
+    listing = "submission listing"
 
     def __init__(self, client: PiClient, *, now: Callable[[], str] = utc_now) -> None:
         self._client = client
