@@ -176,6 +176,8 @@ class PiOfferApi:
     def __init__(self, client: PiClient, *, now: Callable[[], str] = utc_now) -> None:
         self._client = client
         self._now = now
+        # Jobs seen completed and succeeded by this process: later reads watch the rollout alone (one GET a poll).
+        self._jobs_succeeded: set[str] = set()
 
     # ---- before posting ----------------------------------------------------------------------------------
 
@@ -266,6 +268,9 @@ class PiOfferApi:
         kind, key = _parse_location(record.operation_location)
         if kind == "submission":
             return self._read_rollout(record, f"product/{key}")
+        if key in self._jobs_succeeded:  # its outcome cannot change: only the rollout is left to watch
+            rollout = self._read_rollout(record, record.product_id)
+            return dataclasses.replace(rollout, progress={"": "job completed: succeeded", **rollout.progress})
         try:
             job, retry_after = self._client.get_job_status(key)
         except CppApiError as exc:
@@ -290,6 +295,7 @@ class PiOfferApi:
                 messages.insert(0, f"the job completed with the unknown jobResult {result!r}")
             return Reading(status, progress={"": f"job completed: {result}"}, messages=messages,
                            retry_after=retry_after)
+        self._jobs_succeeded.add(key)
         rollout = self._read_rollout(record, record.product_id)
         return dataclasses.replace(rollout, progress={"": "job completed: succeeded", **rollout.progress},
                                    retry_after=retry_after)

@@ -278,7 +278,9 @@ def test_read_phases_job_running_then_rollout_running_then_both_done(api: PiOffe
     responses.replace(responses.GET, LISTING, json={"value": [sub(4, "preview"), sub(4, "live")]})
     fourth = api.read(job_record())
     assert fourth.status == SUCCEEDED and not fourth.messages
-    assert [call.request.method for call in responses.calls] == ["GET"] * 7
+    assert [call.request.method for call in responses.calls] == ["GET"] * 5
+    # Once the job succeeded, only the rollout is watched: one listing GET a poll, no more job GETs.
+    assert sum(call.request.url.split("?")[0] == JOB.split("?")[0] for call in responses.calls) == 2
 
 
 @responses.activate
