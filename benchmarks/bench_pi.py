@@ -162,8 +162,8 @@ def _figure(who: str, case: Case) -> Figure:
         return Figure(f"PI API cost ours: {case.label}", measured, target, ok, note, values)
     note = (f"baseline: watches the job only, so it returned {early:.0f} s before the live entry completed "
             "(misses the rollout)")
-    return Figure(f"PI API cost naive: {case.label}", measured, f"baseline (bound {case.bound} includes the rollout)", None,
-                  note, values)
+    target = f"baseline (bound {case.bound} includes the rollout)"
+    return Figure(f"PI API cost naive: {case.label}", measured, target, None, note, values)
 
 
 def pi_api_cost(cases: tuple[Case, ...] = CASES) -> list[Figure]:
