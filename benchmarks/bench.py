@@ -7,7 +7,9 @@ misses its target or a run fails.
 
 1. API cost: requests per go-live on a compressed clock (``GoLiveMachine(clock=, sleep=)`` and
    ``Simulator(clock=)`` share one fake clock) against the lower bound 1 POST + ceil(duration / interval) GETs,
-   beside the naive client (``benchmarks/naive_client.py``).
+   beside the naive client (``benchmarks/naive_client.py``). The same for the Product Ingestion API
+   (``bench_pi.py``): against 2 reads + 1 POST + ceil(job / interval) job GETs + ceil(rollout / interval) listing
+   GETs, beside ``benchmarks/naive_pi_client.py``, which watches the job only and returns before the rollout ends.
 2. Detection latency: real seconds from the simulator's end of the operation (its ``lastActionDateTime``) to
    ``create`` returning, median over go-lives of 2.1 to 2.9 s so that completion falls across the poll cycle.
 3. Throttling: a window of 429 answers with ``Retry-After`` (how Azure front ends throttle) opening at the go-live
@@ -40,6 +42,7 @@ from typing import Any, Callable
 from bench_common import ROOT, SMOKE, Figure, failed
 from bench_core import api_cost, latency, throttled
 from bench_engine import Budget, engine_overhead, scale
+from bench_pi import pi_api_cost
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 # Upper bounds of a whole run (engine runs get what is left); far above what a quiet machine needs (see README).
@@ -121,6 +124,7 @@ def _run(quick: bool) -> list[Figure]:
     plan, judge = (QUICK, False) if quick else (FULL, True)
     budget = Budget(BUDGET_SECONDS["quick" if quick else "full"])
     figures = _section("API cost", lambda: api_cost([10, 60, 600], [60, 5]))
+    figures += _section("PI API cost", pi_api_cost)  # compressed clock, so --quick runs it whole
     figures += _section("detection latency", lambda: latency(plan.latency_repeats, plan.baselines, judge))
     figures += _section("throttling", lambda: throttled(plan.throttle_repeats, plan.baselines, judge))
     with tempfile.TemporaryDirectory(prefix="cpp-golive-bench-") as tmp:
