@@ -34,7 +34,7 @@ from .pi_support import (
 )
 from .test_examples import PLUGIN_EXAMPLES, example_path, register_plugin
 
-# The session fixture that copies and installs an example, made visible here (a fixture is module-scoped in name).
+# The session fixture that copies and installs an example: a fixture defined in a test module is only seen there.
 installed_examples = test_examples.installed_examples
 
 
