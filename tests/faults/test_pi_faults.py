@@ -292,6 +292,7 @@ def test_connection_reset_after_the_post_is_adopted(world: World, capsys: pytest
 
 def test_5xx_on_the_job_status_is_ridden_out(world: World) -> None:
     sim = world.sim
+    sim.config.pi_job_seconds = 0.6  # a few polls of the job, so that some meet the 500s
     posted = lambda: world.post_answers() == [202]  # noqa: E731 - a one-line condition
     # Once the job is accepted, every 2nd API request is a 500 (the job polls and the rollout's listing reads).
     watcher = when(posted, lambda: setattr(sim.config, "error500_every", 2))
@@ -300,6 +301,26 @@ def test_5xx_on_the_job_status_is_ridden_out(world: World) -> None:
     assert_went_live(world, outs)
     assert 500 in world.status_answers()
     assert world.post_answers() == [202]
+
+
+def test_connection_reset_on_job_status_gets(world: World) -> None:
+    world.sim.config.reset_operation_gets = 1
+    outs = create(world)
+    assert_went_live(world, outs)
+    assert world.status_answers()[:2] == [None, 200]  # dropped, then asked again
+    assert world.posts() == 1
+
+
+def test_read_timeout_on_a_job_status_get(world: World) -> None:
+    world.sim.config.stall_operation_gets, world.sim.config.stall_seconds = 1, 2.0
+    provider = make_dynamic(world.sim.pi_url, request_timeout=0.5)
+    with Timer() as timer:
+        outs = dict(provider.create(pi_inputs()).outs or {})
+    assert_went_live(world, outs)
+    assert world.sim.config.stall_operation_gets == 0  # the stall really happened
+    assert len(world.status_answers()) >= 2  # the stalled poll was cut and asked again
+    assert timer.elapsed < 2.0 + SLACK
+    assert world.posts() == 1
 
 
 def test_malformed_json_on_the_job_status(world: World, capsys: pytest.CaptureFixture[str]) -> None:
