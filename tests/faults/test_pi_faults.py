@@ -33,6 +33,7 @@ from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
 from ..integration.conftest import SIM_TOKEN, _ConfigureRequest
+from .test_adopt import Timer
 from .test_fault_matrix import RotatingCredential
 
 PI = "product-ingestion"
@@ -105,13 +106,6 @@ def world() -> Iterator[World]:
         yield World(sim, sim.add_product("vm1", state="ready"))
 
 
-def wait_until(condition: Callable[[], bool], what: str, within: float = 15.0) -> None:
-    give_up = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < give_up, f"gave up waiting: {what}"
-        time.sleep(0.01)
-
-
 def when(condition: Callable[[], bool], action: Callable[[], None], within: float = 15.0) -> threading.Thread:
     """Run ``action`` on a thread once ``condition`` holds (checked every 10 ms for at most ``within`` s)."""
 
@@ -124,15 +118,6 @@ def when(condition: Callable[[], bool], action: Callable[[], None], within: floa
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     return watcher
-
-
-class Timer:
-    def __enter__(self) -> Timer:
-        self.started = time.monotonic()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.elapsed = time.monotonic() - self.started
 
 
 # ---- the two adapters -------------------------------------------------------------------------------------------
