@@ -335,12 +335,14 @@ class OperationRecord:
 
 
 def path_and_query(url: str) -> str:
-    """The host-free form of a tracking URL, as recorded in state and outputs: its path and ``api-version`` only.
+    """The host-free form of a tracking URL, as recorded in state and outputs: its path and API version only
+    (CPP's ``api-version``, Product Ingestion's ``$version``).
 
     Host-free so that a stack survives a base URL change. Every other query parameter is dropped: a tracking URL
     may carry a signature or token (``sig=``, ``token=``) that must not land in outputs or state, and polling
     needs only the path, the API version and the bearer token.
     """
     parts = urlsplit(url)
-    versions = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key == "api-version"]
-    return f"{parts.path}?{urlencode(versions[:1])}" if versions else parts.path
+    versions = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
+                if key in ("api-version", "$version")]
+    return f"{parts.path}?{urlencode(versions[:1], safe='$')}" if versions else parts.path

@@ -24,6 +24,8 @@ from .cpp_api import CppOfferApi
 from .errors import redact
 from .golive import GoLiveMachine, Reporter
 from .offer_api import OfferApi
+from .pi_api import PiOfferApi
+from .pi_client import PiClient
 from .resource import API_CPP, API_PRODUCT_INGESTION
 from .settings import CONFIG_KEYS, CONFIG_NAMESPACE, Settings
 
@@ -80,15 +82,14 @@ def offer_api(settings: Settings, api: str) -> OfferApi:
         apis = _LOCAL.apis = {}
     found = apis.get((settings, api))
     if found is None:
+        made: OfferApi
         if api == API_PRODUCT_INGESTION:
-            from .pi_api import PiOfferApi
-            from .pi_client import PiClient
-            found = PiOfferApi(PiClient(settings.pi_base_url, credential(settings, api), version=settings.pi_version,
+            made = PiOfferApi(PiClient(settings.pi_base_url, credential(settings, api), version=settings.pi_version,
                                         request_timeout=settings.request_timeout))
         else:
-            found = CppOfferApi(CppClient(settings.base_url, credential(settings, api),
+            made = CppOfferApi(CppClient(settings.base_url, credential(settings, api),
                                           request_timeout=settings.request_timeout))
-        apis[(settings, api)] = found
+        found = apis[(settings, api)] = made
     return found
 
 

@@ -295,3 +295,18 @@ def test_refresh_keeps_recorded_state_when_the_operation_is_gone(machine: GoLive
 def test_pause_before_next_poll(machine: GoLiveMachine, retry_after: float | None, failures: int, pause: float) -> None:
     assert machine._pause_before_next_poll(SPEC, retry_after, failures) == pause
     assert machine._pause_before_next_poll(GoLiveSpec("contoso", "vm1"), None, 0) == machine.default_poll_interval
+
+
+@responses.activate
+def test_progress_reports_each_change_once(machine: GoLiveMachine, lines: list[str]) -> None:
+    ready_offer()
+    responses.post(f"{OFFER}/golive", status=202, headers={"Location": f"{OP_PATH}?api-version=2017-10-31"})
+    signoff = {"stepName": "Publisher signoff", "status": "complete"}
+    for percent in (10, 10, 40):
+        responses.get(OP_URL, json=op("running", steps=[signoff, {"stepName": "Live", "status": "inProgress",
+                                                                   "progressPercentage": percent}]))
+    responses.get(OP_URL, json=op("complete", steps=[signoff, {"stepName": "Live", "status": "complete"}]))
+    machine.create(SPEC)
+    progress = [line.split(f"operation {OP_ID}: ", 1)[1] for line in lines if f"operation {OP_ID}: " in line]
+    assert progress == ["status: running", "Publisher signoff: complete", "Live: inProgress 10%",
+                        "Live: inProgress 40%", "status: complete", "Live: complete"]

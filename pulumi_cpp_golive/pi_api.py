@@ -1,0 +1,399 @@
+"""The Product Ingestion API in the go-live machine's words: :class:`PiOfferApi` (see :mod:`.offer_api`).
+
+What PI's words mean, and the rules this module applies (``../shared/pi-api.md``):
+
+* The offer is the product whose external ID is the offer ID; its submission listing says what runs (§2, §5).
+  Only ``preview`` and ``live`` entries count; ``lifecycleState`` (deprecation) is ignored; an entry whose ID is
+  not ``submission/<this product's guid>/<n>`` is ignored; a status word this module does not know counts as
+  running (never as an outcome), and a result word it does not know as a failure, keeping the word.
+* Survey (GETs only): a live entry still running is a go-live to adopt; a preview entry running is another
+  publish; the preview submission listed as live too (same ID) is already live, or its go-live failed, which
+  is never re-posted on its own (a *new* preview submission, with another ID, may go live again); without a
+  preview that succeeded there is nothing to send live. Otherwise the preview submission is posted live (§3).
+* A go-live this module posted is followed on its configure job first, then on the listing: the job may
+  complete before the rollout does, so it is ``succeeded`` only when the live entry of the submission says so
+  too (§4). A go-live adopted from the listing (no job known) is followed on the listing only. The recorded
+  ``operation_location`` tells the two apart: ``/configure/{jobId}/status?$version=V`` or
+  ``/submission/{guid}?$version=V`` (host-free, relative to the base URL; reads use the client's ``$version``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
+
+from .errors import CppApiError, TrackingUrlError
+from .inputs import GoLiveSpec
+from .offer_api import ADOPT, FAILED, LIVE, POST, REFUSE, Lookup, Reading, Survey
+from .operation import CANCELED, RUNNING, SUCCEEDED, OperationRecord, squash, utc_now
+from .operation import FAILED as FAILED_STATUS
+from .pi_client import SERVICE, PiClient, is_safe_segment, job_id_of, product_guid
+
+# The body's schema URLs (§1, §9): the host that still resolves, and the submission schema pinned to the version
+# whose required properties we send (a newer one made ``sources`` required, §6).
+CONFIGURE_SCHEMA = "https://schema.mp.microsoft.com/schema/configure/2022-03-01-preview2"
+SUBMISSION_SCHEMA = "https://schema.mp.microsoft.com/schema/submission/2022-03-01-preview2"
+
+_PREVIEW = "preview"
+_LIVE = "live"
+_COMPLETED = "completed"
+_NOT_COMPLETED_WORDS = frozenset({"notstarted", "running"})  # the other jobStatus / status words (§4, §5)
+_CANCELED_WORDS = frozenset({"cancelled", "canceled"})
+# Refusals that say another publish overlaps this one (§6, §9), compared without case.
+_CONFLICT_PHRASES = (
+    "an in progress submission already exists",
+    "already has an in-progress submission",
+    "cannot be pushed to as its not the latest",
+    "cannot be pushed to as it's not the latest",
+)
+# Bounds on how much of a job's error tree becomes messages (a hostile or buggy body must not flood the output).
+_MAX_ERROR_DEPTH = 8
+_MAX_ERROR_MESSAGES = 50
+_ROLLOUT = "rollout"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    """One ``preview`` or ``live`` entry of a submission listing."""
+
+    id: str  # submission/<guid>/<n>
+    target: str  # preview or live
+    status: Optional[str]  # as sent; None when absent
+    result: Optional[str]
+    created: str
+
+    @property
+    def completed(self) -> bool:
+        return self.status is not None and squash(self.status) == _COMPLETED
+
+    @property
+    def running(self) -> bool:
+        """Not (yet) ``completed``: an unknown or missing status word is never taken for an end."""
+        return not self.completed
+
+    @property
+    def known_status(self) -> bool:
+        return self.status is not None and squash(self.status) in _NOT_COMPLETED_WORDS | {_COMPLETED}
+
+    def newness(self) -> tuple[int, str]:
+        number = self.id.rsplit("/", 1)[-1]
+        return (int(number) if number.isdigit() else -1, self.created)
+
+    def describe(self) -> str:
+        words = [word for word in (self.status, self.result) if word]
+        return f"{self.target} submission {self.id} ({', '.join(words) or 'no status'})"
+
+
+def outcome(result: object) -> str:
+    """The end a completed job or submission came to: ``succeeded``, ``canceled``, else ``failed`` (an unknown
+    or missing result word included: a completed job that did not say it succeeded did not)."""
+    word = squash(result) if isinstance(result, str) else ""
+    if word == "succeeded":
+        return SUCCEEDED
+    if word in _CANCELED_WORDS:
+        return CANCELED
+    return FAILED_STATUS
+
+
+def golive_body(product_id: str, submission_id: str) -> dict[str, Any]:
+    """The configure request that sends ``submission_id`` (the preview submission) of ``product_id`` live (§3)."""
+    return {
+        "$schema": CONFIGURE_SCHEMA,
+        "resources": [{
+            "$schema": SUBMISSION_SCHEMA,
+            "id": submission_id,
+            "product": product_id,
+            "target": {"targetType": "live"},
+        }],
+    }
+
+
+def job_error_messages(job: Mapping[str, Any]) -> list[str]:
+    """Every error message of a job document (``errors[]``, nested ``details`` included) as ``code: message``;
+    a certification failure (code ``invalidState``, "certification" in its message or in a nested one) first,
+    called by that name: it is permanent for the submission (§6)."""
+    nodes = list(_error_nodes(job.get("errors"), 0))
+    certification = next((found for node in nodes if (found := _certification_message(node))), None)
+    texts = [text for node in nodes if (text := _error_text(node))]
+    if certification is not None:
+        texts.insert(0, f"certification failure: {certification}")
+    unique: list[str] = []
+    for text in texts:
+        if text not in unique:
+            unique.append(text)
+    return unique[:_MAX_ERROR_MESSAGES]
+
+
+def _error_nodes(errors: object, depth: int) -> Iterator[Mapping[str, Any]]:
+    if depth > _MAX_ERROR_DEPTH or not isinstance(errors, list):
+        return
+    for error in errors:
+        if isinstance(error, Mapping):
+            yield error
+            yield from _error_nodes(error.get("details"), depth + 1)
+
+
+def _error_text(error: Mapping[str, Any]) -> str:
+    code, message, resource = (error.get(key) for key in ("code", "message", "resourceId"))
+    parts = [str(part).strip() for part in (code, message) if isinstance(part, str) and part.strip()]
+    text = ": ".join(parts)
+    if text and isinstance(resource, str) and resource.strip():
+        text += f" ({resource.strip()})"
+    return text
+
+
+def _certification_message(error: Mapping[str, Any]) -> Optional[str]:
+    if squash(error.get("code") or "") != "invalidstate":
+        return None
+    for node in (error, *_error_nodes(error.get("details"), 1)):
+        message = node.get("message")
+        if isinstance(message, str) and "certification" in message.lower():
+            return message.strip()
+    return None
+
+
+def job_status_location(job_id: str, version: str) -> str:
+    """The recorded location of a configure job: its status path, relative to the base URL, with ``$version``."""
+    return f"/configure/{job_id}/status?$version={version}"
+
+
+def listing_location(product_id: str, version: str) -> str:
+    """The recorded location of a go-live adopted from the listing (no job known): the listing's path."""
+    return f"/submission/{product_guid(product_id)}?$version={version}"
+
+
+class PiOfferApi:
+    """:class:`~.offer_api.OfferApi` for the Product Ingestion API, on a :class:`~.pi_client.PiClient`.
+
+    :param client: the HTTP client (its ``$version`` goes into recorded locations too).
+    :param now: the current time as ISO-8601 UTC (injectable for tests).
+    """
+
+    name = SERVICE
+    listing = "submission listing"
+
+    def __init__(self, client: PiClient, *, now: Callable[[], str] = utc_now) -> None:
+        self._client = client
+        self._now = now
+
+    # ---- before posting ----------------------------------------------------------------------------------
+
+    def survey(self, spec: GoLiveSpec) -> Survey:
+        """Find the product and read its listing (GETs only); decide as the module docstring says."""
+        product = self._client.find_product(spec.offer_id)
+        if product is None:
+            return Survey(REFUSE, reason=(
+                f"Product Ingestion lists no product with the external ID {spec.offer_id!r} (the offer ID shown in "
+                "Partner Center) for this Entra app: check the offer ID and that the app is associated with the "
+                "Partner Center account. Nothing was posted."))
+        product_id = self._product_id(product, spec)
+        entries = self._entries(product_id)
+        live_running = [entry for entry in entries if entry.target == _LIVE and entry.running]
+        if live_running:
+            return Survey(ADOPT, record=self._record(spec, product_id, _newest(live_running), RUNNING))
+        previews = [entry for entry in entries if entry.target == _PREVIEW]
+        preview = _newest(previews) if previews else None
+        if preview is None:
+            return Survey(REFUSE, reason=(
+                "the offer has no preview submission that succeeded (Partner Center shows none in preview): publish "
+                "it to preview and wait for sign-off. Nothing was posted."))
+        if preview.running:
+            return Survey(REFUSE, reason=(
+                f"another publish is in progress: Partner Center shows {preview.describe()}. Nothing was posted; "
+                "go live once it has reached preview and been signed off."))
+        gone_live = [entry for entry in entries if entry.target == _LIVE and entry.id == preview.id]
+        if gone_live:
+            entry = gone_live[0]
+            status = outcome(entry.result)
+            record = self._record(spec, product_id, entry, status)
+            if status == SUCCEEDED:
+                return Survey(LIVE, record=record)
+            record.messages = (f"Partner Center lists {entry.describe()}: the go-live of this preview submission "
+                               "ended without success",)
+            return Survey(FAILED, record=record)
+        if outcome(preview.result) != SUCCEEDED:
+            return Survey(REFUSE, reason=(
+                f"the offer has no preview submission that succeeded: Partner Center shows {preview.describe()}. "
+                "Publish it to preview again and wait for sign-off. Nothing was posted."))
+        return Survey(POST, target={"product": product_id, "submission": preview.id})
+
+    def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
+        """POST the configure request of §3 once; the job, ``running``. A 2xx without a usable job ID raises
+        :class:`~.errors.TrackingUrlError` (taken, but only the listing can show it)."""
+        product_id, submission_id = survey.target["product"], survey.target["submission"]
+        job = self._client.post_configure(golive_body(product_id, submission_id))
+        job_id = job_id_of(job)
+        return OperationRecord(
+            publisher_id=spec.publisher_id,
+            offer_id=spec.offer_id,
+            operation_id=job_id,
+            operation_location=job_status_location(job_id, self._client.version),
+            status=RUNNING,
+            accepted_at=self._now(),
+            product_id=product_id,
+            submission_id=submission_id,
+        )
+
+    def look_for_golive(self, spec: GoLiveSpec, survey: Survey) -> Lookup:
+        """After an ambiguous or conflicting POST of ``survey`` (a ``post`` survey): the live entry of its
+        submission (any status); else a running live entry (the one a new survey would adopt); else, when a
+        preview publish runs, why no go-live will come; else nothing yet (the listing may lag)."""
+        product_id, submission_id = survey.target["product"], survey.target["submission"]
+        entries = self._entries(product_id)
+        ours = [entry for entry in entries if entry.target == _LIVE and entry.id == submission_id]
+        if ours:
+            entry = ours[0]
+            return Lookup(record=self._record(spec, product_id, entry, RUNNING if not entry.completed
+                                              else outcome(entry.result)))
+        live_running = [entry for entry in entries if entry.target == _LIVE and entry.running]
+        if live_running:
+            return Lookup(record=self._record(spec, product_id, _newest(live_running), RUNNING))
+        previews = [entry for entry in entries if entry.target == _PREVIEW and entry.running]
+        if previews:
+            return Lookup(other=f"another publish is in progress: Partner Center shows {_newest(previews).describe()}")
+        return Lookup()
+
+    # ---- after posting -----------------------------------------------------------------------------------
+
+    def read(self, record: OperationRecord) -> Reading:
+        """One read of a recorded go-live: its job, then (once the job succeeded) its live entry; or, for an
+        adopted go-live, its live entry only.
+
+        The job's ``Retry-After`` is passed on. A job status the API no longer returns (404) is explained by the
+        listing when its live entry has ended; otherwise the 404 is raised as it is.
+        """
+        kind, key = _parse_location(record.operation_location)
+        if kind == "submission":
+            return self._read_rollout(record, f"product/{key}")
+        try:
+            job, retry_after = self._client.get_job_status(key)
+        except CppApiError as exc:
+            if exc.status != 404:
+                raise
+            rollout = self._read_rollout(record, record.product_id)
+            if rollout.status == RUNNING:
+                raise
+            return dataclasses.replace(rollout, messages=(
+                f"the configure job {key} is no longer returned (HTTP 404)", *rollout.messages))
+        word = job.get("jobStatus")
+        if not (isinstance(word, str) and squash(word) == _COMPLETED):
+            known = isinstance(word, str) and squash(word) in _NOT_COMPLETED_WORDS
+            shown = word if isinstance(word, str) else "(no jobStatus)"
+            return Reading(RUNNING, progress={"": f"job {shown}"}, unknown_word=None if known else shown,
+                           retry_after=retry_after)
+        result = job.get("jobResult")
+        status = outcome(result)
+        if status != SUCCEEDED:
+            messages = job_error_messages(job)
+            if status == FAILED_STATUS and not (isinstance(result, str) and squash(result) == "failed"):
+                messages.insert(0, f"the job completed with the unknown jobResult {result!r}")
+            return Reading(status, progress={"": f"job completed: {result}"}, messages=messages,
+                           retry_after=retry_after)
+        rollout = self._read_rollout(record, record.product_id)
+        return dataclasses.replace(rollout, progress={"": "job completed: succeeded", **rollout.progress},
+                                   retry_after=retry_after)
+
+    # ---- errors ------------------------------------------------------------------------------------------
+
+    def certainly_not_started(self, exc: CppApiError) -> bool:
+        """Only a POST that was never sent: PI has no error answer proven to mean "not taken", and a 5xx may
+        hide a submission that was created (§9)."""
+        return exc.code == "NotSent"
+
+    def is_conflict(self, exc: CppApiError) -> bool:
+        """HTTP 409, the code ``conflict``, or one of the overlap messages publishers report (§6, §9)."""
+        text = (exc.message or "").lower()
+        return (exc.status == 409 or squash(exc.code or "") == "conflict"
+                or any(phrase in text for phrase in _CONFLICT_PHRASES))
+
+    # ---- helpers -----------------------------------------------------------------------------------------
+
+    def _product_id(self, product: Mapping[str, Any], spec: GoLiveSpec) -> str:
+        raw = product.get("id")
+        if isinstance(raw, str) and raw.startswith("product/") and is_safe_segment(raw[len("product/"):]):
+            return raw
+        raise CppApiError(status=200, method="GET", url=f"{self._client.base_url}/product", code="MalformedResponse",
+                          message=f"the product of external ID {spec.offer_id!r} has no usable id "
+                                  f"(product/<guid>): {str(raw)[:100]!r}", service=SERVICE)
+
+    def _entries(self, product_id: str) -> list[_Entry]:
+        """The listing's preview and live entries that name a submission of this product."""
+        guid = product_guid(product_id).lower()
+        entries = []
+        for item in self._client.list_submissions(product_id):
+            target = item.get("target")
+            kind = target.get("targetType") if isinstance(target, Mapping) else None
+            entry_id = item.get("id")
+            if not isinstance(kind, str) or squash(kind) not in (_PREVIEW, _LIVE) or not isinstance(entry_id, str):
+                continue
+            parts = entry_id.split("/")
+            if len(parts) != 3 or parts[0] != "submission" or parts[1].lower() != guid or not is_safe_segment(parts[2]):
+                continue
+            status, result, created = (item.get(key) for key in ("status", "result", "created"))
+            entries.append(_Entry(
+                id=entry_id,
+                target=squash(kind),
+                status=str(status) if status is not None else None,
+                result=str(result) if result is not None else None,
+                created=str(created or ""),
+            ))
+        return entries
+
+    def _record(self, spec: GoLiveSpec, product_id: str, entry: _Entry, status: str) -> OperationRecord:
+        """A go-live found in the listing: known by its live submission's ID (no job ID is known)."""
+        return OperationRecord(
+            publisher_id=spec.publisher_id,
+            offer_id=spec.offer_id,
+            operation_id=entry.id,
+            operation_location=listing_location(product_id, self._client.version),
+            status=status,
+            accepted_at=entry.created or self._now(),
+            completed_at=None if status == RUNNING else self._now(),
+            product_id=product_id,
+            submission_id=entry.id,
+        )
+
+    def _read_rollout(self, record: OperationRecord, product_id: str) -> Reading:
+        """The live entry of the recorded submission: ``succeeded``/``failed``/``canceled`` once completed, else
+        running with a ``rollout`` line.
+
+        A record without a product ID looks the product up by its offer ID; one without a submission ID (neither
+        should happen: both are recorded with the job) follows the newest live entry.
+        """
+        if not product_id:
+            product = self._client.find_product(record.offer_id)
+            if product is None:
+                return Reading(RUNNING, progress={_ROLLOUT: f"rollout: no product with external ID "
+                                                            f"{record.offer_id!r} is listed"})
+            product_id = self._product_id(product, GoLiveSpec(record.publisher_id, record.offer_id))
+        live = [entry for entry in self._entries(product_id) if entry.target == _LIVE]
+        wanted = [entry for entry in live if entry.id == record.submission_id] if record.submission_id else live
+        if not wanted:
+            return Reading(RUNNING, progress={
+                _ROLLOUT: f"rollout: submission {record.submission_id or '(unknown)'} is not listed as live yet"})
+        entry = _newest(wanted)
+        if not entry.completed:
+            return Reading(RUNNING, progress={_ROLLOUT: f"rollout: {entry.describe()}"},
+                           unknown_word=None if entry.known_status or entry.status is None else entry.status)
+        status = outcome(entry.result)
+        if status == SUCCEEDED:
+            return Reading(SUCCEEDED, progress={_ROLLOUT: f"rollout: {entry.describe()}"})
+        return Reading(status, progress={_ROLLOUT: f"rollout: {entry.describe()}"},
+                       messages=(f"Partner Center lists {entry.describe()}",))
+
+
+def _newest(entries: Sequence[_Entry]) -> _Entry:
+    # The listing's order is undocumented: the highest submission number wins, then the latest creation time.
+    return max(entries, key=_Entry.newness)
+
+
+def _parse_location(location: str) -> tuple[str, str]:
+    """``("job", jobId)`` or ``("submission", guid)`` from a recorded location (query ignored)."""
+    segments = urlsplit(location).path.strip("/").split("/")
+    if len(segments) == 3 and segments[0] == "configure" and segments[2] == "status" and is_safe_segment(segments[1]):
+        return "job", segments[1]
+    if len(segments) == 2 and segments[0] == "submission" and is_safe_segment(segments[1]):
+        return "submission", segments[1]
+    raise TrackingUrlError(f"the recorded operation location {location[:200]!r} names neither a configure job "
+                           "(/configure/{jobId}/status) nor a submission listing (/submission/{guid})")

@@ -1,0 +1,163 @@
+"""The Product Ingestion (PI) HTTP client: one method per route go-live needs, no waiting logic.
+
+The pipeline is CPP's (:mod:`.http_pipeline`): a POST is repeated only when answered 429, the Graph token goes to
+the configured host only (a ``@nextLink`` elsewhere is refused before anything is sent), a bare 401 gets one fresh
+token, and every attempt honours the go-live's deadline. What is PI's own (``../shared/pi-api.md``): the ``$version``
+query parameter on every call, ``nextLink`` pages included (§1, §9); Graph-style ``{"error": {...}}`` bodies;
+lists in ``{"value": [...], "@nextLink": ...}`` pages; and a configure job whose ID is only in the body (§4).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+from urllib.parse import quote
+
+from azure.core.credentials import TokenCredential
+from azure.core.rest import HttpResponse
+
+from .auth import PI_SCOPE
+from .errors import TrackingUrlError
+from .http_pipeline import ApiHttpClient, retry_after_of
+from .settings import DEFAULT_PI_VERSION, validate_base_url
+
+SERVICE = "Product Ingestion"
+
+
+def is_safe_segment(value: str) -> bool:
+    """Whether ``value`` can stand as one URL path segment as it is (a GUID, a job ID, a submission number):
+    not empty, not a dot segment, and nothing that ends, escapes or splits a segment."""
+    return (value not in ("", ".", "..") and not any(ch in "/\\?#%;" for ch in value)
+            and not any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value))
+
+
+def job_id_of(job: Any) -> str:
+    """The job ID of a configure job document (``jobId``, or ``jobID`` as Microsoft's sample spells it).
+
+    Raises :class:`TrackingUrlError` when there is none, or when it could not be polled as one path segment of
+    ``configure/{jobId}/status``.
+    """
+    raw = None
+    if isinstance(job, dict):
+        raw = job.get("jobId", job.get("jobID"))
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)) or str(raw).strip() == "":
+        raise TrackingUrlError("the answer carries no job ID (jobId)")
+    job_id = str(raw).strip()
+    if not is_safe_segment(job_id):
+        raise TrackingUrlError(f"the job ID {job_id[:100]!r} is not one URL path segment")
+    return job_id
+
+
+def product_guid(product_id: str) -> str:
+    """The bare GUID of ``product/<guid>`` (or of a bare GUID), as the submission route takes it."""
+    guid = product_id[len("product/"):] if product_id.startswith("product/") else product_id
+    if not is_safe_segment(guid):
+        raise TrackingUrlError(f"{product_id[:100]!r} is not a product ID (product/<guid>)")
+    return guid
+
+
+class PiClient(ApiHttpClient):
+    """A thin client for the Product Ingestion routes go-live needs. Every method raises
+    :class:`~.errors.CppApiError` (``service="Product Ingestion"``) on failure.
+
+    :param base_url: ``https://host[:port]/path`` (Microsoft's is :data:`~.settings.DEFAULT_PI_BASE_URL`), or
+        ``http://`` on a loopback host only.
+    :param credential: any azure-core token credential; tokens are asked for the Graph scope
+        (:data:`~.auth.PI_SCOPE`).
+    :param version: the ``$version`` sent on every call (``cpp-golive:productIngestionVersion``).
+    :param retry_total: attempts azure-core may repeat a GET (or a POST answered 429).
+    :param retry_backoff: exponential back-off factor in seconds between retries without ``Retry-After``.
+    :param request_timeout: the longest one HTTP attempt may take, from connecting to the body's last byte
+        (also shortened to the go-live's deadline).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credential: TokenCredential,
+        *,
+        version: str = DEFAULT_PI_VERSION,
+        connect_timeout: float = 15.0,
+        request_timeout: float = 120.0,
+        retry_total: int = 5,
+        retry_backoff: float = 0.8,
+        retry_backoff_max: int = 60,
+    ) -> None:
+        super().__init__(
+            validate_base_url(base_url, setting="cpp-golive:productIngestionUrl", allow_path=True),
+            credential,
+            scope=PI_SCOPE,
+            service=SERVICE,
+            version_parameter=("$version", version),
+            connect_timeout=connect_timeout,
+            request_timeout=request_timeout,
+            retry_total=retry_total,
+            retry_backoff=retry_backoff,
+            retry_backoff_max=retry_backoff_max,
+        )
+        self.version = version
+
+    # ---- routes -------------------------------------------------------------------------------------------
+
+    def find_product(self, external_id: str) -> Optional[dict[str, Any]]:
+        """The product whose ``identity.externalId`` is ``external_id`` (the offer ID shown in Partner Center,
+        compared without case), from ``GET product?externalId=``; None when no listed product has it.
+
+        The listing is matched again here rather than trusted: a server that ignored the filter would otherwise
+        hand over another offer.
+        """
+        wanted = external_id.casefold()
+        for page in self._pages(f"{self.base_url}/product", {"externalId": external_id}, self._split_page):
+            for product in page:
+                identity = product.get("identity")
+                found = identity.get("externalId") if isinstance(identity, dict) else None
+                if isinstance(found, str) and found.casefold() == wanted:
+                    return product
+        return None
+
+    def list_submissions(self, product_id: str) -> list[dict[str, Any]]:
+        """Every entry of ``GET submission/{guid}`` (``product_id`` is ``product/<guid>`` or the bare GUID).
+
+        Every page is read (``@nextLink``, or ``nextLink``), on the configured host only, for at most
+        :data:`~.http_pipeline.MAX_LIST_PAGES` pages; a loop or a longer list is an error, never a shorter list:
+        a missed running go-live would lead to a second POST.
+        """
+        url = f"{self.base_url}/submission/{quote(product_guid(product_id), safe='')}"
+        return [item for page in self._pages(url, None, self._split_page) for item in page]
+
+    def post_configure(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``configure`` with ``body``; the job document, its ``jobId`` set (``jobID`` is copied to it).
+
+        Not retried unless answered 429. Any 2xx carrying a job ID means the job was taken (200 and 202 are both
+        seen). A 2xx without one raises :class:`TrackingUrlError`: the request was taken but cannot be followed,
+        so the caller must find it in the submission listing, never post again.
+        """
+        response = self._send("POST", f"{self.base_url}/configure", json_body=body)
+        if not 200 <= response.status_code < 300:
+            raise self._error(response)
+        try:
+            job = response.json()
+        except ValueError:
+            job = None
+        try:
+            job_id = job_id_of(job)
+        except TrackingUrlError as exc:
+            raise TrackingUrlError(f"its HTTP {response.status_code} answer cannot be followed: {exc}") from None
+        return {**job, "jobId": job_id}
+
+    def get_job_status(self, job_id: str) -> tuple[dict[str, Any], Optional[float]]:
+        """``GET configure/{jobId}/status``: the job document and the answer's ``Retry-After`` (seconds), if any."""
+        if not is_safe_segment(job_id):
+            raise TrackingUrlError(f"the job ID {job_id[:100]!r} is not one URL path segment")
+        response = self._get_object(f"{self.base_url}/configure/{job_id}/status")
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise self._malformed(response, "expected a JSON object")
+        return body, retry_after_of(response)
+
+    # ---- plumbing -----------------------------------------------------------------------------------------
+
+    def _split_page(self, response: HttpResponse, body: Any) -> tuple[list[Any], object]:
+        if isinstance(body, dict) and isinstance(body.get("value"), list):
+            next_link = body.get("@nextLink")
+            return body["value"], next_link if next_link not in (None, "") else body.get("nextLink")
+        raise self._malformed(response, 'expected {"value": [...]}')
