@@ -13,10 +13,11 @@ from urllib.parse import quote
 
 from azure.core.credentials import TokenCredential
 from azure.core.rest import HttpResponse
+from typing_extensions import Unpack
 
 from .auth import CPP_SCOPE
 from .errors import TrackingUrlError
-from .http_pipeline import MAX_LIST_PAGES, ApiHttpClient, parse_error_body, retry_after_of
+from .http_pipeline import MAX_LIST_PAGES, ApiHttpClient, TransportOptions, parse_error_body, retry_after_of
 from .operation import API_VERSION, resolve_operation_url, tracking_url
 from .settings import validate_base_url
 
@@ -44,22 +45,14 @@ class CppClient(ApiHttpClient):
 
     :param base_url: ``https://host[:port]``, or ``http://`` on a loopback host only.
     :param credential: any azure-core token credential.
-    :param retry_total: attempts azure-core may repeat a GET (or a POST answered 429).
-    :param retry_backoff: exponential back-off factor in seconds between retries without ``Retry-After``.
-    :param request_timeout: the longest one HTTP attempt may take, from connecting to the body's last byte
-        (also shortened to the go-live's deadline).
+    :param options: timeouts and retries, see :class:`~.http_pipeline.ApiHttpClient`.
     """
 
     def __init__(
         self,
         base_url: str,
         credential: TokenCredential,
-        *,
-        connect_timeout: float = 15.0,
-        request_timeout: float = 120.0,
-        retry_total: int = 5,
-        retry_backoff: float = 0.8,
-        retry_backoff_max: int = 60,
+        **options: Unpack[TransportOptions],
     ) -> None:
         super().__init__(
             validate_base_url(base_url),  # plain http only on loopback
@@ -67,11 +60,7 @@ class CppClient(ApiHttpClient):
             scope=CPP_SCOPE,
             service="CPP",
             version_parameter=("api-version", API_VERSION),
-            connect_timeout=connect_timeout,
-            request_timeout=request_timeout,
-            retry_total=retry_total,
-            retry_backoff=retry_backoff,
-            retry_backoff_max=retry_backoff_max,
+            **options,
         )
 
     # ---- routes -------------------------------------------------------------------------------------------

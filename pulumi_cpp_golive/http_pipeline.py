@@ -27,7 +27,7 @@ import logging
 import socket
 import threading
 import time
-from typing import Any, Callable, Iterator, Mapping, Optional, Union
+from typing import Any, Callable, Iterator, Mapping, Optional, TypedDict, Union
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
@@ -343,6 +343,16 @@ def retry_after_of(response: HttpResponse) -> Optional[float]:
 PageSplitter = Callable[[HttpResponse, Any], "tuple[list[Any], object]"]
 
 
+class TransportOptions(TypedDict, total=False):
+    """How a client talks HTTP (:class:`ApiHttpClient`'s keyword arguments of the same names and defaults)."""
+
+    connect_timeout: float
+    request_timeout: float
+    retry_total: int
+    retry_backoff: float
+    retry_backoff_max: int
+
+
 class ApiHttpClient:
     """What the CPP and Product Ingestion clients share: an azure-core pipeline with our policies, and the
     plumbing of sending, errors and paging. Every failure is a :class:`CppApiError` naming ``service``.
@@ -367,11 +377,11 @@ class ApiHttpClient:
         scope: str,
         service: str,
         version_parameter: tuple[str, str],
-        connect_timeout: float,
-        request_timeout: float,
-        retry_total: int,
-        retry_backoff: float,
-        retry_backoff_max: int,
+        connect_timeout: float = 15.0,
+        request_timeout: float = 120.0,
+        retry_total: int = 5,
+        retry_backoff: float = 0.8,
+        retry_backoff_max: int = 60,
     ) -> None:
         self.base_url = base_url
         self.service = service

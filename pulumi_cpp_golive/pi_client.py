@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 from azure.core.credentials import TokenCredential
 from azure.core.rest import HttpResponse
+from typing_extensions import Unpack
 
 from .auth import PI_SCOPE
 from .errors import TrackingUrlError
-from .http_pipeline import ApiHttpClient, retry_after_of
+from .http_pipeline import ApiHttpClient, TransportOptions, retry_after_of
 from .settings import DEFAULT_PI_VERSION, validate_base_url
 
 SERVICE = "Product Ingestion"
@@ -64,10 +65,7 @@ class PiClient(ApiHttpClient):
     :param credential: any azure-core token credential; tokens are asked for the Graph scope
         (:data:`~.auth.PI_SCOPE`).
     :param version: the ``$version`` sent on every call (``cpp-golive:productIngestionVersion``).
-    :param retry_total: attempts azure-core may repeat a GET (or a POST answered 429).
-    :param retry_backoff: exponential back-off factor in seconds between retries without ``Retry-After``.
-    :param request_timeout: the longest one HTTP attempt may take, from connecting to the body's last byte
-        (also shortened to the go-live's deadline).
+    :param options: timeouts and retries, see :class:`~.http_pipeline.ApiHttpClient`.
     """
 
     def __init__(
@@ -76,11 +74,7 @@ class PiClient(ApiHttpClient):
         credential: TokenCredential,
         *,
         version: str = DEFAULT_PI_VERSION,
-        connect_timeout: float = 15.0,
-        request_timeout: float = 120.0,
-        retry_total: int = 5,
-        retry_backoff: float = 0.8,
-        retry_backoff_max: int = 60,
+        **options: Unpack[TransportOptions],
     ) -> None:
         super().__init__(
             validate_base_url(base_url, setting="cpp-golive:productIngestionUrl", allow_path=True),
@@ -88,11 +82,7 @@ class PiClient(ApiHttpClient):
             scope=PI_SCOPE,
             service=SERVICE,
             version_parameter=("$version", version),
-            connect_timeout=connect_timeout,
-            request_timeout=request_timeout,
-            retry_total=retry_total,
-            retry_backoff=retry_backoff,
-            retry_backoff_max=retry_backoff_max,
+            **options,
         )
         self.version = version
 
