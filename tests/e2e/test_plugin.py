@@ -32,10 +32,12 @@ def test_schema_is_served_from_the_repository_root(plugin_stack: Stack) -> None:
     schema = json.loads(done.stdout)
     resource = schema["resources"]["cpp-golive:index:OfferGoLive"]
     assert schema["name"] == "cpp-golive"
-    assert set(resource["inputProperties"]) == {"publisherId", "offerId", "triggers", "wait", "pollIntervalSeconds",
-                                                "timeoutSeconds", "notificationEmails"}
-    assert {"operationId", "operationLocation", "status", "acceptedAt", "completedAt"} <= set(resource["properties"])
+    assert set(resource["inputProperties"]) == {"publisherId", "offerId", "api", "triggers", "wait",
+                                                "pollIntervalSeconds", "timeoutSeconds", "notificationEmails"}
+    assert {"operationId", "operationLocation", "status", "acceptedAt", "completedAt", "productId",
+            "submissionId"} <= set(resource["properties"])
     assert schema["config"]["variables"]["accessToken"]["secret"] is True
+    assert schema["config"]["variables"]["productIngestionToken"]["secret"] is True
     assert all(len(p["description"]) > 20 for p in resource["inputProperties"].values())
 
 
