@@ -32,7 +32,7 @@ class Survey:
 
     ``record`` is the go-live found (``adopt``, ``live``, ``failed``; for ``failed`` its ``messages`` hold the
     API's explanation). ``reason`` is a sentence for the user (``refuse``, ``lagging``): what the API shows, e.g.
-    what Partner Center would show. ``target`` is what a ``post`` needs that the survey found (PI: the product's
+    what Partner Center would show (the machine adds that nothing was posted). ``target`` is what a ``post`` needs that the survey found (PI: the product's
     durable ID and the preview submission's ID); CPP needs nothing.
     """
 

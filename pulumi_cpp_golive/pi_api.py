@@ -188,7 +188,7 @@ class PiOfferApi:
             return Survey(REFUSE, reason=(
                 f"Product Ingestion lists no product with the external ID {spec.offer_id!r} (the offer ID shown in "
                 "Partner Center) for this Entra app: check the offer ID and that the app is associated with the "
-                "Partner Center account. Nothing was posted."))
+                "Partner Center account."))
         product_id = self._product_id(product, spec)
         entries = self._entries(product_id)
         live_running = [entry for entry in entries if entry.target == _LIVE and entry.running]
@@ -199,11 +199,11 @@ class PiOfferApi:
         if preview is None:
             return Survey(REFUSE, reason=(
                 "the offer has no preview submission that succeeded (Partner Center shows none in preview): publish "
-                "it to preview and wait for sign-off. Nothing was posted."))
+                "it to preview and wait for sign-off."))
         if preview.running:
             return Survey(REFUSE, reason=(
-                f"another publish is in progress: Partner Center shows {preview.describe()}. Nothing was posted; "
-                "go live once it has reached preview and been signed off."))
+                f"another publish is in progress: Partner Center shows {preview.describe()}; go live once it has "
+                "reached preview and been signed off."))
         gone_live = [entry for entry in entries if entry.target == _LIVE and entry.id == preview.id]
         if gone_live:
             entry = gone_live[0]
@@ -217,7 +217,7 @@ class PiOfferApi:
         if outcome(preview.result) != SUCCEEDED:
             return Survey(REFUSE, reason=(
                 f"the offer has no preview submission that succeeded: Partner Center shows {preview.describe()}. "
-                "Publish it to preview again and wait for sign-off. Nothing was posted."))
+                "Publish it to preview again and wait for sign-off."))
         return Survey(POST, target={"product": product_id, "submission": preview.id})
 
     def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
