@@ -31,9 +31,10 @@ class Survey:
     """What the API shows on the offer before a go-live is posted, as one decision.
 
     ``record`` is the go-live found (``adopt``, ``live``, ``failed``; for ``failed`` its ``messages`` hold the
-    API's explanation). ``reason`` is a sentence for the user (``refuse``, ``lagging``): what the API shows, e.g.
-    what Partner Center would show (the machine adds that nothing was posted). ``target`` is what a ``post`` needs that the survey found (PI: the product's
-    durable ID and the preview submission's ID); CPP needs nothing.
+    API's explanation). ``reason`` is a sentence for the user (``refuse``, ``lagging``): what the API shows,
+    e.g. what Partner Center would show (the machine adds that nothing was posted). ``target`` is what a
+    ``post`` needs that the survey found (PI: the product's durable ID and the preview submission's ID); CPP
+    needs nothing.
     """
 
     decision: str
