@@ -118,6 +118,18 @@ def match(routes: Sequence[Route], prefix: str, method: str, path: str) -> Optio
     return Match(fits[0][0].name, None, {}, tuple(route.method for route, _ in fits))
 
 
+def dispatch(request: Request, found: Optional[Match], not_found: str, not_allowed: str) -> Reply:
+    """The end of every API's answer: 404 (error code ``not_found``) when no route fits the path, 405 with
+    ``Allow`` (code ``not_allowed``) when none takes the method, else the route's handler. The codes are the API's
+    own spelling (CPP: ``NotFound``; Product Ingestion: ``notFound``)."""
+    if found is None:
+        return error_reply(404, not_found, f"No route matches {request.method} {request.path}.")
+    if found.route is None:
+        message = f"{request.method} is not allowed on {request.path}."
+        return error_reply(405, not_allowed, message, (("Allow", ", ".join(found.allowed)),))
+    return found.route.handler(request, found.params)
+
+
 class Api(Protocol):
     """One simulated REST API: the requests under ``prefix`` and the route table they are matched against."""
 

@@ -13,7 +13,19 @@ import time
 from typing import Callable, Dict, List, Optional, Sequence
 from urllib.parse import urlencode
 
-from .core import DROPPED, JSON_CONTENT_TYPE, Headers, Match, Params, Reply, Request, Route, error_reply, json_reply
+from .core import (
+    DROPPED,
+    JSON_CONTENT_TYPE,
+    Headers,
+    Match,
+    Params,
+    Reply,
+    Request,
+    Route,
+    dispatch,
+    error_reply,
+    json_reply,
+)
 from .faults import FaultInjector, lost_answer
 from .options import SimulatorConfig
 from .views import Renderer
@@ -59,12 +71,7 @@ class CppApi:
         if version != API_VERSION:
             message = f"The api-version '{version or ''}' is invalid; allowed values: {API_VERSION}"
             return error_reply(400, "InvalidAPIVersion", message)
-        if found is None:
-            return error_reply(404, "NotFound", f"No route matches {request.method} {request.path}.")
-        if found.route is None:
-            message = f"{request.method} is not allowed on {request.path}."
-            return error_reply(405, "MethodNotAllowed", message, (("Allow", ", ".join(found.allowed)),))
-        return found.route.handler(request, found.params)
+        return dispatch(request, found, "NotFound", "MethodNotAllowed")
 
     # --- long-running operations ------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import time
 from typing import Callable, List, Optional, Sequence, Tuple
 from urllib.parse import urlencode, urlsplit
 
-from .core import DROPPED, JSON_CONTENT_TYPE, Match, Params, Reply, Request, Route, error_reply, json_reply
+from .core import DROPPED, JSON_CONTENT_TYPE, Match, Params, Reply, Request, Route, dispatch, error_reply, json_reply
 from .faults import FaultInjector, lost_answer
 from .options import SimulatorConfig
 from .pi_world import COMPLETED, DRAFT, TARGETS, Job, Json, PiWorld, Product, Submission, bad_request
@@ -66,12 +66,7 @@ class PiApi:
             challenge = (("WWW-Authenticate", "Bearer"),)
             return error_reply(401, "unauthorized", "The access token is missing or invalid.", challenge)
         _check_version(request.query.get("$version"))
-        if found is None:
-            return error_reply(404, "notFound", f"No route matches {request.method} {request.path}.")
-        if found.route is None:
-            message = f"{request.method} is not allowed on {request.path}."
-            return error_reply(405, "methodNotAllowed", message, (("Allow", ", ".join(found.allowed)),))
-        return found.route.handler(request, found.params)
+        return dispatch(request, found, "notFound", "methodNotAllowed")
 
     # --- reads --------------------------------------------------------------------------------------------------
 
