@@ -12,6 +12,24 @@ from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 SIM_TOKEN = "integration-token-3b7e0d"  # a fake token whose leaks the tests look for
 
 
+class FakeClock:
+    """A monotonic clock that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 class _Config:
     """Stands in for pulumi.dynamic.Config: the namespaced stack config the engine passes to ``configure``."""
 

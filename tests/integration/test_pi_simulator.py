@@ -20,6 +20,8 @@ import requests
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig, SimulatorError
 from pulumi_cpp_golive.simulator.__main__ import build_parser
 
+from .conftest import FakeClock
+
 TOKEN = "sim-token"
 VERSION = {"$version": "2022-07-01"}
 GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -27,19 +29,6 @@ SCHEMA = "https://schema.mp.microsoft.com/schema/"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JOB_SECONDS, ROLLOUT_SECONDS, PUBLISH_SECONDS = 10.0, 5.0, 4.0
-
-
-class FakeClock:
-    """A monotonic clock that moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Pi:
@@ -89,11 +78,6 @@ def golive_body(guid: str, number: int = 1) -> Dict[str, Any]:
             }
         ],
     }
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -24,25 +24,14 @@ from pulumi_cpp_golive.simulator.faults import FaultInjector
 from pulumi_cpp_golive.simulator.options import config_from_flags
 from pulumi_cpp_golive.simulator.world import Timeline, World
 
+from .conftest import FakeClock
+
 TOKEN = "sim-token"
 PARAMS = {"api-version": "2017-10-31"}
 OFFER_PATH = "/api/publishers/contoso/offers/vm1"
 CHANGED_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
 GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-class FakeClock:
-    """A monotonic clock that moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Api:
@@ -72,11 +61,6 @@ class Api:
         assert response.status_code == 200, response.text
         body: Dict[str, Any] = response.json()
         return body
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
