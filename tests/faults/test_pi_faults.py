@@ -32,7 +32,7 @@ from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitErr
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
-from ..integration.conftest import SIM_TOKEN, _ConfigureRequest
+from ..integration.conftest import SIM_TOKEN, configured_provider
 from .test_adopt import Timer
 from .test_fault_matrix import RotatingCredential
 
@@ -125,16 +125,14 @@ def when(condition: Callable[[], bool], action: Callable[[], None], within: floa
 def make_dynamic(pi_url: str, token: str = SIM_TOKEN, adopt_timeout: float = 10.0,
                  request_timeout: float = 30.0) -> OfferGoLiveProvider:
     """The dynamic provider as ``pulumi up`` configures it for PI (stack config ``cpp-golive:productIngestion*``)."""
-    provider = OfferGoLiveProvider()
-    provider.configure(_ConfigureRequest({  # type: ignore[arg-type]
+    return configured_provider({
         "cpp-golive:productIngestionUrl": pi_url,
         "cpp-golive:productIngestionToken": token,
         "cpp-golive:productIngestionVersion": VERSION,
         "cpp-golive:pollInterval": str(POLL),
         "cpp-golive:adoptTimeout": str(adopt_timeout),
         "cpp-golive:requestTimeout": str(request_timeout),
-    }))
-    return provider
+    })
 
 
 def pi_inputs(**overrides: Any) -> dict[str, Any]:

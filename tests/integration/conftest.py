@@ -45,16 +45,21 @@ class _ConfigureRequest:
         self.config = _Config(values)
 
 
+def configured_provider(config: dict[str, Any]) -> OfferGoLiveProvider:
+    """The dynamic provider after ``configure`` with ``config`` (namespaced keys, as the engine passes them)."""
+    provider = OfferGoLiveProvider()
+    provider.configure(_ConfigureRequest(config))  # type: ignore[arg-type]
+    return provider
+
+
 def make_provider(url: str, token: str = SIM_TOKEN, poll_interval: float = 0.25,
                   request_timeout: float = 30.0) -> OfferGoLiveProvider:
-    provider = OfferGoLiveProvider()
-    provider.configure(_ConfigureRequest({  # type: ignore[arg-type]
+    return configured_provider({
         "cpp-golive:baseUrl": url,
         "cpp-golive:accessToken": token,
         "cpp-golive:pollInterval": str(poll_interval),
         "cpp-golive:requestTimeout": str(request_timeout),
-    }))
-    return provider
+    })
 
 
 def golive_inputs(**overrides: Any) -> dict[str, Any]:
