@@ -32,7 +32,7 @@ from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.settings import DEFAULT_ADOPT_TIMEOUT, Settings
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
-from ..integration.conftest import SIM_TOKEN, _ConfigureRequest
+from ..integration.conftest import SIM_TOKEN, configured_provider
 
 URN = "urn:pulumi:dev::p::cpp-golive:index:OfferGoLive::golive"
 LIST = "/api/publishers/contoso/offers/vm1/submissions/"
@@ -49,14 +49,12 @@ def sim() -> Iterator[Simulator]:
 # ---- helpers ---------------------------------------------------------------------------------------------------
 
 def dynamic(sim: Simulator, adopt_timeout: float = 20.0) -> OfferGoLiveProvider:
-    provider = OfferGoLiveProvider()
-    provider.configure(_ConfigureRequest({  # type: ignore[arg-type]
+    return configured_provider({
         "cpp-golive:baseUrl": sim.url,
         "cpp-golive:accessToken": SIM_TOKEN,
         "cpp-golive:pollInterval": "0.25",
         "cpp-golive:adoptTimeout": str(adopt_timeout),
-    }))
-    return provider
+    })
 
 
 def plugin(sim: Simulator, lines: list[str], adopt_timeout: float = 20.0) -> CppGoLiveProvider:

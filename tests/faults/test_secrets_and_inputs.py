@@ -26,7 +26,7 @@ from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitErr
 from pulumi_cpp_golive.plugin.values import to_python
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
-from ..integration.conftest import SIM_TOKEN, _ConfigureRequest, golive_inputs, make_provider
+from ..integration.conftest import SIM_TOKEN, configured_provider, golive_inputs, make_provider
 from ..integration.test_plugin_provider import URN, configured, props
 from ..loopback import LoopbackServer
 from ..token_endpoint import TokenEndpoint
@@ -126,10 +126,7 @@ def identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TokenE
 
 def identity_provider(base_url: str) -> OfferGoLiveProvider:
     """The dynamic provider configured with no access token: azure-identity supplies it."""
-    provider = OfferGoLiveProvider()
-    provider.configure(_ConfigureRequest({"cpp-golive:baseUrl": base_url,  # type: ignore[arg-type]
-                                          "cpp-golive:pollInterval": "0.25"}))
-    return provider
+    return configured_provider({"cpp-golive:baseUrl": base_url, "cpp-golive:pollInterval": "0.25"})
 
 
 def opaque_token() -> str:
