@@ -1,0 +1,181 @@
+"""Minimal CPP and Product Ingestion (PI) worlds on the hostile server: plain data a test edits, and one default
+route per call the provider makes. A test replaces a route (``server.routes[...] = ...``) to make it lie, stall or
+crash, and reads ``server.requests`` for what was sent where.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any, Optional
+
+import pytest
+
+from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
+
+from ..integration.conftest import configured_provider
+from .hostile import HostileServer, Reply, Request, Wire
+
+TOKEN = "hostile-token-5f2a9c81d4"  # the bearer token the tests look for wherever it must not be
+PI_VERSION = "2022-07-01"
+PRODUCT_GUID = "6f1c2b1e-3d4a-4e5f-8a9b-0c1d2e3f4a5b"
+JOB_ID = "0b6f8d4e-2a1c-4f3e-9d8b-7a6c5e4f3a2b"
+OPERATION_ID = "3c9e1a7b-5d2f-4b8e-a6c4-1f0e9d8c7b6a"
+
+
+def pi_submission(number: int, target: str, status: str = "completed", result: str = "succeeded",
+                  guid: str = PRODUCT_GUID) -> dict[str, Any]:
+    return {"id": f"submission/{guid}/{number}", "target": {"targetType": target}, "status": status,
+            "result": result, "created": f"2026-11-0{min(number, 9)}T00:00:00Z"}
+
+
+@dataclasses.dataclass
+class FakePi:
+    """PI under ``/pi``: one product ``vm1``, its listing, and configure jobs. A POST creates a job (running) and,
+    unless ``list_golive`` is False, a running live entry for the posted submission."""
+
+    server: HostileServer
+    products: list[dict[str, Any]] = dataclasses.field(default_factory=lambda: [
+        {"id": f"product/{PRODUCT_GUID}", "identity": {"externalId": "vm1"}}])
+    submissions: list[dict[str, Any]] = dataclasses.field(default_factory=lambda: [pi_submission(1, "preview")])
+    jobs: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    list_golive: bool = True
+    job_status: str = "completed"  # what a posted job says when read
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/pi"
+
+    def install(self) -> FakePi:
+        self.server.routes.update({
+            ("GET", "/pi/product"): lambda r, w: Reply(200, {"value": self.products}),
+            ("GET", f"/pi/submission/{PRODUCT_GUID}"): lambda r, w: Reply(200, {"value": list(self.submissions)}),
+            ("POST", "/pi/configure"): self.configure,
+            ("GET", "/pi/configure/*"): self.status,
+        })
+        return self
+
+    def accept(self, request: Request, job_id: str = JOB_ID) -> dict[str, Any]:
+        """What a real PI does with a configure POST: a job, and (``list_golive``) a running live entry."""
+        submission = request.json()["resources"][0]["id"]
+        job = {"jobId": job_id, "jobStatus": self.job_status, "jobResult": "succeeded", "errors": []}
+        with self.lock:
+            self.jobs[job_id] = job
+            if self.list_golive:
+                self.submissions.append({**pi_submission(int(submission.rsplit("/", 1)[1]), "live"),
+                                         "id": submission})
+        return job
+
+    def configure(self, request: Request, wire: Wire) -> Reply:
+        return Reply(202, self.accept(request))
+
+    def status(self, request: Request, wire: Wire) -> Reply:
+        job_id = request.path.split("/")[3]
+        job = self.jobs.get(job_id)
+        return Reply(200, job) if job else Reply(404, {"error": {"code": "notFound", "message": "no such job"}})
+
+    def posts(self) -> int:
+        return self.server.count("POST", "/pi/configure")
+
+
+@dataclasses.dataclass
+class FakeCpp:
+    """CPP for ``contoso/vm1``: offer status, the operations list, go-live and operations. A POST creates a
+    running go-live in the list (unless ``list_golive`` is False)."""
+
+    server: HostileServer
+    offer_status: dict[str, Any] = dataclasses.field(default_factory=lambda: {"status": "succeeded", "steps": [
+        {"stepName": "publisher signoff", "status": "waitingForPublisherReview"}]})
+    submissions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    operations: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    list_golive: bool = True
+    operation_status: str = "complete"
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    prefix = "/api/publishers/contoso/offers/vm1"
+
+    def install(self) -> FakeCpp:
+        self.server.routes.update({
+            ("GET", f"{self.prefix}/status"): lambda r, w: Reply(200, self.offer_status),
+            ("GET", f"{self.prefix}/submissions/"): self.listing,
+            ("POST", f"{self.prefix}/golive"): self.golive,
+            ("GET", f"{self.prefix}/operations/*"): self.operation,
+        })
+        return self
+
+    def listing(self, request: Request, wire: Wire) -> Reply:
+        wanted = request.query.get("status")
+        with self.lock:
+            items = [s for s in self.submissions if not wanted or s.get("submissionState") == wanted]
+        return Reply(200, items)
+
+    def accept(self, operation_id: str = OPERATION_ID) -> str:
+        """What CPP does with a go-live POST: a running operation, listed (``list_golive``). Its tracking path."""
+        with self.lock:
+            self.operations[operation_id] = {"id": operation_id, "status": self.operation_status}
+            if self.list_golive:
+                self.submissions.append({"id": operation_id, "submissionType": "goLive",
+                                         "submissionState": "running", "changedTime": "2026-11-02T00:00:00Z"})
+        return f"{self.prefix}/operations/{operation_id}?api-version=2017-10-31"
+
+    def golive(self, request: Request, wire: Wire) -> Reply:
+        return Reply(202, b"", [("Location", self.accept())])
+
+    def operation(self, request: Request, wire: Wire) -> Reply:
+        op = self.operations.get(request.path.rsplit("/", 1)[1])
+        return Reply(200, op) if op else Reply(404, {"error": {"code": "notFound", "message": "no operation"}})
+
+    def posts(self) -> int:
+        return self.server.count("POST", "/golive")
+
+
+def pi_provider(pi: FakePi, **settings: Any) -> OfferGoLiveProvider:
+    config = {"productIngestionUrl": pi.url, "productIngestionToken": TOKEN, "productIngestionVersion": PI_VERSION,
+              "pollInterval": "0.25", "adoptTimeout": "2", "requestTimeout": "5", **settings}
+    return configured_provider({f"cpp-golive:{key}": str(value) for key, value in config.items()})
+
+
+def cpp_provider(cpp: FakeCpp, **settings: Any) -> OfferGoLiveProvider:
+    config = {"baseUrl": cpp.server.url, "accessToken": TOKEN, "pollInterval": "0.25", "adoptTimeout": "2",
+              "requestTimeout": "5", **settings}
+    return configured_provider({f"cpp-golive:{key}": str(value) for key, value in config.items()})
+
+
+def pi_inputs(**overrides: Any) -> dict[str, Any]:
+    return {"publisher_id": "contoso", "offer_id": "vm1", "api": "product-ingestion", "wait": "completed",
+            "timeout_seconds": 20, **overrides}
+
+
+def cpp_inputs(**overrides: Any) -> dict[str, Any]:
+    return {"publisher_id": "contoso", "offer_id": "vm1", "wait": "completed", "timeout_seconds": 20, **overrides}
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    with HostileServer() as started:
+        yield started
+
+
+@pytest.fixture
+def pi(server: HostileServer) -> FakePi:
+    return FakePi(server).install()
+
+
+@pytest.fixture
+def cpp(server: HostileServer) -> FakeCpp:
+    return FakeCpp(server).install()
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4())
+
+
+def create(provider: OfferGoLiveProvider, inputs: dict[str, Any]) -> tuple[Optional[dict[str, Any]], str]:
+    """``(outputs, "")`` of a create, or ``(None, error text)``: what the user sees either way."""
+    try:
+        return dict(provider.create(inputs).outs or {}), ""
+    except Exception as exc:  # the dynamic provider's user-facing error is a plain Exception
+        return None, str(exc)
