@@ -3,25 +3,23 @@
 Every message is written for the person reading a failed ``pulumi up``: it names the HTTP status, the CPP error
 code and message, the request (method and URL without its query) and, whenever one is known, the go-live
 operation ID. No message ever contains a bearer token or a client secret: the client never puts one into an
-exception, and every :class:`CppError`'s text passes through :func:`redact`, which masks the secrets this process
-actually uses (registered with :func:`remember_secret`: the static token, the client secret, every token
-azure-identity hands out), whatever their shape, as well as anything shaped like a bearer token or a JWT. That
-matters because servers echo what they were sent: an error body may quote the token verbatim.
+exception, and every :class:`CppError`'s text passes through :func:`~.redaction.redact`, which masks the secrets
+this process actually uses in every spelling a server may echo them in (see :mod:`.redaction`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
 from typing import TYPE_CHECKING, Any, Optional
-from urllib.parse import quote, quote_plus
+
+from .redaction import MIN_SECRET_LENGTH, contains_secret, redact, remember_secret
 
 if TYPE_CHECKING:
     from .operation import OperationRecord
 
 __all__ = [
+    "MIN_SECRET_LENGTH",
     "AmbiguousGoLiveError",
     "ConfigurationError",
     "CppApiError",
@@ -32,48 +30,13 @@ __all__ = [
     "GoLiveTimeoutError",
     "OfferNotReadyError",
     "TrackingUrlError",
+    "contains_secret",
     "install_log_redaction",
     "redact",
     "remember_secret",
 ]
 
-# Anything shaped like a JWT or a "Bearer <token>" pair is masked before it can reach a message. A token is at
-# least 16 characters, so that prose such as "the bearer token" stays readable.
-_SECRET_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"),
-    re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
-)
-
-
-# Values shorter than this are not masked: no real token or secret is that short, and masking e.g. "ab" would
-# garble every message.
-MIN_SECRET_LENGTH = 6
-
-_KNOWN_SECRETS: set[str] = set()
-_KNOWN_LOCK = threading.Lock()
-
-
-def remember_secret(value: Optional[str]) -> None:
-    """Register a secret this process uses, so that :func:`redact` masks it from now on, in every thread.
-
-    The value is kept in memory only (never written anywhere); spellings a server may echo it in (JSON-escaped,
-    percent-encoded) are masked too.
-    """
-    if not value or len(value) < MIN_SECRET_LENGTH:
-        return
-    spellings = {value, json.dumps(value)[1:-1], quote(value, safe=""), quote_plus(value, safe="")}
-    with _KNOWN_LOCK:
-        _KNOWN_SECRETS.update(s for s in spellings if len(s) >= MIN_SECRET_LENGTH)
-
-
-def redact(text: str) -> str:
-    """``text`` with every registered secret (:func:`remember_secret`) and anything shaped like a token masked."""
-    with _KNOWN_LOCK:
-        known = set(_KNOWN_SECRETS)
-    for secret in sorted(known, key=len, reverse=True):  # longest first: one secret may contain another
-        text = text.replace(secret, "***")
-    text = _SECRET_PATTERNS[0].sub(r"\1***", text)
-    return _SECRET_PATTERNS[1].sub("***", text)
+_KNOWN_LOCK = threading.Lock()  # guards the one-time install of the log record factory
 
 
 _LOG_REDACTION_INSTALLED = False
@@ -169,6 +132,12 @@ class CppApiError(CppError):
                            service=self.service)
 
     @property
+    def ambiguous(self) -> bool:
+        """True for an answer that neither took nor refused a request (an informational or redirect status as
+        the final answer): after a POST, the go-live may have started."""
+        return self.status is not None and (self.status < 200 or 300 <= self.status < 400)
+
+    @property
     def transient(self) -> bool:
         """True for answers worth asking again later: throttling, server errors, no response at all."""
         if self.code == "MalformedResponse":
@@ -185,10 +154,15 @@ class TrackingUrlError(CppError):
 
 
 class AmbiguousGoLiveError(CppError):
-    """The go-live POST may or may not have reached CPP and no running operation could be found to adopt.
+    """The go-live POST may or may not have started a go-live, and none could be found to adopt in this run.
 
-    Nothing was re-posted. Running ``pulumi up`` again is safe: it looks for a running go-live before posting.
+    Nothing was re-posted. ``posted`` says whether any byte of a POST left this process: when it did, the next
+    run must look for the go-live (for ``adoptTimeout``) before it posts; the plugin records that in the stack.
     """
+
+    def __init__(self, message: str, *, posted: bool = True) -> None:
+        self.posted = posted
+        super().__init__(message)
 
 
 class GoLiveError(CppError):

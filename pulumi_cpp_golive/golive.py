@@ -42,9 +42,10 @@ from .errors import (
     GoLiveTimeoutError,
     OfferNotReadyError,
     TrackingUrlError,
+    contains_secret,
 )
 from .inputs import GoLiveSpec
-from .offer_api import ADOPT, FAILED, LAGGING, LIVE, REFUSE, OfferApi, Reading, Survey
+from .offer_api import ADOPT, BUSY, FAILED, LAGGING, LIVE, POST, OfferApi, Reading, Survey
 from .operation import CANCELED, RUNNING, SUCCEEDED, OperationRecord, utc_now
 from .operation import FAILED as FAILED_STATUS
 from .resource import WAIT_COMPLETED
@@ -98,6 +99,14 @@ class _Polls:
     progress: dict[str, str] = dataclasses.field(default_factory=dict)  # last line reported per progress key
     failures: int = 0  # failed polls in a row
     unknown_words: set[str] = dataclasses.field(default_factory=set)  # unknown statuses already reported
+
+
+class _StoppedLooking(Exception):
+    """The deadline or Cancel ended a look at the listing (its text says which)."""
+
+
+class _NoneWillCome(Exception):
+    """The listing shows why no go-live will appear (e.g. another kind of operation runs); its text says why."""
 
 
 class GoLiveMachine:
@@ -161,9 +170,14 @@ class GoLiveMachine:
 
     # ---- 1. adopt or post --------------------------------------------------------------------------------
 
-    def start(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None) -> OperationRecord:
-        """Return the go-live running on the offer, or POST one. Never posts while one is running."""
-        survey = self.api.survey(spec)
+    def start(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None, *,
+              look_first: bool = False) -> OperationRecord:
+        """Return the go-live running on the offer, or POST one. Never posts while one is running.
+
+        ``look_first``: an earlier run's POST ended ambiguously (its state says so), so a go-live it started may
+        not be listed yet: before posting, look for it for up to ``adopt_window`` seconds.
+        """
+        survey = self._settled_survey(spec, cancel)
         if survey.decision == ADOPT and survey.record is not None:
             self._say(spec, f"adopting go-live operation {survey.record.operation_id} already running on the "
                             "offer; no new go-live was posted")
@@ -177,19 +191,47 @@ class GoLiveMachine:
             raise GoLiveFailedError(
                 f"the last go-live of {spec.publisher_id}/{spec.offer_id}, operation {record.operation_id}, ended "
                 f"{record.status}: {self._explain(record.messages)}. {_RETRY_HINT}", record)
-        if survey.decision == REFUSE:
-            raise OfferNotReadyError(f"{survey.reason} Nothing was posted.")
         if survey.decision == LAGGING:
             return self._adopt_when_listed(spec, survey, cancel, survey.reason)
+        if survey.decision != POST:  # REFUSE, a BUSY that did not settle, or a decision without its record
+            raise OfferNotReadyError(f"{survey.reason or 'the API gave no usable answer'} Nothing was posted.")
+        if look_first:
+            earlier = self._look_for(spec, survey, cancel, self.adopt_window)
+            if earlier is not None:
+                self._say(spec, f"the previous run's go-live POST ended ambiguously; adopting go-live operation "
+                                f"{earlier.operation_id} from the {self.api.listing}; nothing was posted")
+                return earlier
+            self._say(spec, f"the previous run's go-live POST ended ambiguously, and the {self.api.listing} shows "
+                            f"no go-live after {self.adopt_window:g} s (cpp-golive:adoptTimeout): posting")
         return self._post(spec, survey, cancel)
+
+    def _settled_survey(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> Survey:
+        """The survey, once no go-live of something else is running (``busy``): that one is waited out, for up
+        to ``adopt_window`` seconds, then the offer is surveyed again."""
+        give_up = self._clock() + self.adopt_window
+        delay = _FIRST_LOOK_DELAY
+        while True:
+            survey = self.api.survey(spec)
+            remaining = give_up - self._clock()
+            if survey.decision != BUSY or remaining <= 0:
+                if survey.decision == BUSY:
+                    return dataclasses.replace(survey, reason=(
+                        f"{survey.reason}; it was still running after {self.adopt_window:g} s "
+                        "(cpp-golive:adoptTimeout). Re-run `pulumi up` once it has ended."))
+                return survey
+            self._say(spec, f"waiting: {survey.reason}")
+            if self._sleep(min(delay, remaining), cancel):
+                raise OfferNotReadyError(f"{survey.reason}; {self._why_stopped()}. Nothing was posted.")
+            delay = min(delay * 2, _MAX_LOOK_DELAY)
 
     def _post(self, spec: GoLiveSpec, survey: Survey, cancel: Optional[threading.Event]) -> OperationRecord:
         reposts_left = 2
         while True:
             try:
-                record = self.api.post_golive(spec, survey)
+                record = self._recordable(self.api.post_golive(spec, survey))
             except TrackingUrlError as exc:
-                # The API took the go-live but did not say how to follow it: the listing will.
+                # The API took the go-live but did not say how to follow it (or named it in a way that cannot be
+                # recorded): the listing will.
                 return self._adopt_when_listed(spec, survey, cancel, f"the go-live POST was accepted, but {exc}")
             except CppApiError as exc:
                 if self.api.is_conflict(exc):
@@ -197,29 +239,28 @@ class GoLiveMachine:
                     return self._adopt_when_listed(
                         spec, survey, cancel,
                         f"the go-live POST was refused because an operation is in progress ({exc})")
-                if exc.status is not None and exc.status < 500:
+                if exc.status is not None and exc.status < 500 and not exc.ambiguous:
                     raise  # a definite refusal (400/401/403/404/429 after retries): nothing was started
                 if not self.api.certainly_not_started(exc):
-                    # A gateway's 5xx, a timeout or reset after sending: the go-live may be running. Never post
-                    # again in this run; look for it for as long as a listing lags.
+                    # A 5xx, a redirect, a timeout or reset after sending, an answer that cannot be read: the
+                    # go-live may be running. Never post again in this run; look for it while a listing lags.
                     return self._adopt_when_listed(spec, survey, cancel, f"the go-live POST ended ambiguously ({exc})")
+                # Not one byte of the request left this process: nothing can have started. Look (after a pause,
+                # so that a listing that lags has caught up), then post again.
+                if self._sleep(2.0, cancel):
+                    raise
                 adopted = self._look_quietly(spec, survey)
                 if adopted is not None:
                     self._say(spec, f"the go-live POST failed ({exc}); adopting operation {adopted.operation_id} "
                                     "that is running on the offer")
                     return adopted
                 if reposts_left > 0:
-                    # Never sent, or an answer that proves nothing started, and nothing runs: safe to post again.
                     reposts_left -= 1
-                    self._say(spec, f"go-live POST not accepted ({exc}); nothing is running, posting again")
-                    if self._sleep(2.0, cancel):
-                        raise
+                    self._say(spec, f"go-live POST not sent ({exc}); nothing is running, posting again")
                     continue
                 raise AmbiguousGoLiveError(
-                    f"the go-live POST for {spec.publisher_id}/{spec.offer_id} failed ({exc}), and no running go-live "
-                    "operation was found to adopt. Nothing more was posted. Re-run `pulumi up`: it adopts a running "
-                    "go-live before it posts."
-                ) from None
+                    f"the go-live POST for {spec.publisher_id}/{spec.offer_id} could not be sent ({exc}). Nothing "
+                    "was posted. Re-run `pulumi up` once the API can be reached.", posted=False) from None
             self._say(spec, f"go-live accepted: operation {record.operation_id}")
             return record
 
@@ -230,10 +271,32 @@ class GoLiveMachine:
         Looks for up to ``adopt_window`` seconds (and never past the go-live's deadline or Cancel): a listing can
         lag behind an operation the API just created. Stops early when the listing shows why none will come.
         """
-        window = self.adopt_window
-        deadline = self._clock() + window
+        try:
+            found = self._look_for(spec, survey, cancel, self.adopt_window)
+        except _StoppedLooking as stopped:
+            raise self._ambiguous(spec, f"{why}; {stopped} before the {self.api.listing} showed it") from None
+        except _NoneWillCome as other:
+            raise OfferNotReadyError(f"{why}; {other}") from None
+        if found is None:
+            raise self._ambiguous(spec, f"{why}; no go-live appeared in the {self.api.listing} of "
+                                        f"{spec.publisher_id}/{spec.offer_id} within {self.adopt_window:g} s "
+                                        "(cpp-golive:adoptTimeout)")
+        self._say(spec, f"{why}; adopting go-live operation {found.operation_id} from the {self.api.listing}")
+        return found
+
+    def _look_for(self, spec: GoLiveSpec, survey: Survey, cancel: Optional[threading.Event],
+                  window: float) -> Optional[OperationRecord]:
+        """The go-live the listing shows within ``window`` seconds (first look after a short pause), or None.
+
+        Raises :class:`_NoneWillCome` when the listing shows why none will come, :class:`_StoppedLooking` on the
+        deadline or Cancel.
+        """
+        give_up = self._clock() + window
         delay = _FIRST_LOOK_DELAY
         while True:
+            remaining = give_up - self._clock()
+            if self._sleep(min(delay, max(remaining, 0.0)), cancel):
+                raise _StoppedLooking(self._why_stopped())
             try:
                 lookup = self.api.look_for_golive(spec, survey)
             except CppApiError as exc:
@@ -241,33 +304,39 @@ class GoLiveMachine:
                     raise
                 lookup = None
             if lookup is not None and lookup.record is not None:
-                self._say(spec, f"{why}; adopting go-live operation {lookup.record.operation_id} from the "
-                                f"{self.api.listing}")
-                return lookup.record
+                return self._recordable(lookup.record)
             if lookup is not None and lookup.other:
-                raise OfferNotReadyError(f"{why}; {lookup.other}")
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                break
-            if self._sleep(min(delay, remaining), cancel):
-                stopped = current()
-                reason = stopped.why() if stopped is not None and stopped.done else "the go-live was cancelled"
-                raise AmbiguousGoLiveError(
-                    f"{why}; {reason} before the {self.api.listing} showed it. Nothing was re-posted. Re-running "
-                    "`pulumi up` is safe: it adopts a running go-live before it posts.")
+                raise _NoneWillCome(lookup.other)
+            if give_up - self._clock() <= 0:
+                return None
             delay = min(delay * 2, _MAX_LOOK_DELAY)
-        raise AmbiguousGoLiveError(
-            f"{why}; no running go-live appeared in the {self.api.listing} of {spec.publisher_id}/"
-            f"{spec.offer_id} within {window:g} s (cpp-golive:adoptTimeout). Nothing was re-posted. Re-running "
-            "`pulumi up` is safe: it adopts a running go-live before it posts.")
+
+    def _ambiguous(self, spec: GoLiveSpec, what: str) -> AmbiguousGoLiveError:
+        return AmbiguousGoLiveError(
+            f"{what}. The go-live may have been started; nothing was re-posted. The next `pulumi up` looks for it "
+            f"in the {self.api.listing} before it posts (see \"An ambiguous go-live POST\" in the README).",
+            posted=True)
+
+    def _why_stopped(self) -> str:
+        stopped = current()
+        return stopped.why() if stopped is not None and stopped.done else "the go-live was cancelled"
+
+    def _recordable(self, record: OperationRecord) -> OperationRecord:
+        """``record``, unless a field the stack would record holds a secret this process uses (a server that
+        echoes the token as an ID): then it is not recorded, and the go-live is found in the listing instead."""
+        if any(contains_secret(str(value)) for value in record.outputs().values() if value):
+            raise TrackingUrlError("the answer names the go-live with a value that holds a secret; it is not "
+                                   "recorded")
+        return record
 
     def _look_quietly(self, spec: GoLiveSpec, survey: Survey) -> Optional[OperationRecord]:
         try:
-            return self.api.look_for_golive(spec, survey).record
+            found = self.api.look_for_golive(spec, survey).record
         except CppApiError as exc:
             if not exc.transient:
                 raise
             return None
+        return self._recordable(found) if found is not None else None
 
     def resume(self, spec: GoLiveSpec, record: OperationRecord, cancel: Optional[threading.Event] = None, *,
                timeout: Optional[float] = None) -> OperationRecord:

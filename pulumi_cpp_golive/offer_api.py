@@ -23,7 +23,7 @@ LIVE = "live"  # the offer is already live with what would be posted: record it,
 FAILED = "failed"  # the offer's last go-live failed or was canceled: refuse until the user retries explicitly
 REFUSE = "refuse"  # the offer cannot go live now (unknown, never published, another publish running): post nothing
 LAGGING = "lagging"  # the API says a go-live runs but its listing does not show it yet: look again, post nothing
-DECISIONS = (POST, ADOPT, LIVE, FAILED, REFUSE, LAGGING)
+BUSY = "busy"  # a go-live of something else still runs: wait for it to end (bounded), then survey again
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Survey:
     """What the API shows on the offer before a go-live is posted, as one decision.
 
     ``record`` is the go-live found (``adopt``, ``live``, ``failed``; for ``failed`` its ``messages`` hold the
-    API's explanation). ``reason`` is a sentence for the user (``refuse``, ``lagging``): what the API shows,
+    API's explanation). ``reason`` is a sentence for the user (``refuse``, ``lagging``, ``busy``): what the API shows,
     e.g. what Partner Center would show (the machine adds that nothing was posted). ``target`` is what a
     ``post`` needs that the survey found (PI: the product's durable ID and the preview submission's ID); CPP
     needs nothing.

@@ -25,10 +25,11 @@ from urllib.parse import urlsplit
 
 from .errors import CppApiError, TrackingUrlError
 from .inputs import GoLiveSpec
-from .offer_api import ADOPT, FAILED, LIVE, POST, REFUSE, Lookup, Reading, Survey
+from .offer_api import ADOPT, BUSY, FAILED, LIVE, POST, REFUSE, Lookup, Reading, Survey
 from .operation import CANCELED, RUNNING, SUCCEEDED, OperationRecord, squash, utc_now
 from .operation import FAILED as FAILED_STATUS
-from .pi_client import SERVICE, PiClient, is_safe_segment, job_id_of, product_guid
+from .pi_client import JOB_ID_KEYS, SERVICE, PiClient, is_safe_segment, job_id_of, product_guid
+from .shapes import is_product_id, submission_number, timestamp
 
 # The body's schema URLs (§1, §9): the host that still resolves, and the submission schema pinned to the version
 # whose required properties we send (a newer one made ``sources`` required, §6).
@@ -50,6 +51,7 @@ _CONFLICT_PHRASES = (
 # Bounds on how much of a job's error tree becomes messages (a hostile or buggy body must not flood the output).
 _MAX_ERROR_DEPTH = 8
 _MAX_ERROR_MESSAGES = 50
+_MAX_ERROR_NODES = 10_000  # error objects looked at, at most: the rest of a flood is not read
 _ROLLOUT = "rollout"
 
 
@@ -58,6 +60,7 @@ class _Entry:
     """One ``preview`` or ``live`` entry of a submission listing."""
 
     id: str  # submission/<guid>/<n>
+    number: int  # its <n>
     target: str  # preview or live
     status: Optional[str]  # as sent; None when absent
     result: Optional[str]
@@ -77,8 +80,7 @@ class _Entry:
         return self.status is not None and squash(self.status) in _NOT_COMPLETED_WORDS | {_COMPLETED}
 
     def newness(self) -> tuple[int, str]:
-        number = self.id.rsplit("/", 1)[-1]
-        return (int(number) if number.isdigit() else -1, self.created)
+        return (self.number, self.created)
 
     def describe(self) -> str:
         words = [word for word in (self.status, self.result) if word]
@@ -113,16 +115,20 @@ def job_error_messages(job: Mapping[str, Any]) -> list[str]:
     """Every error message of a job document (``errors[]``, nested ``details`` included) as ``code: message``;
     a certification failure (code ``invalidState``, "certification" in its message or in a nested one) first,
     called by that name: it is permanent for the submission (§6)."""
-    nodes = list(_error_nodes(job.get("errors"), 0))
-    certification = next((found for node in nodes if (found := _certification_message(node))), None)
-    texts = [text for node in nodes if (text := _error_text(node))]
+    unique: dict[str, None] = {}  # insertion-ordered set: de-duplicating stays linear
+    certification: Optional[str] = None
+    for scanned, node in enumerate(_error_nodes(job.get("errors"), 0)):
+        if scanned >= _MAX_ERROR_NODES:
+            break
+        if certification is None:
+            certification = _certification_message(node)
+        text = _error_text(node)
+        if text and len(unique) < _MAX_ERROR_MESSAGES:
+            unique.setdefault(text)
+    texts = list(unique)
     if certification is not None:
-        texts.insert(0, f"certification failure: {certification}")
-    unique: list[str] = []
-    for text in texts:
-        if text not in unique:
-            unique.append(text)
-    return unique[:_MAX_ERROR_MESSAGES]
+        texts = [f"certification failure: {certification}", *texts[:_MAX_ERROR_MESSAGES - 1]]
+    return texts
 
 
 def _error_nodes(errors: object, depth: int) -> Iterator[Mapping[str, Any]]:
@@ -183,19 +189,25 @@ class PiOfferApi:
 
     def survey(self, spec: GoLiveSpec) -> Survey:
         """Find the product and read its listing (GETs only); decide as the module docstring says."""
-        product = self._client.find_product(spec.offer_id)
-        if product is None:
-            return Survey(REFUSE, reason=(
-                f"Product Ingestion lists no product with the external ID {spec.offer_id!r} (the offer ID shown in "
-                "Partner Center) for this Entra app: check the offer ID and that the app is associated with the "
-                "Partner Center account."))
-        product_id = self._product_id(product, spec)
+        search = self._client.find_products(spec.offer_id)
+        if len(search.matches) != 1:
+            return Survey(REFUSE, reason=_product_problem(spec.offer_id, search.matches, search.listed))
+        product_id = self._product_id(search.matches[0], spec)
         entries = self._entries(product_id)
-        live_running = [entry for entry in entries if entry.target == _LIVE and entry.running]
-        if live_running:
-            return Survey(ADOPT, record=self._record(spec, product_id, _newest(live_running), RUNNING))
         previews = [entry for entry in entries if entry.target == _PREVIEW]
         preview = _newest(previews) if previews else None
+        live_running = [entry for entry in entries if entry.target == _LIVE and entry.running]
+        ours = [entry for entry in live_running if preview is not None and entry.id == preview.id]
+        if ours:
+            return Survey(ADOPT, record=self._record(spec, product_id, ours[0], RUNNING))
+        if live_running:
+            # A go-live of another submission is still rolling out: adopting it would report the wrong submission
+            # live, and posting now would overlap it. The machine waits for it to end, then surveys again.
+            other = _newest(live_running)
+            wanted = f"preview submission {preview.id}" if preview is not None else "no preview submission"
+            return Survey(BUSY, reason=(
+                f"the go-live of {other.describe()} is still running, and the offer's newest preview is {wanted}; "
+                "it is sent live only once that go-live has ended"))
         if preview is None:
             return Survey(REFUSE, reason=(
                 "the offer has no preview submission that succeeded (Partner Center shows none in preview): publish "
@@ -239,18 +251,15 @@ class PiOfferApi:
 
     def look_for_golive(self, spec: GoLiveSpec, survey: Survey) -> Lookup:
         """After an ambiguous or conflicting POST of ``survey`` (a ``post`` survey): the live entry of its
-        submission (any status); else a running live entry (the one a new survey would adopt); else, when a
-        preview publish runs, why no go-live will come; else nothing yet (the listing may lag)."""
+        submission (any status); else, when a preview publish runs, why no go-live will come; else nothing yet
+        (the listing may lag)."""
         product_id, submission_id = survey.target["product"], survey.target["submission"]
         entries = self._entries(product_id)
         ours = [entry for entry in entries if entry.target == _LIVE and entry.id == submission_id]
-        if ours:
+        if ours:  # only the go-live of the submission that was posted is ours; another one proves nothing
             entry = ours[0]
             return Lookup(record=self._record(spec, product_id, entry, RUNNING if not entry.completed
                                               else outcome(entry.result)))
-        live_running = [entry for entry in entries if entry.target == _LIVE and entry.running]
-        if live_running:
-            return Lookup(record=self._record(spec, product_id, _newest(live_running), RUNNING))
         previews = [entry for entry in entries if entry.target == _PREVIEW and entry.running]
         if previews:
             return Lookup(other=f"another publish is in progress: Partner Center shows {_newest(previews).describe()}")
@@ -281,6 +290,7 @@ class PiOfferApi:
                 raise
             return dataclasses.replace(rollout, messages=(
                 f"the configure job {key} is no longer returned (HTTP 404)", *rollout.messages))
+        _check_job_names(job, key, self._client.base_url)
         word = job.get("jobStatus")
         if not (isinstance(word, str) and squash(word) == _COMPLETED):
             known = isinstance(word, str) and squash(word) in _NOT_COMPLETED_WORDS
@@ -317,8 +327,8 @@ class PiOfferApi:
 
     def _product_id(self, product: Mapping[str, Any], spec: GoLiveSpec) -> str:
         raw = product.get("id")
-        if isinstance(raw, str) and raw.startswith("product/") and is_safe_segment(raw[len("product/"):]):
-            return raw
+        if is_product_id(raw):
+            return str(raw)
         raise CppApiError(status=200, method="GET", url=f"{self._client.base_url}/product", code="MalformedResponse",
                           message=f"the product of external ID {spec.offer_id!r} has no usable id "
                                   f"(product/<guid>): {str(raw)[:100]!r}", service=SERVICE)
@@ -331,18 +341,17 @@ class PiOfferApi:
             target = item.get("target")
             kind = target.get("targetType") if isinstance(target, Mapping) else None
             entry_id = item.get("id")
-            if not isinstance(kind, str) or squash(kind) not in (_PREVIEW, _LIVE) or not isinstance(entry_id, str):
-                continue
-            parts = entry_id.split("/")
-            if len(parts) != 3 or parts[0] != "submission" or parts[1].lower() != guid or not is_safe_segment(parts[2]):
-                continue
+            number = submission_number(entry_id, guid)
+            if not isinstance(kind, str) or squash(kind) not in (_PREVIEW, _LIVE) or number is None:
+                continue  # not an entry of this product's submissions (or an ID never to be recorded)
             status, result, created = (item.get(key) for key in ("status", "result", "created"))
             entries.append(_Entry(
-                id=entry_id,
+                id=str(entry_id),
+                number=number,
                 target=squash(kind),
                 status=str(status) if status is not None else None,
                 result=str(result) if result is not None else None,
-                created=str(created or ""),
+                created=timestamp(created) or "",
             ))
         return entries
 
@@ -368,11 +377,11 @@ class PiOfferApi:
         should happen: both are recorded with the job) follows the newest live entry.
         """
         if not product_id:
-            product = self._client.find_product(record.offer_id)
-            if product is None:
-                return Reading(RUNNING, progress={_ROLLOUT: f"rollout: no product with external ID "
-                                                            f"{record.offer_id!r} is listed"})
-            product_id = self._product_id(product, GoLiveSpec(record.publisher_id, record.offer_id))
+            matches = self._client.find_products(record.offer_id).matches
+            if len(matches) != 1:
+                return Reading(RUNNING, progress={_ROLLOUT: f"rollout: {len(matches)} products with external ID "
+                                                            f"{record.offer_id!r} are listed"})
+            product_id = self._product_id(matches[0], GoLiveSpec(record.publisher_id, record.offer_id))
         live = [entry for entry in self._entries(product_id) if entry.target == _LIVE]
         wanted = [entry for entry in live if entry.id == record.submission_id] if record.submission_id else live
         if not wanted:
@@ -387,6 +396,31 @@ class PiOfferApi:
             return Reading(SUCCEEDED, progress={_ROLLOUT: f"rollout: {entry.describe()}"})
         return Reading(status, progress={_ROLLOUT: f"rollout: {entry.describe()}"},
                        messages=(f"Partner Center lists {entry.describe()}",))
+
+
+def _product_problem(offer_id: str, matches: Sequence[Mapping[str, Any]], listed: Sequence[str]) -> str:
+    """Why the product of ``offer_id`` cannot be told: none of the listed products has it, or several do."""
+    if matches:
+        ids = ", ".join(str(product.get("id"))[:60] for product in matches[:5])
+        return (f"Product Ingestion lists {len(matches)} products with the external ID {offer_id!r} ({ids}); "
+                "which one is the offer cannot be told, so none is sent live.")
+    if listed:
+        shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+        return (f"Product Ingestion listed {len(listed)} product(s) for the external ID {offer_id!r} ({shown}), none "
+                "with identity.externalId equal to it: check the offer ID shown in Partner Center.")
+    return (f"Product Ingestion lists no product with the external ID {offer_id!r} (the offer ID shown in Partner "
+            "Center) for this Entra app: check the offer ID and that the app is associated with the Partner Center "
+            "account.")
+
+
+def _check_job_names(job: Mapping[str, Any], job_id: str, base_url: str) -> None:
+    """A status answer naming another job is not ours to believe (a cache or a proxy mixed answers up)."""
+    for key in JOB_ID_KEYS:
+        named = job.get(key)
+        if named not in (None, "") and str(named).lower() != job_id.lower():
+            raise CppApiError(status=200, method="GET", url=f"{base_url}/configure/{job_id}/status",
+                              code="MalformedResponse", message=f"the status answer names another job ({key})",
+                              service=SERVICE)
 
 
 def _newest(entries: Sequence[_Entry]) -> _Entry:

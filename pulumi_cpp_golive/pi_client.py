@@ -9,17 +9,19 @@ lists in ``{"value": [...], "@nextLink": ...}`` pages; and a configure job whose
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from azure.core.credentials import TokenCredential
 from azure.core.rest import HttpResponse
 from typing_extensions import Unpack
 
 from .auth import PI_SCOPE
-from .errors import TrackingUrlError
+from .errors import CppApiError, TrackingUrlError
 from .http_pipeline import ApiHttpClient, TransportOptions, retry_after_of
 from .settings import DEFAULT_PI_VERSION, validate_base_url
+from .shapes import is_job_id
 
 SERVICE = "Product Ingestion"
 
@@ -31,21 +33,28 @@ def is_safe_segment(value: str) -> bool:
             and not any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value))
 
 
-def job_id_of(job: Any) -> str:
-    """The job ID of a configure job document (``jobId``, or ``jobID`` as Microsoft's sample spells it).
+# The keys a job document may carry its ID under: Microsoft's docs (``jobId``), its sample (``jobID``), and
+# spellings seen from other clients and gateways (``JobId``, ``id``).
+JOB_ID_KEYS = ("jobId", "jobID", "JobId", "id")
 
-    Raises :class:`TrackingUrlError` when there is none, or when it could not be polled as one path segment of
-    ``configure/{jobId}/status``.
+
+def job_id_of(job: Any, location: Optional[str] = None) -> str:
+    """The job ID of a configure answer: its body's ``jobId`` (or ``jobID``, ``JobId``, ``id``), else the
+    ``configure/{jobId}`` of its ``Location`` header.
+
+    Raises :class:`TrackingUrlError` when there is none, or when it is not a GUID holding no secret: anything else
+    would be recorded in the stack as the resource's ID (a server echoing the token as a job ID included).
     """
-    raw = None
-    if isinstance(job, dict):
-        raw = job.get("jobId", job.get("jobID"))
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)) or str(raw).strip() == "":
+    found = [job[key] for key in JOB_ID_KEYS if isinstance(job, dict) and job.get(key) not in (None, "")]
+    if not found and location:
+        segments = urlsplit(location.strip()).path.split("/")
+        if "configure" in segments[:-1]:
+            found = [segments[segments.index("configure") + 1]]
+    if not found:
         raise TrackingUrlError("the answer carries no job ID (jobId)")
-    job_id = str(raw).strip()
-    if not is_safe_segment(job_id):
-        raise TrackingUrlError(f"the job ID {job_id[:100]!r} is not one URL path segment")
-    return job_id
+    if not is_job_id(found[0]):  # the first spelling present is the one the server meant
+        raise TrackingUrlError("the answer's job ID is not a GUID (or holds a secret); it is not recorded")
+    return str(found[0])
 
 
 def product_guid(product_id: str) -> str:
@@ -54,6 +63,15 @@ def product_guid(product_id: str) -> str:
     if not is_safe_segment(guid):
         raise TrackingUrlError(f"{product_id[:100]!r} is not a product ID (product/<guid>)")
     return guid
+
+
+@dataclasses.dataclass
+class ProductSearch:
+    """What ``GET product?externalId=`` listed: the products that really have the external ID, and every listed
+    product's ID (for a refusal that says what was there instead)."""
+
+    matches: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    listed: list[str] = dataclasses.field(default_factory=list)
 
 
 class PiClient(ApiHttpClient):
@@ -88,21 +106,23 @@ class PiClient(ApiHttpClient):
 
     # ---- routes -------------------------------------------------------------------------------------------
 
-    def find_product(self, external_id: str) -> Optional[dict[str, Any]]:
-        """The product whose ``identity.externalId`` is ``external_id`` (the offer ID shown in Partner Center,
-        compared without case), from ``GET product?externalId=``; None when no listed product has it.
+    def find_products(self, external_id: str) -> ProductSearch:
+        """The products whose ``identity.externalId`` is ``external_id`` (the offer ID shown in Partner Center,
+        compared without case), from ``GET product?externalId=``, and the IDs of every product listed.
 
         The listing is matched again here rather than trusted: a server that ignored the filter would otherwise
         hand over another offer.
         """
         wanted = external_id.casefold()
+        search = ProductSearch()
         for page in self._pages(f"{self.base_url}/product", {"externalId": external_id}, self._split_page):
             for product in page:
                 identity = product.get("identity")
                 found = identity.get("externalId") if isinstance(identity, dict) else None
                 if isinstance(found, str) and found.casefold() == wanted:
-                    return product
-        return None
+                    search.matches.append(product)
+                search.listed.append(str(product.get("id"))[:60])
+        return search
 
     def list_submissions(self, product_id: str) -> list[dict[str, Any]]:
         """Every entry of ``GET submission/{guid}`` (``product_id`` is ``product/<guid>`` or the bare GUID).
@@ -115,7 +135,7 @@ class PiClient(ApiHttpClient):
         return [item for page in self._pages(url, None, self._split_page) for item in page]
 
     def post_configure(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST ``configure`` with ``body``; the job document, its ``jobId`` set (``jobID`` is copied to it).
+        """POST ``configure`` with ``body``; the job document, its ``jobId`` set (see :func:`job_id_of`).
 
         Not retried unless answered 429. Any 2xx carrying a job ID means the job was taken (200 and 202 are both
         seen). A 2xx without one raises :class:`TrackingUrlError`: the request was taken but cannot be followed,
@@ -125,14 +145,14 @@ class PiClient(ApiHttpClient):
         if not 200 <= response.status_code < 300:
             raise self._error(response)
         try:
-            job = response.json()
-        except ValueError:
-            job = None
+            job = self._json(response)
+        except CppApiError:
+            job = None  # the headers may still name the job
         try:
-            job_id = job_id_of(job)
+            job_id = job_id_of(job, response.headers.get("Location"))
         except TrackingUrlError as exc:
             raise TrackingUrlError(f"its HTTP {response.status_code} answer cannot be followed: {exc}") from None
-        return {**job, "jobId": job_id}
+        return {**(job if isinstance(job, dict) else {}), "jobId": job_id}
 
     def get_job_status(self, job_id: str) -> tuple[dict[str, Any], Optional[float]]:
         """``GET configure/{jobId}/status``: the job document and the answer's ``Retry-After`` (seconds), if any."""

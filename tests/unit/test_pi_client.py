@@ -52,8 +52,9 @@ def test_find_product_sends_version_and_follows_next_link_with_version(pi: PiCli
     responses.get(f"{PI}/product", json={"value": [_product("vm-other", other)],
                                          "@nextLink": f"{PI}/product?externalId=VM1&skip=1"})
     responses.get(f"{PI}/product", json={"value": [_product("vm1")]})
-    found = pi.find_product("VM1")
-    assert found is not None and found["id"] == f"product/{GUID}"
+    found = pi.find_products("VM1")
+    assert [product["id"] for product in found.matches] == [f"product/{GUID}"]
+    assert found.listed == [f"product/{other}", f"product/{GUID}"]
     assert len(responses.calls) == 2
     assert [_query(call).get("$version") for call in responses.calls] == [VERSION, VERSION]
     assert "$version=2022-07-01" in responses.calls[0].request.url  # literal $, as the docs write it
@@ -63,17 +64,18 @@ def test_find_product_sends_version_and_follows_next_link_with_version(pi: PiCli
 
 
 @responses.activate
-def test_find_product_matches_the_external_id_exactly_and_returns_none_otherwise(pi: PiClient) -> None:
+def test_find_products_matches_the_external_id_exactly_and_lists_what_was_there(pi: PiClient) -> None:
     # A server that ignores the filter must not hand over another offer: "vm1-beta" is not "vm1".
     responses.get(f"{PI}/product", json={"value": [_product("vm1-beta"), {"id": "product/x"}, "junk"]})
-    assert pi.find_product("vm1") is None
+    found = pi.find_products("vm1")
+    assert found.matches == [] and found.listed == [f"product/{GUID}", "product/x"]
     assert len(responses.calls) == 1
 
 
 @responses.activate
 def test_an_ampersand_in_the_offer_id_stays_inside_the_query_value(pi: PiClient) -> None:
     responses.get(f"{PI}/product", json={"value": []})
-    pi.find_product("a&b=c")
+    pi.find_products("a&b=c")
     assert _query(responses.calls[0]) == {"$version": VERSION, "externalId": "a&b=c"}
 
 
@@ -159,9 +161,9 @@ BODY = {"$schema": "https://schema.mp.microsoft.com/schema/configure/2022-03-01-
 @pytest.mark.parametrize("status", [200, 202])
 @pytest.mark.parametrize("key", ["jobId", "jobID"])
 def test_post_configure_accepts_any_2xx_with_a_job_id(pi: PiClient, status: int, key: str) -> None:
-    responses.post(f"{PI}/configure", status=status, json={key: "job-1", "jobStatus": "notStarted"})
+    responses.post(f"{PI}/configure", status=status, json={key: "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17", "jobStatus": "notStarted"})
     job = pi.post_configure(BODY)
-    assert job["jobId"] == "job-1" and job["jobStatus"] == "notStarted"
+    assert job["jobId"] == "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17" and job["jobStatus"] == "notStarted"
     request = responses.calls[0].request
     assert json.loads(request.body) == BODY
     assert request.headers["Content-Type"] == "application/json"
@@ -193,8 +195,8 @@ def test_post_configure_is_not_retried_on_5xx(pi: PiClient, status: int) -> None
 @responses.activate
 def test_post_configure_answered_429_is_retried(pi: PiClient) -> None:
     responses.post(f"{PI}/configure", status=429, headers={"Retry-After": "0"})
-    responses.post(f"{PI}/configure", status=202, json={"jobId": "job-2"})
-    assert pi.post_configure(BODY)["jobId"] == "job-2"
+    responses.post(f"{PI}/configure", status=202, json={"jobId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"})
+    assert pi.post_configure(BODY)["jobId"] == "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
     assert _posts() == 2
 
 
@@ -223,9 +225,9 @@ def test_a_server_echoing_the_token_does_not_leak_it(pi: PiClient) -> None:
 
 @responses.activate
 def test_get_job_status_returns_the_body_and_retry_after(pi: PiClient) -> None:
-    responses.get(f"{PI}/configure/job-1/status", json={"jobId": "job-1", "jobStatus": "running"},
+    responses.get(f"{PI}/configure/7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17/status", json={"jobId": "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17", "jobStatus": "running"},
                   headers={"Retry-After": "90"})
-    body, retry_after = pi.get_job_status("job-1")
+    body, retry_after = pi.get_job_status("7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17")
     assert body["jobStatus"] == "running" and retry_after == 90.0
     assert _query(responses.calls[0]) == {"$version": VERSION}
 
@@ -237,9 +239,9 @@ def test_a_job_id_that_is_not_one_segment_is_refused_before_sending(pi: PiClient
 
 @responses.activate
 def test_get_job_status_retries_5xx_then_reports_it(pi: PiClient) -> None:
-    responses.get(f"{PI}/configure/job-1/status", status=503, body="busy")
+    responses.get(f"{PI}/configure/7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17/status", status=503, body="busy")
     with pytest.raises(CppApiError) as caught:
-        pi.get_job_status("job-1")
+        pi.get_job_status("7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17")
     assert len(responses.calls) == 4 and caught.value.transient  # first try + retry_total=3
 
 
@@ -256,11 +258,11 @@ class _CountingCredential(TokenCredential):
 def test_401_gets_a_fresh_graph_token_once_and_the_log_names_the_api(caplog: pytest.LogCaptureFixture) -> None:
     credential = _CountingCredential()
     client = PiClient(PI, credential, retry_backoff=0.0)
-    url = f"{PI}/configure/job-1/status"
+    url = f"{PI}/configure/7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17/status"
     responses.get(url, status=401, json={"error": {"code": "unauthorized", "message": "expired"}})
     responses.get(url, json={"jobStatus": "running"})
     with caplog.at_level(logging.INFO, logger="pulumi_cpp_golive.http_pipeline"):
-        assert client.get_job_status("job-1")[0] == {"jobStatus": "running"}
+        assert client.get_job_status("7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17")[0] == {"jobStatus": "running"}
     assert credential.scopes == [(PI_SCOPE,), (PI_SCOPE,)]
     assert [c.request.headers["Authorization"] for c in responses.calls] == ["Bearer graph-token-1",
                                                                              "Bearer graph-token-2"]
