@@ -8,12 +8,14 @@ What CPP's words mean lives here: an offer status (``neverPublished``, ``running
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
 
 from .client import CppClient
-from .errors import CppApiError
+from .errors import CppApiError, TrackingUrlError
 from .inputs import GoLiveSpec
 from .offer_api import ADOPT, FAILED, LAGGING, LIVE, POST, REFUSE, Lookup, Reading, Survey
 from .operation import (
+    API_VERSION,
     CANCELED,
     RUNNING,
     SUCCEEDED,
@@ -23,12 +25,12 @@ from .operation import (
     normalise_status,
     operation_id_from_url,
     operation_path,
-    path_and_query,
     progress_lines,
     squash,
     utc_now,
 )
 from .operation import FAILED as FAILED_STATUS
+from .shapes import is_cpp_operation_id, timestamp
 
 # Offer states (squashed) that mean "nothing was ever published to preview": go-live cannot work.
 _NEVER_PUBLISHED = frozenset({"neverpublished"})
@@ -78,20 +80,29 @@ class CppOfferApi:
         return Survey(POST)
 
     def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
+        """POST the go-live once; the operation its tracking header names, recorded by its canonical path (only
+        the validated ID is taken from the header: its query, ``api-version`` included, is the server's)."""
         accepted = self.client.post_golive(spec.publisher_id, spec.offer_id, spec.notification_emails)
+        operation_id = operation_id_from_url(accepted.url)
+        if not is_cpp_operation_id(operation_id, spec.publisher_id, spec.offer_id):
+            raise TrackingUrlError("the tracking URL's operation ID is not a GUID (or holds a secret); it is not "
+                                   "recorded")
+        legacy = urlsplit(accepted.url).path.startswith("/api/operations/")
         return OperationRecord(
             publisher_id=spec.publisher_id,
             offer_id=spec.offer_id,
-            operation_id=operation_id_from_url(accepted.url),
-            operation_location=path_and_query(accepted.url),
+            operation_id=operation_id,
+            operation_location=(f"/api/operations/{operation_id}?api-version={API_VERSION}" if legacy
+                                else operation_path(spec.publisher_id, spec.offer_id, operation_id)),
             status=RUNNING,
             accepted_at=self._now(),
         )
 
     def look_for_golive(self, spec: GoLiveSpec, survey: Survey) -> Lookup:
-        submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id, status="running")
+        submissions = self._of_offer(spec, self.client.list_submissions(spec.publisher_id, spec.offer_id,
+                                                                        status="running"))
         running = [s for s in submissions if normalise_status(s.get("submissionState"))[0] == RUNNING]
-        golives = [s for s in running if is_golive_submission(s)]
+        golives = [s for s in running if self._is_golive(spec, s)]
         if golives:
             return Lookup(self._record(spec, _newest(golives)))
         if running:
@@ -114,6 +125,7 @@ class CppOfferApi:
                                                      f"{listed}"])
             raise
         body = snapshot.body
+        self._check_names(record, body)
         status, known = normalise_status(body.get("status"))
         return Reading(
             status,
@@ -124,14 +136,9 @@ class CppOfferApi:
         )
 
     def certainly_not_started(self, exc: CppApiError) -> bool:
-        """Never sent, or CPP answered 500 in its own error shape.
-
-        A 502/503/504 comes from a gateway that may have lost CPP's 202; a 500 without CPP's error body (HTML,
-        text, bytes that do not decode) may too; so may a timeout or reset after sending. Those are ambiguous.
-        """
-        if exc.code == "NotSent":
-            return True
-        return exc.status == 500 and exc.code is not None
+        """Only a POST of which no byte left this process. Any answer after sending is ambiguous: even a 500 in
+        CPP's own error shape has been seen after the go-live started (it was listed 1.5 s later)."""
+        return exc.code == "NotSent"
 
     def is_conflict(self, exc: CppApiError) -> bool:
         """HTTP 409, or a refusal with a code such as ``OperationInProgress``."""
@@ -141,21 +148,22 @@ class CppOfferApi:
     # ---- CPP's operations list ------------------------------------------------------------------------------
 
     def _running_golive(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
-        submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id, status="running")
+        submissions = self._of_offer(spec, self.client.list_submissions(spec.publisher_id, spec.offer_id,
+                                                                        status="running"))
         running = [s for s in submissions
-                   if is_golive_submission(s) and normalise_status(s.get("submissionState"))[0] == RUNNING]
+                   if self._is_golive(spec, s) and normalise_status(s.get("submissionState"))[0] == RUNNING]
         return self._record(spec, _newest(running)) if running else None
 
     def _last_golive_if_failed(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
         """The offer's newest go-live, with CPP's messages, when it is also its newest publish-or-go-live and it
         failed or was canceled. A publish since then means the user published again: a go-live may be posted."""
-        submissions = self.client.list_submissions(spec.publisher_id, spec.offer_id)
+        submissions = self._of_offer(spec, self.client.list_submissions(spec.publisher_id, spec.offer_id))
         relevant = [s for s in submissions
-                    if is_golive_submission(s) or squash(s.get("submissionType", "")) == "publish"]
+                    if self._is_golive(spec, s) or squash(s.get("submissionType", "")) == "publish"]
         if not relevant:
             return None
         latest = _newest(relevant)
-        if not is_golive_submission(latest) or normalise_status(latest.get("submissionState"))[0] not in (
+        if not self._is_golive(spec, latest) or normalise_status(latest.get("submissionState"))[0] not in (
                 FAILED_STATUS, CANCELED):
             return None
         record = self._record(spec, latest)
@@ -177,16 +185,44 @@ class CppOfferApi:
     def _record(self, spec: GoLiveSpec, submission: Mapping[str, Any]) -> OperationRecord:
         operation_id = str(submission["id"])
         status = normalise_status(submission.get("submissionState"))[0]
-        when = submission.get("createdDateTime") or submission.get("changedTime")
+        changed = timestamp(submission.get("changedTime"))
         return OperationRecord(
             publisher_id=spec.publisher_id,
             offer_id=spec.offer_id,
             operation_id=operation_id,
             operation_location=operation_path(spec.publisher_id, spec.offer_id, operation_id),
             status=status,
-            accepted_at=str(when) if when else self._now(),
-            completed_at=None if status == RUNNING else (str(submission.get("changedTime") or "") or self._now()),
+            accepted_at=timestamp(submission.get("createdDateTime")) or changed or self._now(),
+            completed_at=None if status == RUNNING else (changed or self._now()),
         )
+
+    @staticmethod
+    def _is_golive(spec: GoLiveSpec, submission: Mapping[str, Any]) -> bool:
+        """A go-live entry whose ID may be recorded (a GUID of this offer, holding no secret)."""
+        return is_golive_submission(submission) and is_cpp_operation_id(
+            str(submission.get("id")), spec.publisher_id, spec.offer_id)
+
+    @staticmethod
+    def _of_offer(spec: GoLiveSpec, submissions: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The entries that are this offer's: an entry that names another publisher or offer is not (a list
+        that mixes offers up must not make us adopt someone else's go-live)."""
+        return [s for s in submissions
+                if _names(s, "publisherId", spec.publisher_id) and _names(s, "offerId", spec.offer_id)]
+
+    @staticmethod
+    def _check_names(record: OperationRecord, body: Mapping[str, Any]) -> None:
+        """An operation body that names another operation or offer is not an answer about ours."""
+        named_id = body.get("id", body.get("operationId"))
+        if (named_id not in (None, "") and str(named_id).lower() != record.operation_id.lower()) or not (
+                _names(body, "publisherId", record.publisher_id) and _names(body, "offerId", record.offer_id)):
+            raise CppApiError(status=200, method="GET", url=record.operation_location, code="MalformedResponse",
+                              message="the operation's answer names another operation or offer")
+
+
+def _names(entry: Mapping[str, Any], key: str, wanted: str) -> bool:
+    """Whether ``entry`` names ``wanted`` under ``key``, or names nothing there (compared without case)."""
+    value = entry.get(key)
+    return value in (None, "") or str(value).casefold() == wanted.casefold()
 
 
 def _waiting_for_signoff(offer: Mapping[str, Any]) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -16,6 +17,9 @@ from .errors import TrackingUrlError
 from .resource import OUTPUT_NAMES
 
 API_VERSION = "2017-10-31"
+# How many of an operation's messages explain its failure, at most; how many are looked at to find them.
+MAX_MESSAGES = 50
+MAX_MESSAGES_SCANNED = 10_000
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
@@ -201,17 +205,18 @@ def is_golive_submission(submission: Mapping[str, Any]) -> bool:
 
 def error_messages(body: Mapping[str, Any]) -> list[str]:
     """CPP's own explanation of a failure: operation messages, then error messages of its steps."""
-    found: list[str] = []
-    found.extend(_message_texts(body.get("messages"), errors_only=False))
-    for step in _steps(body):
-        found.extend(_message_texts(step.get("messages"), errors_only=True))
-    if isinstance(body.get("error"), Mapping):
-        found.extend(_message_texts([body["error"]], errors_only=False))
-    unique: list[str] = []
-    for text in found:
-        if text not in unique:
-            unique.append(text)
-    return unique
+    found = itertools.chain(
+        _message_texts(body.get("messages"), errors_only=False),
+        *(_message_texts(step.get("messages"), errors_only=True) for step in _steps(body)),
+        _message_texts([body["error"]] if isinstance(body.get("error"), Mapping) else [], errors_only=False),
+    )
+    # Cut first, de-duplicate with a set: a body of 20,000 messages must not cost quadratic time.
+    unique: dict[str, None] = {}
+    for text in itertools.islice(found, MAX_MESSAGES_SCANNED):
+        unique.setdefault(text)
+        if len(unique) >= MAX_MESSAGES:
+            break
+    return list(unique)
 
 
 def _message_texts(messages: object, *, errors_only: bool) -> Iterable[str]:

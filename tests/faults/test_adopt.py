@@ -312,10 +312,10 @@ def test_row14_no_header_of_this_offer_adopts_from_the_list() -> None:
     responses.post(f"{offer}/golive", status=202, headers={
         "Location": "/api/publishers/contoso/offers/vm1/operations/%2e%2e",
         "Operation-Location": "/api/publishers/contoso/offers/vm9/operations/abc"})
-    responses.get(f"{offer}/submissions/", json=[{"id": "ours-1", "submissionType": "goLive",
+    responses.get(f"{offer}/submissions/", json=[{"id": "a1b2c3d4-e5f6-4a7b-9c8d-7e6f5a4b3c2d", "submissionType": "goLive",
                                                   "submissionState": "running"}])
     record = machine.start(GoLiveSpec("contoso", "vm1"))
-    assert record.operation_id == "ours-1"
+    assert record.operation_id == "a1b2c3d4-e5f6-4a7b-9c8d-7e6f5a4b3c2d"
     assert sum(c.request.method == "POST" for c in responses.calls) == 1
     assert any("names no operation ID (in Location)" in line
                and "does not name an operation of offer contoso/vm1 (in Operation-Location)" in line for line in lines)
@@ -477,12 +477,12 @@ def test_row17_canceled_golive_is_not_posted_again_either() -> None:
     responses.get(f"{offer}/submissions/", json=[
         {"id": "pub-1", "submissionType": "publish", "submissionState": "complete",
          "changedTime": "2026-11-24T09:00:00.0000000Z"},
-        {"id": "gl-1", "submissionType": "goLive", "submissionState": "canceled",
+        {"id": "5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f", "submissionType": "goLive", "submissionState": "canceled",
          "changedTime": "2026-11-24T10:00:00.0000000Z"}])
-    responses.get(f"{offer}/operations/gl-1", json={"status": "canceled", "messages": ["Canceled by the publisher"]})
-    with pytest.raises(GoLiveFailedError, match="gl-1, ended canceled: Canceled by the publisher") as caught:
+    responses.get(f"{offer}/operations/5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f", json={"status": "canceled", "messages": ["Canceled by the publisher"]})
+    with pytest.raises(GoLiveFailedError, match="5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f, ended canceled: Canceled by the publisher") as caught:
         machine.start(GoLiveSpec("contoso", "vm1"))
-    assert caught.value.record.operation_id == "gl-1"
+    assert caught.value.record.operation_id == "5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f"
     assert not any(c.request.method == "POST" for c in responses.calls)
 
 
@@ -507,9 +507,9 @@ def test_row14_list_entries_with_dot_segment_ids_are_never_adopted() -> None:
     responses.get(f"{offer}/submissions/", json=[
         {"id": "..", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
         {"id": "a/b", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
-        {"id": "good-1", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T10:00Z"},
+        {"id": "c0ffee00-1234-4abc-8def-0123456789ab", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T10:00Z"},
     ])
     record = machine.start(GoLiveSpec("contoso", "vm1"))
-    assert record.operation_id == "good-1"
-    assert record.operation_location.startswith("/api/publishers/contoso/offers/vm1/operations/good-1?")
+    assert record.operation_id == "c0ffee00-1234-4abc-8def-0123456789ab"
+    assert record.operation_location.startswith("/api/publishers/contoso/offers/vm1/operations/c0ffee00-1234-4abc-8def-0123456789ab?")
     assert len(responses.calls) == 1

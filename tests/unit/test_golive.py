@@ -188,12 +188,14 @@ def test_post_that_never_left_is_retried_a_bounded_number_of_times(machine: GoLi
 
 
 @responses.activate
-def test_post_answered_500_with_nothing_running_is_posted_again(machine: GoLiveMachine) -> None:
+def test_post_answered_500_in_cpps_own_shape_is_looked_for_never_posted_again(machine: GoLiveMachine) -> None:
+    # Seen: a 500 with CPP's error body after the go-live had started; it was listed a moment later.
     ready_offer()
     responses.post(f"{OFFER}/golive", status=500, json={"error": {"code": "InternalServerError", "message": "later"}})
-    responses.post(f"{OFFER}/golive", status=202, headers={"Location": OP_PATH})
+    responses.get(f"{OFFER}/submissions/", json=[
+        {"id": OP_ID, "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T10:00Z"}])
     record = machine.start(SPEC)
-    assert posts() == 2
+    assert posts() == 1
     assert record.operation_id == OP_ID
 
 
