@@ -46,7 +46,7 @@ from .errors import (
 )
 from .inputs import GoLiveSpec
 from .offer_api import ADOPT, BUSY, FAILED, LAGGING, LIVE, POST, OfferApi, Reading, Survey
-from .operation import CANCELED, RUNNING, SUCCEEDED, OperationRecord, utc_now
+from .operation import CANCELED, RUNNING, SUCCEEDED, UNCONFIRMED, OperationRecord, utc_now
 from .operation import FAILED as FAILED_STATUS
 from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
@@ -146,13 +146,14 @@ class GoLiveMachine:
     # ---- the whole create --------------------------------------------------------------------------------
 
     def create(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None,
-               timeout: Optional[float] = None) -> OperationRecord:
-        """Adopt or post, then wait when ``spec.wait == "completed"``. ``timeout`` overrides ``spec.timeout``.
+               timeout: Optional[float] = None, *, look_first: bool = False) -> OperationRecord:
+        """Adopt or post, then wait when ``spec.wait == "completed"``. ``timeout`` overrides ``spec.timeout``;
+        ``look_first`` is :meth:`start`'s.
 
         The time limit and ``cancel`` bound the whole call, the POST and the lookups before it included.
         """
         with self._deadline(spec, cancel, timeout):
-            record = self.start(spec, cancel)
+            record = self.start(spec, cancel, look_first=look_first)
             if spec.wait == WAIT_COMPLETED and not record.terminal:
                 record = self.wait(spec, record, cancel, timeout=timeout)
             return record
@@ -344,8 +345,11 @@ class GoLiveMachine:
 
         A recorded failure is reported again, without any request, until the user retries explicitly (the same
         rule :meth:`start` applies when nothing is recorded); a running operation is waited on when
-        ``spec.wait == "completed"``; anything else is returned as it is.
+        ``spec.wait == "completed"``; anything else is returned as it is. A recorded ambiguous POST
+        (:data:`~.operation.UNCONFIRMED`) is a create that looks for its go-live before it posts.
         """
+        if record.operation_id == UNCONFIRMED:
+            return self.create(spec, cancel, timeout, look_first=True)
         if record.status in (FAILED_STATUS, CANCELED):
             raise GoLiveFailedError(
                 f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "
@@ -456,6 +460,9 @@ class GoLiveMachine:
     def refresh(self, record: OperationRecord) -> OperationRecord:
         """Read the recorded operation once. A 404 keeps the recorded state (the API forgets old operations)."""
         spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
+        if record.operation_id == UNCONFIRMED:
+            self._say(spec, "the recorded go-live POST ended ambiguously; the next `pulumi up` looks for it")
+            return record
         try:
             status = self.api.read(record).status
         except CppApiError as exc:

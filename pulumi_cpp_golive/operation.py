@@ -26,6 +26,9 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 CANCELED = "canceled"
 TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
+# The operation ID the plugin records after a POST that ended ambiguously: a go-live may exist that no listing
+# showed yet, so the next run looks for it (``adoptTimeout``) before it posts.
+UNCONFIRMED = "unconfirmed"
 
 # Microsoft's "Retrieve operations" page (not started/running/failed/completed), its "Retrieve offer status" table
 # (succeeded, Complete, Rejected, ...) and open-source clients that poll CPP (which wait for "complete") use

@@ -34,10 +34,10 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from ..errors import CppError, GoLiveError
+from ..errors import AmbiguousGoLiveError, CppError, GoLiveError
 from ..golive import Reporter
 from ..inputs import GoLiveSpec, check_inputs, imported_inputs, plan_change, recorded_state
-from ..operation import OperationRecord
+from ..operation import RUNNING, UNCONFIRMED, OperationRecord, utc_now
 from ..session import FORGET_MESSAGE, ProviderSession
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, config_value, is_unknown, snake_props
@@ -111,6 +111,16 @@ class CppGoLiveProvider(Provider):
                 lambda: self._session.golive(spec.api, report).create(spec, self._cancel, timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), exc.record.resource_id, _properties(inputs, exc.record)) from None
+        except AmbiguousGoLiveError as exc:
+            if not exc.posted:
+                raise
+            # Recorded, so that the next `pulumi up` (an update, as after any partial state) looks before it posts.
+            unconfirmed = OperationRecord(spec.publisher_id, spec.offer_id, UNCONFIRMED, "", RUNNING, utc_now())
+            window = self._session.settings.adopt_timeout
+            raise ResourceInitError(
+                f"{exc} The stack records this: the next `pulumi up` looks for it for up to {window:g} s "
+                "(cpp-golive:adoptTimeout) before it posts.", unconfirmed.resource_id,
+                _properties(inputs, unconfirmed)) from None
         return CreateResponse(resource_id=record.resource_id, properties=_properties(inputs, record))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
@@ -125,6 +135,12 @@ class CppGoLiveProvider(Provider):
                                                                           timeout=timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
+        except AmbiguousGoLiveError as exc:
+            if not exc.posted or recorded.operation_id != UNCONFIRMED:
+                raise
+            raise ResourceInitError(
+                f"{exc} The stack still records the ambiguous POST: the next `pulumi up` looks again before it "
+                "posts.", request.resource_id, _properties(news, recorded)) from None
         return UpdateResponse(properties=_properties(news, record))
 
     async def read(self, request: ReadRequest) -> ReadResponse:

@@ -5,6 +5,7 @@ crash, and reads ``server.requests`` for what was sent where.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 import uuid
@@ -12,8 +13,11 @@ from collections.abc import Iterator
 from typing import Any, Optional
 
 import pytest
+from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest
 
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
+from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
+from pulumi_cpp_golive.plugin.values import from_python, to_python
 
 from ..integration.conftest import configured_provider
 from .hostile import HostileServer, Reply, Request, Wire
@@ -179,3 +183,39 @@ def create(provider: OfferGoLiveProvider, inputs: dict[str, Any]) -> tuple[Optio
         return dict(provider.create(inputs).outs or {}), ""
     except Exception as exc:  # the dynamic provider's user-facing error is a plain Exception
         return None, str(exc)
+
+
+URN = "urn:pulumi:dev::p::cpp-golive:index:OfferGoLive::golive"
+
+
+def plugin_provider(settings: dict[str, Any]) -> CppGoLiveProvider:
+    """The plugin's provider after ``configure`` with ``settings`` (un-namespaced keys), as the engine drives it."""
+    provider = CppGoLiveProvider()
+    asyncio.run(provider.configure(ConfigureRequest(
+        variables={}, args={key: from_python(str(value)) for key, value in settings.items()}, accept_secrets=False,
+        accept_resources=False)))
+    return provider
+
+
+def pi_plugin(pi: FakePi, **settings: Any) -> CppGoLiveProvider:
+    return plugin_provider({"productIngestionUrl": pi.url, "productIngestionToken": TOKEN,
+                            "productIngestionVersion": PI_VERSION, "pollInterval": "0.25", "adoptTimeout": "2",
+                            "requestTimeout": "5", **settings})
+
+
+def cpp_plugin(cpp: FakeCpp, **settings: Any) -> CppGoLiveProvider:
+    return plugin_provider({"baseUrl": cpp.server.url, "accessToken": TOKEN, "pollInterval": "0.25",
+                            "adoptTimeout": "2", "requestTimeout": "5", **settings})
+
+
+def plugin_create(provider: CppGoLiveProvider, **inputs: Any) -> tuple[dict[str, Any], str]:
+    """``(outputs, "")`` of a plugin create, or ``(partial state or {}, error text)``; camelCase inputs."""
+    values = {"publisherId": "contoso", "offerId": "vm1", "wait": "completed", "timeoutSeconds": 20, **inputs}
+    request = CreateRequest(URN, {key: from_python(value) for key, value in values.items()}, 0.0, False)
+    try:
+        response = asyncio.run(provider.create(request))
+    except ResourceInitError as exc:
+        return {key: to_python(value) for key, value in exc.properties.items()}, exc.message
+    except Exception as exc:
+        return {}, str(exc)
+    return {key: to_python(value) for key, value in response.properties.items()}, ""

@@ -56,6 +56,11 @@ def dynamic(sim: Simulator, adopt_timeout: float = 20.0) -> OfferGoLiveProvider:
         "cpp-golive:adoptTimeout": str(adopt_timeout),
     })
 
+# CPP operation IDs are GUIDs (anything else is never recorded).
+GL_ID = "5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f"
+OURS_ID = "a1b2c3d4-e5f6-4a7b-9c8d-7e6f5a4b3c2d"
+GOOD_ID = "c0ffee00-1234-4abc-8def-0123456789ab"
+
 
 def plugin(sim: Simulator, lines: list[str], adopt_timeout: float = 20.0) -> CppGoLiveProvider:
     provider = CppGoLiveProvider(log=lambda urn, text: lines.append(text))
@@ -124,7 +129,7 @@ def test_row1_gateway_error_after_accepting_is_adopted_not_reposted(
     assert 4.0 <= timer.elapsed < 4.0 + 8.0  # waited for the lagging list, not much longer
 
 
-def test_row1_list_that_never_shows_it_stops_within_the_adopt_timeout_and_says_what_the_rerun_does(sim: Simulator) -> None:
+def test_row1_list_that_never_shows_it_stops_in_the_adopt_timeout_and_says_what_a_rerun_does(sim: Simulator) -> None:
     sim.config.accepted_then_status = 504
     sim.config.list_lag_seconds = 60.0
     provider = dynamic(sim, adopt_timeout=2.0)
@@ -312,10 +317,10 @@ def test_row14_no_header_of_this_offer_adopts_from_the_list() -> None:
     responses.post(f"{offer}/golive", status=202, headers={
         "Location": "/api/publishers/contoso/offers/vm1/operations/%2e%2e",
         "Operation-Location": "/api/publishers/contoso/offers/vm9/operations/abc"})
-    responses.get(f"{offer}/submissions/", json=[{"id": "a1b2c3d4-e5f6-4a7b-9c8d-7e6f5a4b3c2d", "submissionType": "goLive",
+    responses.get(f"{offer}/submissions/", json=[{"id": OURS_ID, "submissionType": "goLive",
                                                   "submissionState": "running"}])
     record = machine.start(GoLiveSpec("contoso", "vm1"))
-    assert record.operation_id == "a1b2c3d4-e5f6-4a7b-9c8d-7e6f5a4b3c2d"
+    assert record.operation_id == OURS_ID
     assert sum(c.request.method == "POST" for c in responses.calls) == 1
     assert any("names no operation ID (in Location)" in line
                and "does not name an operation of offer contoso/vm1 (in Operation-Location)" in line for line in lines)
@@ -477,12 +482,12 @@ def test_row17_canceled_golive_is_not_posted_again_either() -> None:
     responses.get(f"{offer}/submissions/", json=[
         {"id": "pub-1", "submissionType": "publish", "submissionState": "complete",
          "changedTime": "2026-11-24T09:00:00.0000000Z"},
-        {"id": "5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f", "submissionType": "goLive", "submissionState": "canceled",
+        {"id": GL_ID, "submissionType": "goLive", "submissionState": "canceled",
          "changedTime": "2026-11-24T10:00:00.0000000Z"}])
-    responses.get(f"{offer}/operations/5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f", json={"status": "canceled", "messages": ["Canceled by the publisher"]})
-    with pytest.raises(GoLiveFailedError, match="5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f, ended canceled: Canceled by the publisher") as caught:
+    responses.get(f"{offer}/operations/{GL_ID}", json={"status": "canceled", "messages": ["Canceled by the publisher"]})
+    with pytest.raises(GoLiveFailedError, match=f"{GL_ID}, ended canceled: Canceled by the publisher") as caught:
         machine.start(GoLiveSpec("contoso", "vm1"))
-    assert caught.value.record.operation_id == "5b0e3f2a-9c1d-4e7b-8a6f-3d2c1b0a9e8f"
+    assert caught.value.record.operation_id == GL_ID
     assert not any(c.request.method == "POST" for c in responses.calls)
 
 
@@ -507,9 +512,9 @@ def test_row14_list_entries_with_dot_segment_ids_are_never_adopted() -> None:
     responses.get(f"{offer}/submissions/", json=[
         {"id": "..", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
         {"id": "a/b", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T11:00Z"},
-        {"id": "c0ffee00-1234-4abc-8def-0123456789ab", "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T10:00Z"},
+        {"id": GOOD_ID, "submissionType": "goLive", "submissionState": "running", "changedTime": "2026-11-24T10:00Z"},
     ])
     record = machine.start(GoLiveSpec("contoso", "vm1"))
-    assert record.operation_id == "c0ffee00-1234-4abc-8def-0123456789ab"
-    assert record.operation_location.startswith("/api/publishers/contoso/offers/vm1/operations/c0ffee00-1234-4abc-8def-0123456789ab?")
+    assert record.operation_id == GOOD_ID
+    assert record.operation_location.startswith(f"/api/publishers/contoso/offers/vm1/operations/{GOOD_ID}?")
     assert len(responses.calls) == 1
