@@ -129,10 +129,11 @@ class CppGoLiveProvider(Provider):
         recorded = OperationRecord.from_state(request.resource_id, olds)
         report = self._reporter(request.urn)
         timeout = _tighter(spec.timeout, request.timeout)
+        # A recorded operation is followed on its own API; an unconfirmed POST is looked for on the one posted to.
+        api = spec.api if recorded.operation_id == UNCONFIRMED else recorded.api
         try:
             record = await self._blocking(
-                lambda: self._session.golive(recorded.api, report).resume(spec, recorded, self._cancel,
-                                                                          timeout=timeout))
+                lambda: self._session.golive(api, report).resume(spec, recorded, self._cancel, timeout=timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
         except AmbiguousGoLiveError as exc:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any, Optional
 
 import pytest
-from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest
+from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, UpdateRequest
 
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
 from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
@@ -219,3 +219,17 @@ def plugin_create(provider: CppGoLiveProvider, **inputs: Any) -> tuple[dict[str,
     except Exception as exc:
         return {}, str(exc)
     return {key: to_python(value) for key, value in response.properties.items()}, ""
+
+
+def plugin_update(provider: CppGoLiveProvider, olds: dict[str, Any],
+                  resource_id: str = "contoso/vm1/unconfirmed") -> tuple[dict[str, Any], str]:
+    """``(outputs, "")`` of the update the engine sends after partial state ``olds`` (same inputs), or
+    ``(partial state, error text)``."""
+    news = {key: olds[key] for key in ("publisherId", "offerId", "api", "wait", "timeoutSeconds") if key in olds}
+    request = UpdateRequest(URN, resource_id, {k: from_python(v) for k, v in olds.items()},
+                            {k: from_python(v) for k, v in news.items()}, 0.0, [], False)
+    try:
+        response = asyncio.run(provider.update(request))
+    except ResourceInitError as exc:
+        return {key: to_python(value) for key, value in exc.properties.items()}, exc.message
+    return {key: to_python(value) for key, value in (response.properties or {}).items()}, ""

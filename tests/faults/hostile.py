@@ -138,6 +138,8 @@ class HostileServer:
     def stop(self) -> None:
         self._stopping.set()
         with _quiet():
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() blocked in the other thread; close won't
+        with _quiet():
             self._listener.close()
         with self._lock:
             connections = list(self._connections)
