@@ -151,8 +151,8 @@ def _figure(api: Api, runs: list[Run], wanted: int) -> Figure:
     live = [run.outcomes.get("succeeded", 0) for run in runs]
     seconds = [run.seconds for run in runs]
     ok = len(runs) == wanted and all(n == OFFERS for n in posts) and all(n == OFFERS for n in live)
-    name = (f"load {api.label}: {OFFERS} go-lives at once, POST body stalled {STALL_S:g} s > requestTimeout "
-            f"{REQUEST_TIMEOUT_S:g} s, list {LIST_LAG_S:g} s late")
+    name = (f"load {api.label}: {OFFERS} at once, POST body stall {STALL_S:g} s > timeout {REQUEST_TIMEOUT_S:g} s, "
+            f"list lag {LIST_LAG_S:g} s")
     measured = f"POSTs {' '.join(map(str, posts))}; median {statistics.median(seconds):.1f} s"
     target = f"{OFFERS} POSTs in each of {wanted} runs, all {OFFERS} live"
     answers: collections.Counter[str] = collections.Counter()
