@@ -19,9 +19,18 @@ misses its target or a run fails.
    ``up`` and a ``preview`` send.
 5. Scale: N offers of a 5 s go-live at once over one offer, per path, median of 3 fresh runs each, with the
    provider process's peak RSS (from /proc, only under the measured ``pulumi`` process).
+6. Load (``bench_load.py``): 32 go-lives at once through the dynamic provider whose POST bodies stall past
+   ``requestTimeout`` while the list shows them seconds late, per API: POSTs per run in 10 fresh runs, target
+   exactly 32 in each.
 
-``--quick`` runs each kind at tiny sizes once: counts and failures are judged, timing targets are not (each such
-row says so), the naive client runs only on the compressed clock, and results.json is left alone.
+``--quick`` runs each kind at tiny sizes once (the load rows: 2 runs of the same 32 offers): counts and failures
+are judged, timing targets are not (each such row says so), the naive client runs only on the compressed clock,
+and results.json is left alone.
+
+``--only SECTION`` (repeatable) runs those sections alone. Without ``--quick`` it then updates results.json in
+place: a figure of the same name is replaced where it stands, a new one is appended, every other figure and the
+last full run's machine, timestamp and seconds are kept, the summary is counted again, and ``partial_runs``
+records when and where each such run was made.
 """
 
 from __future__ import annotations
@@ -42,11 +51,14 @@ from typing import Any, Callable
 from bench_common import ROOT, SMOKE, Figure, failed
 from bench_core import api_cost, latency, throttled
 from bench_engine import Budget, engine_overhead, scale
+from bench_load import load
 from bench_pi import pi_api_cost
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 # Upper bounds of a whole run (engine runs get what is left); far above what a quiet machine needs (see README).
 BUDGET_SECONDS = {"full": 2400.0, "quick": 300.0}
+# What --only selects, in the order a full run measures them.
+SECTIONS = ("api", "pi", "latency", "throttling", "engine", "scale", "load")
 
 
 @dataclass(frozen=True)
@@ -61,13 +73,15 @@ class Plan:
     scale_sizes: dict[str, list[int]]
     scale_repeats: int
     golive_seconds: float
+    load_runs: int
 
 
 FULL = Plan(latency_repeats=5, throttle_repeats=3, baselines=("ours", "naive"), overhead_n=50, overhead_repeats=5,
             scale_sizes={"dynamic provider": [1, 20], "plugin": [1, 100, 500, 1000]}, scale_repeats=3,
-            golive_seconds=5.0)
+            golive_seconds=5.0, load_runs=10)
 QUICK = Plan(latency_repeats=1, throttle_repeats=1, baselines=("ours",), overhead_n=2, overhead_repeats=1,
-             scale_sizes={"dynamic provider": [1, 2], "plugin": [1, 3]}, scale_repeats=1, golive_seconds=1.0)
+             scale_sizes={"dynamic provider": [1, 2], "plugin": [1, 3]}, scale_repeats=1, golive_seconds=1.0,
+             load_runs=2)
 
 
 def _section(name: str, run: Callable[[], list[Figure]]) -> list[Figure]:
@@ -120,35 +134,66 @@ def readme_table() -> str:
             + _summary(summary["passed"], summary["missed"], summary["reported"], results["seconds"]))
 
 
-def _run(quick: bool) -> list[Figure]:
+def _run(quick: bool, only: tuple[str, ...] = ()) -> list[Figure]:
+    """The sections in ``only`` (every one when empty), in the order of :data:`SECTIONS`."""
     plan, judge = (QUICK, False) if quick else (FULL, True)
     budget = Budget(BUDGET_SECONDS["quick" if quick else "full"])
-    figures = _section("API cost", lambda: api_cost([10, 60, 600], [60, 5]))
-    figures += _section("PI API cost", pi_api_cost)  # compressed clock, so --quick runs it whole
-    figures += _section("detection latency", lambda: latency(plan.latency_repeats, plan.baselines, judge))
-    figures += _section("throttling", lambda: throttled(plan.throttle_repeats, plan.baselines, judge))
+    figures: list[Figure] = []
+
+    def section(key: str, name: str, run: Callable[[], list[Figure]]) -> None:
+        if not only or key in only:
+            figures.extend(_section(name, run))
+
+    section("api", "API cost", lambda: api_cost([10, 60, 600], [60, 5]))
+    section("pi", "PI API cost", pi_api_cost)  # compressed clock, so --quick runs it whole
+    section("latency", "detection latency", lambda: latency(plan.latency_repeats, plan.baselines, judge))
+    section("throttling", "throttling", lambda: throttled(plan.throttle_repeats, plan.baselines, judge))
     with tempfile.TemporaryDirectory(prefix="cpp-golive-bench-") as tmp:
         work = Path(tmp)
-        figures += _section("engine overhead",
-                            lambda: engine_overhead(work, plan.overhead_n, plan.overhead_repeats, budget, judge))
-        figures += _section("scale", lambda: scale(work, plan.scale_sizes, plan.scale_repeats, plan.golive_seconds,
-                                                   budget, judge))
+        section("engine", "engine overhead",
+                lambda: engine_overhead(work, plan.overhead_n, plan.overhead_repeats, budget, judge))
+        section("scale", "scale", lambda: scale(work, plan.scale_sizes, plan.scale_repeats, plan.golive_seconds,
+                                                budget, judge))
+    section("load", "load", lambda: load(plan.load_runs, lambda: budget.deadline - time.monotonic()))
     return figures
+
+
+def _merged(figures: list[Figure], only: tuple[str, ...], machine: dict[str, Any], seconds: float,
+            timestamp: str) -> dict[str, Any]:
+    """results.json with the figures of an ``--only`` run put in (see the module docstring)."""
+    results: dict[str, Any] = json.loads(RESULTS.read_text())
+    rows: list[dict[str, Any]] = results["figures"]
+    at = {row["figure"]: index for index, row in enumerate(rows)}
+    for figure in figures:
+        if figure.name in at:
+            rows[at[figure.name]] = figure.as_json()
+        else:
+            rows.append(figure.as_json())
+    passed, missed = sum(row["pass"] is True for row in rows), sum(row["pass"] is False for row in rows)
+    results["summary"] = {"passed": passed, "missed": missed, "reported": len(rows) - passed - missed}
+    results.setdefault("partial_runs", {})[",".join(only)] = {
+        "timestamp": timestamp, "seconds": round(seconds, 1), "machine": machine,
+        "figures": [figure.name for figure in figures]}
+    return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: tiny sizes, once each; timing targets not judged; results.json untouched")
+    parser.add_argument("--only", action="append", choices=SECTIONS, default=[], metavar="SECTION",
+                        help=f"run only this section (repeatable: {', '.join(SECTIONS)}); without --quick, update "
+                        "its figures in results.json and keep the others")
     parser.add_argument("--readme-table", action="store_true",
                         help="run nothing; print the README's Performance block from benchmarks/results.json")
     args = parser.parse_args()
     if args.readme_table:
         print(readme_table())
         return 0
+    only = tuple(key for key in SECTIONS if key in args.only)
     started = time.monotonic()
     machine = _machine()
-    figures = _run(args.quick)
+    figures = _run(args.quick, only)
     elapsed = time.monotonic() - started
     machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     passed, missed = sum(f.ok is True for f in figures), sum(f.ok is False for f in figures)
@@ -162,14 +207,17 @@ def main() -> int:
         print(f"quick run: {unjudged} timing targets measured but not judged (tiny sizes, one run), the naive "
               f"client's real-clock rows skipped; {RESULTS.relative_to(ROOT)} left as it was")
     else:
-        RESULTS.write_text(json.dumps({
+        timestamp = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+        results = _merged(figures, only, machine, elapsed, timestamp) if only else {
             "machine": machine,
-            "timestamp": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+            "timestamp": timestamp,
             "seconds": round(elapsed, 1),
             "summary": {"passed": passed, "missed": missed, "reported": len(figures) - passed - missed},
             "figures": [f.as_json() for f in figures],
-        }, indent=2) + "\n")
-        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        }
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"{'updated' if only else 'wrote'} {RESULTS.relative_to(ROOT)}"
+              + (f" (the figures of {', '.join(only)}; the others kept)" if only else ""))
     return 1 if missed else 0
 
 

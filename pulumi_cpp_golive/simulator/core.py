@@ -39,12 +39,14 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
-    """An HTTP answer; ``drop`` means: close the connection without answering at all."""
+    """An HTTP answer; ``drop`` means: close the connection without answering at all. ``body_delay``: real seconds
+    between sending the status line and headers and sending the body (a stalled body)."""
 
     status: int
     body: bytes = b""
     headers: Headers = ()
     drop: bool = False
+    body_delay: float = 0.0
 
 
 DROPPED = Reply(0, drop=True)

@@ -26,7 +26,7 @@ from .core import (
     error_reply,
     json_reply,
 )
-from .faults import FaultInjector, lost_answer
+from .faults import FaultInjector, lost_answer, stalled_body
 from .options import SimulatorConfig
 from .views import Renderer
 from .vocabulary import API_VERSION, matches
@@ -76,6 +76,10 @@ class CppApi:
     # --- long-running operations ------------------------------------------------------------------------------
 
     def _golive(self, request: Request, params: Params) -> Reply:
+        # The go-live exists before the answer leaves; stall_post_body_seconds then holds back its body.
+        return stalled_body(self._start_golive(request, params), self._config().stall_post_body_seconds)
+
+    def _start_golive(self, request: Request, params: Params) -> Reply:
         publisher, offer = params["publisher"], params["offer"]
         if self._faults.take("race_golive"):
             # Another client's go-live lands first; this one then meets the offer busy (409 or 400).

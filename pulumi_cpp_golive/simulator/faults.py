@@ -7,6 +7,7 @@ request from now is throttled" without knowing what came before.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any, Callable, Optional
 
@@ -94,6 +95,17 @@ def lost_answer(status: int, body_style: str) -> Reply:
     if body_style == "bad-utf8":
         return Reply(status, BAD_UTF8_BODY, (("Content-Type", JSON_CONTENT_TYPE),))
     return Reply(status, GATEWAY_BODY, (("Content-Type", "text/html"),))
+
+
+def stalled_body(reply: Reply, seconds: float) -> Reply:
+    """``reply`` with its body held back ``seconds`` (real time) after the status line and headers
+    (``stall_post_body_seconds``); a bodiless answer gets ``{}``, so that there is a body to wait for."""
+    if seconds <= 0 or reply.drop:
+        return reply
+    if reply.body:
+        return dataclasses.replace(reply, body_delay=seconds)
+    headers = (*(h for h in reply.headers if h[0].lower() != "content-type"), ("Content-Type", JSON_CONTENT_TYPE))
+    return dataclasses.replace(reply, body=b"{}", headers=headers, body_delay=seconds)
 
 
 def _camel(code: str) -> str:

@@ -44,6 +44,8 @@ class SimulatorServer(ThreadingHTTPServer):
         # Set before the base constructor creates the socket.
         self.address_family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
         self.core = core
+        # Set by Simulator.stop(): ends a stalled body's wait (stall_post_body_seconds) at once.
+        self.stopping = threading.Event()
         self._connections: Set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__((bind_host, port), _Handler)
@@ -158,7 +160,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
+        self.end_headers()  # writes the status line and headers to the socket (the handler's wfile is unbuffered)
+        if reply.body_delay > 0 and cast(SimulatorServer, self.server).stopping.wait(reply.body_delay):
+            self.close_connection = True  # stopped during the stall: the body is never sent
+            return
         self.wfile.write(reply.body)
 
     def log_message(self, format: str, *args: Any) -> None:  # signature fixed by the base class
@@ -210,6 +215,7 @@ class Simulator:
         self._server, self._thread = None, None
         if server is None:
             return
+        server.stopping.set()
         server.shutdown()
         server.close_connections()
         server.server_close()

@@ -81,6 +81,11 @@ class SimulatorConfig:
         False, "one-shot: another client's go-live lands just before the next one, which then conflicts"
     )
     location_override: str = _option("", "a Location value that disagrees with the right Operation-Location")
+    stall_post_body_seconds: float = _option(
+        0.0, "go-live POSTs (CPP golive, PI configure): the go-live is created at once, the status line and headers "
+        "are sent, then the body waits this long (real time); CPP's bodiless 202 then carries {} so that there is a "
+        "body to stall (0: off)", minimum=0,
+    )
     # Polling and listing faults. The malformed/reset/stall ones count PI job-status GETs as operation GETs too.
     unknown_status_first: bool = _option(False, "a running operation's status reads 'Validating'")
     operation_404: bool = _option(False, "every operation GET is answered 404")

@@ -17,7 +17,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 from urllib.parse import urlencode, urlsplit
 
 from .core import DROPPED, JSON_CONTENT_TYPE, Match, Params, Reply, Request, Route, dispatch, error_reply, json_reply
-from .faults import FaultInjector, lost_answer
+from .faults import FaultInjector, lost_answer, stalled_body
 from .options import SimulatorConfig
 from .pi_world import COMPLETED, DRAFT, TARGETS, Job, Json, PiWorld, Product, Submission, bad_request
 from .vocabulary import FAILED
@@ -103,6 +103,10 @@ class PiApi:
     # --- the go-live ----------------------------------------------------------------------------------------------
 
     def _configure(self, request: Request, params: Params) -> Reply:
+        # The job exists before the answer leaves; stall_post_body_seconds then holds back its body.
+        return stalled_body(self._start_job(request), self._config().stall_post_body_seconds)
+
+    def _start_job(self, request: Request) -> Reply:
         guid, number = parse_configure(request.body)
         if self._faults.take("pi_race_golive"):
             # Another client's go-live lands first; this one then meets the product busy.
