@@ -10,7 +10,8 @@ API whose POST must never be sent twice and whose answers may be hostile.
   capped at :data:`MAX_BODY_BYTES` after decompression (urllib3 bounds each decompression step). A POST's body
   that cannot be read (too large, stalled, cut, undecodable gzip) leaves the answer standing with
   :attr:`Answer.body_error` set: a ``202`` whose ``Location`` names the operation is still a ``202`` when its body
-  is garbage. A GET's answer is its body: one that cannot be read is :class:`NoAnswerError` (retried).
+  is garbage. A GET's answer is its body: one cut short is :class:`NoAnswerError` (retried); one too large or
+  not in its declared encoding stands with ``body_error`` (the client reports it as a malformed answer).
 * **Interim answers** (``1xx``) are skipped: http.client skips only ``100``, and takes a ``103 Early Hints`` for
   the final answer, leaving the real one in the socket for the next request to read.
 * **A whole-request time limit and Cancel**: requests and urllib3 time each socket read, not the request, so a
@@ -37,6 +38,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest._requests_basic import RestRequestsTransportResponse
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import DecodeError
 from urllib3.util.retry import Retry
 
 from .deadline import MAX_RETRY_AFTER_SECONDS, Deadline, current
@@ -271,12 +273,13 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]
                 except Exception as exc:  # whatever class a library chose: the socket says whether it was sent
                     raise _transport_error(guard, exc) from None
                 internal: requests.Response = streamed.internal_response
-                body_error = _read_body(internal, guard)
+                body_error, malformed = _read_body(internal, guard)
         finally:
             _ACTIVE.guard = None
-        if body_error is not None and request.method.upper() != "POST":
+        if body_error is not None and not malformed and request.method.upper() != "POST":
             # A GET's answer is its body: a cut one is no answer (and azure-core's retry asks again). A POST's
-            # answer is its status line and headers (a Location names the operation): it stands, body or not.
+            # answer is its status line and headers (a Location names the operation): it stands, body or not;
+            # so does a GET's whose body is malformed (asking again would read the same; the caller decides).
             raise NoAnswerError(f"HTTP {internal.status_code} answer, but its body could not be read: {body_error}")
         answer = Answer(request=request, internal_response=internal,  # type: ignore[no-untyped-call]
                         block_size=self.connection_config.data_block_size)
@@ -291,20 +294,25 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]
             deadline.pause(duration)
 
 
-def _read_body(internal: requests.Response, guard: _Guard) -> Optional[str]:
-    """Read ``internal``'s body (decompressed, at most :data:`MAX_BODY_BYTES`) into it; why it could not be read
-    whole, or None. The answer (status line, headers) stands either way."""
+def _read_body(internal: requests.Response, guard: _Guard) -> tuple[Optional[str], bool]:
+    """Read ``internal``'s body (decompressed, at most :data:`MAX_BODY_BYTES`) into it. Returns why it could not
+    be read whole (None when it was), and whether that was the body's own fault (too large, not the gzip it says:
+    asking again gets the same) rather than the connection's (cut, reset, stalled). The status line and headers
+    stand either way."""
     chunks: list[bytes] = []
     size = 0
     problem: Optional[str] = None
+    malformed = False
     try:
         for chunk in internal.raw.stream(_READ_CHUNK, decode_content=True):
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                problem = f"the body is larger than {MAX_BODY_BYTES} bytes"
+                problem, malformed = f"the body is larger than {MAX_BODY_BYTES} bytes", True
                 break
             chunks.append(chunk)
-    except Exception as exc:  # a stall, a reset, a cut, bad gzip: the body is lost, not the answer
+    except DecodeError as exc:
+        problem, malformed = guard.fired or _first_line(exc), guard.fired is None
+    except Exception as exc:  # a stall, a reset, a cut: the body is lost, not the answer
         problem = guard.fired or _first_line(exc)
     if guard.fired is not None and problem is None:
         problem = guard.fired
@@ -315,7 +323,7 @@ def _read_body(internal: requests.Response, guard: _Guard) -> Optional[str]:
     internal._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag: the body is in
     with contextlib.suppress(Exception):
         internal.raw.release_conn()
-    return problem
+    return problem, malformed
 
 
 def _transport_error(guard: _Guard, exc: Exception) -> ServiceRequestError | ServiceResponseError:
