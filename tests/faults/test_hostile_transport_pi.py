@@ -9,11 +9,13 @@ requests went, the outputs or error text, and a time bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any, Callable, Optional
 
 import pytest
@@ -107,6 +109,31 @@ def plugin_create(provider: CppGoLiveProvider, offer_id: str = "vm1") -> tuple[O
 OFFERS = 16
 
 
+@contextlib.contextmanager
+def busy_interpreter(when: Callable[[], bool], threads: int = 4) -> Iterator[None]:
+    """A loaded runner: once ``when()`` holds (checked every 10 ms, for at most 10 s), threads keep the
+    interpreter busy, so that which thread runs first after a timeout is up to the scheduler: the watchdog no
+    longer reliably beats a socket timeout that fires a moment after it."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        give_up = time.monotonic() + 10
+        while not when() and not stop.is_set() and time.monotonic() < give_up:
+            stop.wait(0.01)
+        while not stop.is_set():
+            sum(range(2000))
+
+    spinners = [threading.Thread(target=spin, daemon=True) for _ in range(threads)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for spinner in spinners:
+            spinner.join(timeout=5)
+
+
 def test_sixteen_go_lives_at_once_with_stalled_post_bodies_post_once_each(pi: FakePi, server: HostileServer) -> None:
     guids = {f"vm{i}": pi.add_product(f"vm{i}") for i in range(2, 2 + OFFERS)}
     pi.list_lag = 4.0  # the go-lives exist, the listing shows them 4 s late
@@ -118,7 +145,8 @@ def test_sixteen_go_lives_at_once_with_stalled_post_bodies_post_once_each(pi: Fa
         results[offer] = create(provider, pi_inputs(offer_id=offer, wait="accepted"))
 
     threads = [threading.Thread(target=go_live, args=(offer,)) for offer in guids]
-    with Timer() as timer:
+    all_posted = lambda: pi.posts() >= len(guids)  # noqa: E731 - every POST is in its stall
+    with busy_interpreter(all_posted), Timer() as timer:
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -143,7 +171,8 @@ def test_plugin_eight_go_lives_at_once_with_stalled_post_bodies_post_once_each(
         results[offer] = plugin_create(plugin(pi), offer)
 
     threads = [threading.Thread(target=go_live, args=(offer,)) for offer in guids]
-    with Timer() as timer:
+    all_posted = lambda: pi.posts() >= len(guids)  # noqa: E731 - every POST is in its stall
+    with busy_interpreter(all_posted), Timer() as timer:
         for thread in threads:
             thread.start()
         for thread in threads:
