@@ -260,7 +260,8 @@ class ApiHttpClient:
         A failure without an answer is a :class:`CppApiError` with ``status=None`` and code ``NotSent`` only when
         the transport saw no byte of the request leave (:class:`~.transport.NotSentError`); any other failure,
         whatever raised it, is ``NoResponse``: the request may have been acted on. A ``3xx`` is never followed
-        and raises :class:`RedirectedError` (``status=None``: ambiguous after a POST).
+        and raises :class:`RedirectedError` (``status=None``: ambiguous after a POST), as does a final ``1xx``
+        (``101``: interim ones are skipped by the transport).
         """
         name, version = self._version_parameter
         query = {name: version, **(params or {})}
@@ -285,7 +286,7 @@ class ApiHttpClient:
                 message=_transport_message(exc),
                 service=self.service,
             ) from None
-        if 300 <= response.status_code < 400:
+        if response.status_code < 200 or 300 <= response.status_code < 400:
             raise RedirectedError(response, self.service)
         return response
 
@@ -373,27 +374,27 @@ class ApiHttpClient:
 
 
 class RedirectedError(CppApiError):
-    """A ``3xx`` answer. Redirects are never followed (to any host: the bearer token goes with a request), and
-    after a POST a redirect proves nothing about whether the request was acted on: ``status`` is None, as for an
-    answer never received, so that the go-live machine looks for the go-live rather than taking it as a refusal.
-    ``redirect_status`` is the status the server gave; the code is ``Redirected``."""
+    """A ``3xx`` answer (code ``Redirected``), or a final ``1xx`` (``101``; code ``UnexpectedStatus``).
+
+    Redirects are never followed (to any host: the bearer token goes with a request), and after a POST neither
+    answer proves anything about whether the request was acted on: ``status`` is None, as for an answer never
+    received, so that the go-live machine looks for the go-live rather than taking it as a refusal.
+    ``answered_status`` is the status the server gave.
+    """
 
     def __init__(self, response: HttpResponse, service: str) -> None:
-        self.redirect_status = response.status_code
+        self.answered_status = response.status_code
         location = response.headers.get("Location") or ""
         where = f" to {origin_or_none(location) or 'a URL that is not one'}" if location else ""
-        super().__init__(status=None, method=response.request.method, url=response.request.url, code="Redirected",
-                         message=f"HTTP {self.redirect_status} redirect{where} was not followed; the request may "
-                                 "have been acted on", retry_after=retry_after_of(response), service=service)
+        redirect = 300 <= self.answered_status < 400
+        what = f"redirect{where} was not followed" if redirect else "answer is not a final answer to this request"
+        super().__init__(status=None, method=response.request.method, url=response.request.url,
+                         code="Redirected" if redirect else "UnexpectedStatus",
+                         message=f"HTTP {self.answered_status} {what}; the request may have been acted on",
+                         retry_after=retry_after_of(response), service=service)
 
     def _describe(self) -> str:
-        return super()._describe().replace("no HTTP response", f"HTTP {self.redirect_status} (a redirect)", 1)
-
-    def with_operation(self, operation_id: str) -> CppApiError:
-        error = super().with_operation(operation_id)
-        return CppApiError(status=None, method=error.method, url=error.url, code=error.code,
-                           message=f"HTTP {self.redirect_status} (a redirect): {error.message}",
-                           operation_id=operation_id, retry_after=error.retry_after, service=error.service)
+        return super()._describe().replace("no HTTP response", f"HTTP {self.answered_status}, not an answer", 1)
 
 
 def origin_or_none(url: str) -> Optional[str]:
