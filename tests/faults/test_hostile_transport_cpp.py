@@ -111,8 +111,8 @@ def test_sixteen_go_lives_at_once_with_stalled_202_bodies_post_once_each(server:
     assert timer.elapsed < 1.0 + SLACK + 2.0
 
 
-def test_plugin_eight_go_lives_at_once_with_stalled_202_bodies_post_once_each(server: HostileServer) -> None:
-    offers = many_offers(server, 8, list_lag=4.0)
+def test_plugin_sixteen_go_lives_at_once_with_stalled_202_bodies_post_once_each(server: HostileServer) -> None:
+    offers = many_offers(server, 16, list_lag=4.0)
     results: dict[str, tuple[Optional[dict[str, Any]], str]] = {}
 
     def go_live(fake: FakeCpp) -> None:
