@@ -350,3 +350,43 @@ def test_redirect_on_a_get_is_not_followed(cpp: FakeCpp, server: HostileServer) 
         assert other.seen() == []
     assert outs is None and "HTTP 302" in err and "Redirected" in err, err
     assert cpp.posts() == 0
+
+
+# ---- do more: what else gateways and proxies send ----------------------------------------------------------------
+
+def test_location_with_a_latin1_byte_is_refused_and_the_operation_location_used(cpp: FakeCpp,
+                                                                              server: HostileServer) -> None:
+    # http.client reads header bytes as latin-1: an "é" before the ID was taken as part of it and recorded.
+    cpp.list_golive = False
+
+    def answer(wire: Wire, location: str) -> None:
+        wire.send(Reply(202, b"", [("Location", location.replace("/operations/", "/operations/\xe9")),
+                                   ("Operation-Location", location)]).encode())
+
+    server.routes[("POST", f"{cpp.prefix}/golive")] = accepted_then(cpp, answer)
+    outs, err = create(cpp_provider(cpp), cpp_inputs(wait="accepted"))
+    assert outs is not None, err
+    assert outs["operation_id"] == OPERATION_ID and cpp.posts() == 1
+
+
+def test_switching_protocols_on_the_post_is_ambiguous_not_a_refusal(cpp: FakeCpp, server: HostileServer) -> None:
+    # A 101 is a final answer to http.client, and not an answer to a go-live: it may have been acted on.
+    server.routes[("POST", f"{cpp.prefix}/golive")] = accepted_then(
+        cpp, lambda wire, location: wire.send(head(101, [("Upgrade", "h2c"), ("Connection", "Upgrade")])))
+    outs, err = create(cpp_provider(cpp), cpp_inputs(wait="accepted"))
+    assert outs is not None, err  # looked for, and adopted
+    assert outs["operation_id"] == OPERATION_ID and cpp.posts() == 1
+
+
+def test_oversized_chunk_line_in_the_202_body_keeps_the_location(cpp: FakeCpp, server: HostileServer) -> None:
+    cpp.list_golive = False
+
+    def answer(wire: Wire, location: str) -> None:
+        wire.send(head(202, [("Location", location), ("Transfer-Encoding", "chunked")]) + b"f" * 100_000 + b"\r\n")
+        wire.close_after = True
+
+    server.routes[("POST", f"{cpp.prefix}/golive")] = accepted_then(cpp, answer)
+    with Timer() as timer:
+        outs, err = create(cpp_provider(cpp), cpp_inputs(wait="accepted"))
+    assert outs is not None, err
+    assert outs["operation_id"] == OPERATION_ID and cpp.posts() == 1 and timer.elapsed < SLACK
