@@ -317,7 +317,8 @@ def _read_body(internal: requests.Response, guard: _Guard) -> tuple[Optional[str
     if guard.fired is not None and problem is None:
         problem = guard.fired
     if problem is not None:
-        internal.raw.close()  # what is left of the body must not be read as the next answer on this connection
+        with contextlib.suppress(Exception):  # what is left of the body must not be read as the next answer
+            internal.raw.close()
         chunks = []
     internal._content = b"".join(chunks)
     internal._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag: the body is in
