@@ -365,3 +365,16 @@ def test_json_job_body_is_read_unchanged(pi: FakePi) -> None:
     outs, err = create(pi_provider(pi), pi_inputs())
     assert outs is not None, err
     assert outs["operation_id"] == json.loads(JOB_JSON)["jobId"] and outs["status"] == "succeeded"
+
+
+def test_redirect_on_the_post_is_never_followed_and_is_ambiguous(pi: FakePi, server: HostileServer) -> None:
+    with HostileServer() as other:
+        def moved(request: Request, wire: Wire) -> Reply:
+            pi.accept(request, new_guid())
+            return Reply(307, b"", [("Location", f"{other.url}/pi/configure")])
+
+        server.routes[("POST", "/pi/configure")] = moved
+        outs, err = create(pi_provider(pi), pi_inputs(wait="accepted"))
+        assert other.seen() == []  # not followed: the token (and the go-live) never went there
+    assert outs is not None, err  # not a refusal: looked for in the listing, and adopted
+    assert outs["submission_id"] == f"submission/{PRODUCT_GUID}/1" and pi.posts() == 1
