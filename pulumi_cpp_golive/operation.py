@@ -14,9 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .errors import TrackingUrlError
 from .resource import OUTPUT_NAMES
-from .urls import origin, same_origin
-
-__all__ = ["origin"]  # re-exported: the URL rule lives in .urls
+from .urls import origin, same_origin  # origin: the URL rule lives in .urls; importers of it here still work
 
 API_VERSION = "2017-10-31"
 
