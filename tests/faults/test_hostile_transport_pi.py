@@ -160,9 +160,9 @@ def test_sixteen_go_lives_at_once_with_stalled_post_bodies_post_once_each(pi: Fa
     assert 4.0 <= timer.elapsed < 4.0 + 1.0 + SLACK + 4.0  # the lag, the cut POST, the looks' back-off
 
 
-def test_plugin_eight_go_lives_at_once_with_stalled_post_bodies_post_once_each(
+def test_plugin_sixteen_go_lives_at_once_with_stalled_post_bodies_post_once_each(
         pi: FakePi, server: HostileServer) -> None:
-    guids = {f"vm{i}": pi.add_product(f"vm{i}") for i in range(2, 10)}
+    guids = {f"vm{i}": pi.add_product(f"vm{i}") for i in range(2, 2 + OFFERS)}
     pi.list_lag = 2.0
     server.routes[("POST", "/pi/configure")] = stalled_body(pi)
     results: dict[str, tuple[Optional[dict[str, Any]], str]] = {}
