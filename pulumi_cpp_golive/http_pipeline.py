@@ -11,8 +11,10 @@ A few small policies are ours, each for a reason azure-core has no setting for:
 * :class:`_RefreshOn401Policy` gets a fresh token once on a bare 401 (no challenge header).
 
 Waiting is bounded by the go-live's :class:`~pulumi_cpp_golive.deadline.Deadline`: the retry policy's sleeps stop
-at it (and on Cancel), no retry is made that could not start before it, and :class:`_DeadlineTransport` aborts a
-request in flight when its time is up, whatever the server does.
+at it (and on Cancel), no retry is made that could not start before it, and :class:`~.transport.DeadlineTransport`
+aborts a request in flight when its time is up, whatever the server does; it also reads every body (capped at
+:data:`~.transport.MAX_BODY_BYTES`), skips interim ``1xx`` answers, and decides from the socket whether a
+request was sent at all. Every server-given URL passes :mod:`.urls`' one rule; a ``3xx`` is never followed.
 
 :class:`ApiHttpClient` puts these together and holds what is the same for both APIs: sending (with the API's
 version query parameter on every call), error bodies, JSON, and following ``nextLink`` pages. The two APIs differ
@@ -21,20 +23,13 @@ only in their routes, their scope, their version parameter and the name errors g
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import socket
-import threading
-import time
 from typing import Any, Callable, Iterator, Mapping, Optional, TypedDict, Union
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import requests
-import requests.adapters
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseTimeoutError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     BearerTokenCredentialPolicy,
@@ -44,16 +39,16 @@ from azure.core.pipeline.policies import (
     SansIOHTTPPolicy,
     UserAgentPolicy,
 )
-from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.util.retry import Retry
 
 from . import __version__
-from .deadline import MAX_RETRY_AFTER_SECONDS, MIN_PAUSE_SECONDS, Deadline, current, parse_retry_after
-from .errors import CppApiError, TrackingUrlError
-from .operation import origin
+from .deadline import MIN_PAUSE_SECONDS, current, parse_retry_after
+from .errors import CppApiError, CppError, TrackingUrlError, redact
+from .transport import MAX_BODY_BYTES, Answer, DeadlineTransport, MalformedBody, NotSentError
+from .urls import origin, same_origin
+
+__all__ = ["MAX_BODY_BYTES", "MAX_LIST_PAGES", "ApiHttpClient", "RedirectedError", "parse_error_body",
+           "retry_after_of"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -106,185 +101,17 @@ class _NoRepostRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
         return max(delay, MIN_PAUSE_SECONDS)
 
 
-class _Aborted(OSError):
-    """Raised inside urllib3 when a request's guard fired before its bytes went out."""
-
-
-class _Guard:
-    """One HTTP attempt's time limit: the sockets it uses are shut down when the time is up or on Cancel."""
-
-    def __init__(self, deadline: Optional[Deadline], budget: float) -> None:
-        self.deadline = deadline
-        self.budget = budget
-        self.abort_at = time.monotonic() + budget
-        self.fired: Optional[str] = None  # why it was aborted
-        self.sent = False  # whether any byte of the request may have reached the server
-        self._connections: list[HTTPConnection] = []
-        self._lock = threading.Lock()
-
-    def attach(self, connection: HTTPConnection) -> None:
-        """Called by the connection before it sends: from now on, aborting means shutting its socket down."""
-        with self._lock:
-            if self.fired is not None:
-                raise _Aborted(self.fired)
-            if connection not in self._connections:
-                self._connections.append(connection)
-            self.sent = True
-
-    def reason_to_abort(self, now: float) -> Optional[str]:
-        if self.deadline is not None and self.deadline.done:
-            return self.deadline.why()
-        if now >= self.abort_at:
-            return f"no complete answer within {self.budget:g} s"
-        return None
-
-    def fire(self, reason: str) -> None:
-        with self._lock:
-            self.fired = reason
-            sockets = [connection.sock for connection in self._connections if connection.sock is not None]
-        for sock in sockets:
-            # shutdown (not close) wakes a recv blocked in another thread; on a TLS socket, the plain socket's
-            # shutdown is used so that the TLS object is not torn down under the reading thread.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-class _Watchdog:
-    """One daemon thread that fires the guards of in-flight requests whose time is up or whose go-live was
-    cancelled. Cancel is a plain ``threading.Event``, so it is checked every :data:`_CANCEL_CHECK_SECONDS`."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._guards: set[_Guard] = set()
-        self._thread: Optional[threading.Thread] = None
-
-    @contextlib.contextmanager
-    def watching(self, guard: _Guard) -> Iterator[None]:
-        with self._condition:
-            self._guards.add(guard)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="cpp-golive-watchdog", daemon=True)
-                self._thread.start()
-            self._condition.notify()
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._guards.discard(guard)
-
-    def _run(self) -> None:
-        with self._condition:
-            while True:
-                now = time.monotonic()
-                for guard in list(self._guards):
-                    reason = guard.reason_to_abort(now)
-                    if reason is not None:
-                        self._guards.discard(guard)
-                        guard.fire(reason)
-                if not self._guards:
-                    self._condition.wait()
-                    continue
-                timeout = min(guard.abort_at for guard in self._guards) - now
-                if any(guard.deadline is not None and guard.deadline.cancel is not None for guard in self._guards):
-                    timeout = min(timeout, _CANCEL_CHECK_SECONDS)
-                self._condition.wait(max(timeout, 0.0))
-
-
-_CANCEL_CHECK_SECONDS = 0.2
-_WATCHDOG = _Watchdog()
-_ACTIVE = threading.local()  # the guard of the request this thread is sending, read by the connections below
-
-
-class _GuardedHTTPConnection(HTTPConnection):
-    def send(self, data: Any) -> None:
-        guard: Optional[_Guard] = getattr(_ACTIVE, "guard", None)
-        if guard is not None:
-            if self.sock is None:
-                self.connect()  # connect first, so that the guard can reach the socket from the first byte
-            guard.attach(self)
-        super().send(data)
-
-
-class _GuardedHTTPSConnection(_GuardedHTTPConnection, HTTPSConnection):
-    pass
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-class _GuardedAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter on connection pools whose connections register with the request's guard."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
-
-
-class _DeadlineTransport(RequestsTransport):  # type: ignore[misc]
-    """azure-core's requests transport with a whole-request time limit and Cancel.
-
-    Why a watchdog: requests and urllib3 time each socket read, not the request, so a server trickling a byte a
-    second keeps a request alive indefinitely; azure-core's only sync transport is built on them (its aiohttp one
-    would make the whole client async), and shutting the socket down is what wakes a read blocked in another
-    thread. Each attempt, body included (the response is not streamed), is watched: its socket is shut down when
-    ``request_timeout`` or the go-live's deadline passes, or on Cancel.
-    """
-
-    def __init__(self, *, connect_timeout: float, request_timeout: float) -> None:
-        session = requests.Session()
-        adapter = _GuardedAdapter(max_retries=Retry(total=False, redirect=False, raise_on_status=False))
-        for prefix in ("http://", "https://"):
-            session.mount(prefix, adapter)
-        super().__init__(session=session, session_owner=True, connection_timeout=connect_timeout,
-                         read_timeout=request_timeout)
-        self.request_timeout = request_timeout
-
-    def send(self, request: Any, **kwargs: Any) -> Any:
-        deadline = current()
-        budget = deadline.request_budget(self.request_timeout) if deadline is not None else self.request_timeout
-        if deadline is not None and budget <= 0:
-            raise ServiceRequestError(f"not sent: {deadline.why()}")
-        kwargs["connection_timeout"] = min(kwargs.get("connection_timeout") or self.connection_config.timeout,
-                                           budget)
-        kwargs["read_timeout"] = min(kwargs.get("read_timeout") or self.request_timeout, budget)
-        guard = _Guard(deadline, budget)
-        _ACTIVE.guard = guard
-        try:
-            with _WATCHDOG.watching(guard):
-                return super().send(request, **kwargs)
-        except AzureError:
-            if guard.fired is None:
-                raise
-            if guard.sent:
-                raise ServiceResponseTimeoutError(f"request aborted: {guard.fired}") from None
-            raise ServiceRequestError(f"not sent: {guard.fired}") from None
-        finally:
-            _ACTIVE.guard = None
-
-    def sleep(self, duration: float) -> None:
-        deadline = current()
-        if deadline is None:
-            time.sleep(min(duration, MAX_RETRY_AFTER_SECONDS))
-        else:
-            deadline.pause(duration)
-
-
 class _SameHostPolicy(SansIOHTTPPolicy[Any, Any]):
-    """Refuse to send anything (and so the token) to a host other than the configured one."""
+    """Refuse to send anything (and so the token) to a host other than the configured one, judged by the parser
+    that connects (:func:`~.urls.same_origin`: the same rule as every server-given URL)."""
 
-    def __init__(self, allowed_origin: str) -> None:
+    def __init__(self, base_url: str, service: str) -> None:
         super().__init__()
-        self._origin = allowed_origin
+        self._base_url = base_url
+        self._service = service
 
     def on_request(self, request: PipelineRequest[Any]) -> None:
-        target = origin(request.http_request.url)
-        if target != self._origin:
-            raise TrackingUrlError(f"refusing to send a request to {target}: only {self._origin} gets the token")
+        same_origin(request.http_request.url, self._base_url, what="request URL", service=self._service)
 
 
 class _RefreshOn401Policy(BearerTokenCredentialPolicy):  # type: ignore[type-arg]
@@ -297,6 +124,19 @@ class _RefreshOn401Policy(BearerTokenCredentialPolicy):  # type: ignore[type-arg
     def __init__(self, credential: TokenCredential, scope: str, *, service: str) -> None:
         super().__init__(credential, scope)
         self._service = service
+
+    def on_challenge(self, request: PipelineRequest[Any], response: PipelineResponse[Any, Any]) -> bool:
+        """azure-core's handling of a claims challenge, or (when the challenge cannot be read) none: a bare 401.
+
+        azure-core base64-decodes ``claims="..."`` as the server sent it, so ``claims="__4"`` raises
+        UnicodeDecodeError and ``claims="a"`` a binascii error out of the pipeline, losing the answer.
+        """
+        try:
+            return bool(super().on_challenge(request, response))
+        except Exception:  # an unreadable challenge is no challenge; the 401 stands (and is refreshed once below)
+            _LOG.info("%s sent a WWW-Authenticate challenge that cannot be read; treating it as a bare 401",
+                      self._service)
+            return False
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         response = super().send(request)
@@ -326,7 +166,7 @@ def parse_error_body(text: str) -> tuple[Optional[str], Optional[str]]:
             return "Variant", _str_or_none(variant.get("error")) or _str_or_none(variant.get("message"))
         if "code" in data or "message" in data:
             return _str_or_none(data.get("code")), _str_or_none(data.get("message"))
-    snippet = " ".join(text.split())[:300]
+    snippet = _snippet(text)
     return None, snippet or None
 
 
@@ -396,14 +236,14 @@ class ApiHttpClient:
                 retry_backoff_factor=retry_backoff,
                 retry_backoff_max=retry_backoff_max,
             ),
-            _SameHostPolicy(origin(self.base_url)),
+            _SameHostPolicy(self.base_url, service),
             _RefreshOn401Policy(credential, scope, service=service),
             HttpLoggingPolicy(),
         ]
         self._pipeline: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
             self.base_url,
             policies=policies,
-            transport=_DeadlineTransport(connect_timeout=connect_timeout, request_timeout=request_timeout),
+            transport=DeadlineTransport(connect_timeout=connect_timeout, request_timeout=request_timeout),
         )
 
     def _send(
@@ -414,8 +254,15 @@ class ApiHttpClient:
         params: Optional[Mapping[str, str]] = None,
         json_body: Optional[Any] = None,
     ) -> HttpResponse:
-        """Send one request through the pipeline, with the version parameter; transport failures become
-        :class:`CppApiError` with code ``NotSent`` (nothing reached the server) or ``NoResponse``."""
+        """Send one request through the pipeline, with the version parameter; the final answer (any status but
+        a redirect), its body read or :attr:`~.transport.Answer.body_error` set.
+
+        A failure without an answer is a :class:`CppApiError` with ``status=None`` and code ``NotSent`` only when
+        the transport saw no byte of the request leave (:class:`~.transport.NotSentError`); any other failure,
+        whatever raised it, is ``NoResponse``: the request may have been acted on. A ``3xx`` is never followed
+        and raises :class:`RedirectedError` (``status=None``: ambiguous after a POST), as does a final ``1xx``
+        (``101``: interim ones are skipped by the transport).
+        """
         name, version = self._version_parameter
         query = {name: version, **(params or {})}
         if any(key == name for key, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)):
@@ -428,18 +275,20 @@ class ApiHttpClient:
         try:
             response = self._pipeline.send_request(request, enforce_https=self._https)
             response.read()
-            return response
-        except (TrackingUrlError, CppApiError):
+        except CppError:
             raise
-        except AzureError as exc:
+        except Exception as exc:  # any failure without an answer is reported as one, never raised raw
             raise CppApiError(
                 status=None,
                 method=method,
                 url=url,
-                code="NotSent" if isinstance(exc, ServiceRequestError) else "NoResponse",
+                code="NotSent" if isinstance(exc, NotSentError) else "NoResponse",
                 message=_transport_message(exc),
                 service=self.service,
             ) from None
+        if response.status_code < 200 or 300 <= response.status_code < 400:
+            raise RedirectedError(response, self.service)
+        return response
 
     def _get_object(self, url: str) -> HttpResponse:
         """GET ``url``; the 200 answer, else the error it carries."""
@@ -482,12 +331,12 @@ class ApiHttpClient:
         else:
             absolute = value
         try:
-            same_host = origin(absolute) == origin(self.base_url)
-        except TrackingUrlError:
-            same_host = False
-        if not same_host or urlsplit(absolute).scheme.lower() not in ("http", "https"):
+            # Parsed once, by the parser that connects: the host checked is the host the token would go to.
+            same_origin(absolute, self.base_url, what="nextLink", service=self.service)
+        except TrackingUrlError as exc:
             # The bearer token goes with every page: never to another host.
-            raise self._bad_next_link(response, f"the nextLink is not on the configured {self.service} host")
+            raise self._bad_next_link(
+                response, f"the nextLink is not on the configured {self.service} host ({exc})") from None
         return absolute
 
     def _bad_next_link(self, response: HttpResponse, what: str) -> CppApiError:
@@ -495,20 +344,28 @@ class ApiHttpClient:
                            code="InvalidNextLink", message=what, service=self.service)
 
     def _error(self, response: HttpResponse) -> CppApiError:
+        """The error an answer that is not the one wanted carries: its status, and its body's code and message
+        when the body reads as the API's error JSON (else what of it decodes, masked, then cut)."""
         text, clean = _decoded_body(response)
         if clean:
             code, message = parse_error_body(text)
+        elif isinstance(response, Answer) and response.body_error is not None:
+            code, message = None, f"the error body could not be read: {response.body_error}"
         else:
             # Not what the API's JSON serializer writes, so no error code is trusted from it; show what decodes.
-            shown = " ".join(text.split())[:300]
-            code, message = None, f"error body is not valid {response.encoding or 'text'}: {shown}"
+            code, message = None, f"error body is not valid {_charset(response)}: {_snippet(text)}"
         return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
                            code=code, message=message, retry_after=retry_after_of(response), service=self.service)
 
     def _json(self, response: HttpResponse) -> Any:
+        """The answer's body as JSON; else :class:`CppApiError` with code ``MalformedResponse`` and the answer's
+        status (a body that could not be read, an unknown or non-text charset, JSON nested too deeply or not JSON
+        at all): decoding never raises anything else."""
         try:
             return response.json()
-        except ValueError:
+        except MalformedBody as exc:
+            raise self._malformed(response, str(exc)) from None
+        except (ValueError, LookupError, RecursionError):  # not an Answer (a test double): the same rule
             raise self._malformed(response, "the body is not valid JSON") from None
 
     def _malformed(self, response: HttpResponse, what: str) -> CppApiError:
@@ -516,15 +373,63 @@ class ApiHttpClient:
                            code="MalformedResponse", message=what, service=self.service)
 
 
+class RedirectedError(CppApiError):
+    """A ``3xx`` answer (code ``Redirected``), or a final ``1xx`` (``101``; code ``UnexpectedStatus``).
+
+    Redirects are never followed (to any host: the bearer token goes with a request), and after a POST neither
+    answer proves anything about whether the request was acted on: ``status`` is None, as for an answer never
+    received, so that the go-live machine looks for the go-live rather than taking it as a refusal.
+    ``answered_status`` is the status the server gave.
+    """
+
+    def __init__(self, response: HttpResponse, service: str) -> None:
+        self.answered_status = response.status_code
+        location = response.headers.get("Location") or ""
+        where = f" to {origin_or_none(location) or 'a URL that is not one'}" if location else ""
+        redirect = 300 <= self.answered_status < 400
+        what = f"redirect{where} was not followed" if redirect else "answer is not a final answer to this request"
+        super().__init__(status=None, method=response.request.method, url=response.request.url,
+                         code="Redirected" if redirect else "UnexpectedStatus",
+                         message=f"HTTP {self.answered_status} {what}; the request may have been acted on",
+                         retry_after=retry_after_of(response), service=service)
+
+    def _describe(self) -> str:
+        return super()._describe().replace("no HTTP response", f"HTTP {self.answered_status}, not an answer", 1)
+
+
+def origin_or_none(url: str) -> Optional[str]:
+    """The origin of ``url`` (:func:`~.urls.origin`), or None when it is not a URL a request could go to."""
+    try:
+        return origin(url)
+    except TrackingUrlError:
+        return None
+
+
+def _charset(response: HttpResponse) -> str:
+    try:
+        return str(response.encoding or "text")[:40]
+    except Exception:  # azure-core's charset lookup raises TypeError on an RFC 2231 ``charset*=`` parameter
+        return "text"
+
+
+def _snippet(text: str) -> str:
+    # Masked before it is cut: a secret cut at the edge would otherwise escape the mask.
+    return " ".join(redact(text).split())[:300]
+
+
 def _decoded_body(response: HttpResponse) -> tuple[str, bool]:
-    """The body as text, and whether it decoded cleanly in its declared charset (else: with replacement marks)."""
+    """The body as text, and whether it decoded cleanly in its declared charset (else: with replacement marks,
+    or empty when it could not be read at all)."""
     try:
         return response.text(), True
-    except (UnicodeDecodeError, LookupError):  # bytes that lie about their charset, or an unknown charset name
-        return response.content.decode("utf-8", errors="replace"), False
+    except (MalformedBody, UnicodeDecodeError, LookupError):  # bytes that lie about their charset, or no charset
+        if isinstance(response, Answer) and response.body_error is not None:
+            return "", False
+        return bytes(response.content).decode("utf-8", errors="replace"), False
 
 
-def _transport_message(exc: AzureError) -> str:
+def _transport_message(exc: BaseException) -> str:
     # The transport's own text can be long and nested; its first line names the cause (timeout, refused, reset).
-    text = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"{type(exc).__name__}: {text[:300]}"
+    text = str(getattr(exc, "message", None) or exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first[:300]}" if first else type(exc).__name__

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, Optional
@@ -37,8 +38,9 @@ def pi_submission(number: int, target: str, status: str = "completed", result: s
 
 @dataclasses.dataclass
 class FakePi:
-    """PI under ``/pi``: one product ``vm1``, its listing, and configure jobs. A POST creates a job (running) and,
-    unless ``list_golive`` is False, a running live entry for the posted submission."""
+    """PI under ``/pi``: one product ``vm1`` (more with :meth:`add_product`), its listing, and configure jobs. A POST
+    creates a job (running) and, unless ``list_golive`` is False, a running live entry for the posted submission,
+    listed ``list_lag`` seconds later."""
 
     server: HostileServer
     products: list[dict[str, Any]] = dataclasses.field(default_factory=lambda: [
@@ -47,6 +49,8 @@ class FakePi:
     jobs: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     list_golive: bool = True
     job_status: str = "completed"  # what a posted job says when read
+    list_lag: float = 0.0  # seconds between a POST and its live entry showing in the listing
+    listings: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)  # other products' ones
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     @property
@@ -56,21 +60,42 @@ class FakePi:
     def install(self) -> FakePi:
         self.server.routes.update({
             ("GET", "/pi/product"): lambda r, w: Reply(200, {"value": self.products}),
-            ("GET", f"/pi/submission/{PRODUCT_GUID}"): lambda r, w: Reply(200, {"value": list(self.submissions)}),
+            ("GET", f"/pi/submission/{PRODUCT_GUID}"): lambda r, w: self.listing(PRODUCT_GUID),
             ("POST", "/pi/configure"): self.configure,
             ("GET", "/pi/configure/*"): self.status,
         })
         return self
 
+    def add_product(self, external_id: str) -> str:
+        """Another product, ``external_id``, with its own listing (a succeeded preview 1); its GUID."""
+        guid = new_guid()
+        with self.lock:
+            self.products.append({"id": f"product/{guid}", "identity": {"externalId": external_id}})
+            self.listings[guid] = [pi_submission(1, "preview", guid=guid)]
+        self.server.routes[("GET", f"/pi/submission/{guid}")] = lambda r, w: self.listing(guid)
+        return guid
+
+    def entries(self, guid: str) -> list[dict[str, Any]]:
+        """The listing of product ``guid`` as stored (entries not yet visible included)."""
+        return self.submissions if guid == PRODUCT_GUID else self.listings[guid]
+
+    def listing(self, guid: str) -> Reply:
+        now = time.monotonic()
+        with self.lock:
+            shown = [{k: v for k, v in entry.items() if k != "visibleAt"} for entry in self.entries(guid)
+                     if entry.get("visibleAt", 0.0) <= now]
+        return Reply(200, {"value": shown})
+
     def accept(self, request: Request, job_id: str = JOB_ID) -> dict[str, Any]:
         """What a real PI does with a configure POST: a job, and (``list_golive``) a running live entry."""
         submission = request.json()["resources"][0]["id"]
+        guid = submission.split("/")[1]
         job = {"jobId": job_id, "jobStatus": self.job_status, "jobResult": "succeeded", "errors": []}
         with self.lock:
             self.jobs[job_id] = job
             if self.list_golive:
-                self.submissions.append({**pi_submission(int(submission.rsplit("/", 1)[1]), "live"),
-                                         "id": submission})
+                self.entries(guid).append({**pi_submission(int(submission.rsplit("/", 1)[1]), "live", guid=guid),
+                                           "id": submission, "visibleAt": time.monotonic() + self.list_lag})
         return job
 
     def configure(self, request: Request, wire: Wire) -> Reply:
@@ -97,9 +122,13 @@ class FakeCpp:
     operations: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     list_golive: bool = True
     operation_status: str = "complete"
+    offer_id: str = "vm1"  # of publisher contoso; several FakeCpp (one per offer) may share a server
+    list_lag: float = 0.0  # seconds between a POST and its go-live showing in the operations list
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
-    prefix = "/api/publishers/contoso/offers/vm1"
+    @property
+    def prefix(self) -> str:
+        return f"/api/publishers/contoso/offers/{self.offer_id}"
 
     def install(self) -> FakeCpp:
         self.server.routes.update({
@@ -112,8 +141,10 @@ class FakeCpp:
 
     def listing(self, request: Request, wire: Wire) -> Reply:
         wanted = request.query.get("status")
+        now = time.monotonic()
         with self.lock:
-            items = [s for s in self.submissions if not wanted or s.get("submissionState") == wanted]
+            items = [{k: v for k, v in s.items() if k != "visibleAt"} for s in self.submissions
+                     if (not wanted or s.get("submissionState") == wanted) and s.get("visibleAt", 0.0) <= now]
         return Reply(200, items)
 
     def accept(self, operation_id: str = OPERATION_ID) -> str:
@@ -122,7 +153,8 @@ class FakeCpp:
             self.operations[operation_id] = {"id": operation_id, "status": self.operation_status}
             if self.list_golive:
                 self.submissions.append({"id": operation_id, "submissionType": "goLive",
-                                         "submissionState": "running", "changedTime": "2026-11-02T00:00:00Z"})
+                                         "submissionState": "running", "changedTime": "2026-11-02T00:00:00Z",
+                                         "visibleAt": time.monotonic() + self.list_lag})
         return f"{self.prefix}/operations/{operation_id}?api-version=2017-10-31"
 
     def golive(self, request: Request, wire: Wire) -> Reply:
@@ -133,7 +165,7 @@ class FakeCpp:
         return Reply(200, op) if op else Reply(404, {"error": {"code": "notFound", "message": "no operation"}})
 
     def posts(self) -> int:
-        return self.server.count("POST", "/golive")
+        return self.server.count("POST", f"{self.prefix}/golive")
 
 
 def pi_provider(pi: FakePi, **settings: Any) -> OfferGoLiveProvider:

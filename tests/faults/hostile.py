@@ -13,10 +13,12 @@ yourself (raw bytes, stalls) and return None. Every request is journaled with wh
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, Optional
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -83,13 +85,30 @@ class Wire:
         self.sock = sock
         self._stopping = stopping
         self.close_after = False  # set by a route that wants the connection closed after its answer
+        self.sent = 0  # bytes written so far
 
     def send(self, data: bytes) -> bool:
         try:
             self.sock.sendall(data)
+            self.sent += len(data)
             return True
         except OSError:
             return False
+
+    def chunked_forever(self, chunk: bytes, *, rate: float, until: float) -> int:
+        """Send an endless chunked body (``chunk`` again and again, at most ``rate`` bytes a second) until the
+        peer goes away or ``until`` seconds passed; never the last chunk. Returns the bytes sent."""
+        frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        started = time.monotonic()
+        give_up = started + until
+        while time.monotonic() < give_up and not self._stopping.is_set():
+            if not self.send(frame):
+                break
+            ahead = self.sent / rate - (time.monotonic() - started)  # pacing, so a slow client is not flooded
+            if ahead > 0:
+                self._stopping.wait(ahead)
+        self.close_after = True
+        return self.sent
 
     def stall(self, seconds: float) -> None:
         """Hold the answer for ``seconds`` (ends early when the server stops)."""
@@ -138,7 +157,7 @@ class HostileServer:
     def stop(self) -> None:
         self._stopping.set()
         with _quiet():
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() blocked in the other thread; close won't
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() blocked in the server thread
         with _quiet():
             self._listener.close()
         with self._lock:
@@ -252,6 +271,20 @@ class _quiet:
 
     def __exit__(self, kind: Optional[type[BaseException]], *_rest: object) -> bool:
         return kind is not None and issubclass(kind, OSError)
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_bomb(size: int) -> bytes:
+    """A gzip stream that expands to ``size`` zero bytes (64 MiB take 64 KiB)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    block = bytes(1 << 20)
+    parts = [compressor.compress(block) for _ in range(size >> 20)]
+    return b"".join([*parts, compressor.flush()])
+
+
+def nested_json(depth: int) -> bytes:
+    """``[[[...]]]`` nested ``depth`` levels: valid JSON that a recursive parser cannot read."""
+    return b"[" * depth + b"]" * depth
 
 
 def json_reply(status: int, body: Any, *headers: tuple[str, str]) -> Reply:

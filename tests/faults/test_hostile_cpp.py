@@ -28,8 +28,6 @@ from .fake_apis import cpp as cpp
 from .fake_apis import server as server
 from .hostile import Reply, Request, Wire
 
-PREFIX = FakeCpp.prefix
-
 
 def no_secret_in(outputs: dict[str, Any], text: str = "") -> None:
     blob = repr(outputs) + text
@@ -53,7 +51,7 @@ def created(cpp: FakeCpp, adapter: str, **settings: Any) -> tuple[dict[str, Any]
 def test_3_a_403_on_the_post_echoing_the_token_encoded_shows_no_form_of_it(cpp: FakeCpp, form: str) -> None:
     echoed = {"percent": "".join(f"%{b:02X}" for b in TOKEN.encode()), "hex": TOKEN.encode().hex(),
               "base64": base64.b64encode(f"Bearer {TOKEN}".encode()).decode()}[form]
-    cpp.server.routes[("POST", f"{PREFIX}/golive")] = lambda r, w: Reply(
+    cpp.server.routes[("POST", f"{cpp.prefix}/golive")] = lambda r, w: Reply(
         403, {"error": {"code": "Forbidden", "message": f"refused {echoed}"}})
     outputs, error = create(cpp_provider(cpp), cpp_inputs())
     assert outputs is None and "HTTP 403 Forbidden" in error and echoed not in error
@@ -72,7 +70,7 @@ def test_14_a_500_in_cpps_own_shape_after_the_go_live_started_is_adopted_not_rep
              "changedTime": "2026-11-02T00:00:00Z"})).start()
         return Reply(500, {"Variant": {"serviceName": "Variant", "error": "Internal error. Retry is OK."}})
 
-    cpp.server.routes[("POST", f"{PREFIX}/golive")] = golive
+    cpp.server.routes[("POST", f"{cpp.prefix}/golive")] = golive
     outputs, error = create(cpp_provider(cpp, adoptTimeout=10), cpp_inputs())
     assert outputs is not None, error
     assert cpp.posts() == 1 and outputs["operation_id"] == OPERATION_ID and outputs["status"] == "succeeded"
@@ -98,12 +96,12 @@ def test_19_the_token_never_reaches_an_output_through_a_recorded_field(cpp: Fake
         def golive(request: Request, wire: Wire) -> Reply:
             cpp.accept()
             cpp.submissions.append(running)
-            return Reply(202, b"", [("Location", f"{PREFIX}/operations/{TOKEN}?api-version=2017-10-31")])
+            return Reply(202, b"", [("Location", f"{cpp.prefix}/operations/{TOKEN}?api-version=2017-10-31")])
 
-        cpp.server.routes[("POST", f"{PREFIX}/golive")] = golive
+        cpp.server.routes[("POST", f"{cpp.prefix}/golive")] = golive
     else:
-        cpp.server.routes[("POST", f"{PREFIX}/golive")] = lambda r, w: Reply(202, b"", [(
-            "Location", f"{PREFIX}/operations/{cpp.accept().split('/')[-1].split('?')[0]}?api-version={TOKEN}")])
+        cpp.server.routes[("POST", f"{cpp.prefix}/golive")] = lambda r, w: Reply(202, b"", [(
+            "Location", f"{cpp.prefix}/operations/{cpp.accept().split('/')[-1].split('?')[0]}?api-version={TOKEN}")])
     outputs, error = created(cpp, adapter)
     no_secret_in(outputs, error)
     assert cpp.posts() == (1 if where in ("location-id", "api-version") else (0 if where == "changed-time" else 1))
@@ -118,7 +116,7 @@ def test_19_the_token_never_reaches_an_output_through_a_recorded_field(cpp: Fake
 def test_20_an_operation_failing_with_20000_messages_ends_in_bounded_time(cpp: FakeCpp) -> None:
     cpp.operation_status = "failed"
     messages = [f"problem {n}" for n in range(20_000)]
-    cpp.server.routes[("GET", f"{PREFIX}/operations/*")] = lambda r, w: Reply(
+    cpp.server.routes[("GET", f"{cpp.prefix}/operations/*")] = lambda r, w: Reply(
         200, {"status": "failed", "messages": messages})
     started = time.monotonic()
     outputs, error = create(cpp_provider(cpp), cpp_inputs(timeout_seconds=20))
@@ -128,7 +126,7 @@ def test_20_an_operation_failing_with_20000_messages_ends_in_bounded_time(cpp: F
 
 def test_20_a_message_of_repeated_jwt_starts_is_redacted_in_linear_time(cpp: FakeCpp) -> None:
     message = "eyJ" * 30_000  # 90,000 characters that a backtracking JWT pattern takes seconds over
-    cpp.server.routes[("GET", f"{PREFIX}/operations/*")] = lambda r, w: Reply(
+    cpp.server.routes[("GET", f"{cpp.prefix}/operations/*")] = lambda r, w: Reply(
         200, {"status": "failed", "messages": [message]})
     started = time.monotonic()
     outputs, error = create(cpp_provider(cpp), cpp_inputs())
@@ -155,7 +153,7 @@ def test_21_an_operation_answer_naming_another_operation_or_offer_is_not_believe
             return Reply(200, {"id": new_guid(), "offerId": "vm2", "status": "complete"})
         return Reply(200, {"id": OPERATION_ID, "status": "running"})
 
-    cpp.server.routes[("GET", f"{PREFIX}/operations/*")] = operation
+    cpp.server.routes[("GET", f"{cpp.prefix}/operations/*")] = operation
     outputs, error = create(cpp_provider(cpp), cpp_inputs(wait="completed", timeout_seconds=3))
     assert outputs is None and "still running after the 3 s timeout" in error and OPERATION_ID in error
     assert lies["left"] == 0 and cpp.posts() == 1
@@ -170,7 +168,7 @@ def test_22_a_502_with_a_lagging_list_is_not_called_safe_and_the_plugin_records_
         cpp.accept()
         return Reply(502, "<html>Bad Gateway</html>", [("Content-Type", "text/html")])
 
-    cpp.server.routes[("POST", f"{PREFIX}/golive")] = golive
+    cpp.server.routes[("POST", f"{cpp.prefix}/golive")] = golive
     outputs, error = created(cpp, "plugin", adoptTimeout=1)
     assert cpp.posts() == 1 and "HTTP 502" in error and "safe" not in error
     assert "may have been started" in error and outputs["operation_id"] == "unconfirmed"

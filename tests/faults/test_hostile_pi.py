@@ -81,7 +81,7 @@ def test_18_a_token_cut_at_the_edge_of_a_shortened_body_is_masked(pi: FakePi) ->
     pi.server.routes[("GET", "/pi/product")] = lambda r, w: Reply(403, body, [("Content-Type", "text/plain")])
     outputs, error = create(pi_provider(pi), pi_inputs())
     assert outputs is None and "HTTP 403" in error
-    assert TOKEN[:12] not in error and error.rstrip(")").endswith("***")
+    assert TOKEN[:12] not in error and "***" in error
 
 
 # ---- 4 and 10: the job ID of the POST's answer ------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pulumi_cpp_golive.errors import (
 from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.operation import OperationRecord
+from pulumi_cpp_golive.transport import NotSentError
 
 from .conftest import BASE, OFFER, FakeClock
 
@@ -181,7 +182,8 @@ def test_ambiguous_post_with_nothing_to_adopt_is_not_reposted(machine: GoLiveMac
 @responses.activate
 def test_post_that_never_left_is_retried_a_bounded_number_of_times(machine: GoLiveMachine) -> None:
     ready_offer()
-    responses.post(f"{OFFER}/golive", body=requests.ConnectionError("Connection refused"))
+    # "Never sent" is the transport's verdict from its sockets (a mocked adapter has none): the verdict itself.
+    responses.post(f"{OFFER}/golive", body=NotSentError("not sent: Connection refused"))
     with pytest.raises(AmbiguousGoLiveError):
         machine.start(SPEC)
     assert posts() == 3

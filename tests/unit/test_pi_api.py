@@ -20,6 +20,9 @@ from pulumi_cpp_golive.pi_client import PiClient
 
 from .conftest import TOKEN
 
+JOB_GUID = "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17"  # job IDs are GUIDs
+OTHER_JOB_GUID = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"  # job IDs are GUIDs
+
 PI = "https://pi.example.test/rp/product-ingestion"
 GUID = "6a4b1f2e-0000-4000-8000-00000000abcd"
 PRODUCT = f"product/{GUID}"
@@ -184,7 +187,7 @@ POST_SURVEY = Survey(POST, target={"product": PRODUCT, "submission": f"submissio
 @responses.activate
 @pytest.mark.parametrize("key", ["jobId", "jobID"])
 def test_post_golive_sends_the_exact_body_and_records_the_job(api: PiOfferApi, key: str) -> None:
-    responses.post(f"{PI}/configure", status=202, json={key: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "jobStatus": "notStarted"})
+    responses.post(f"{PI}/configure", status=202, json={key: OTHER_JOB_GUID, "jobStatus": "notStarted"})
     record = api.post_golive(SPEC, POST_SURVEY)
     assert json.loads(responses.calls[0].request.body) == {
         "$schema": "https://schema.mp.microsoft.com/schema/configure/2022-03-01-preview2",
@@ -196,8 +199,8 @@ def test_post_golive_sends_the_exact_body_and_records_the_job(api: PiOfferApi, k
         }],
     }
     assert record == OperationRecord(
-        publisher_id="contoso", offer_id="vm1", operation_id="1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
-        operation_location=f"/configure/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/status?$version={VERSION}", status=RUNNING, accepted_at=NOW,
+        publisher_id="contoso", offer_id="vm1", operation_id=OTHER_JOB_GUID,
+        operation_location=f"/configure/{OTHER_JOB_GUID}/status?$version={VERSION}", status=RUNNING, accepted_at=NOW,
         product_id=PRODUCT, submission_id=f"submission/{GUID}/4")
     assert _posts() == 1
 
@@ -244,13 +247,13 @@ def test_look_finds_nothing_yet_when_the_listing_lags(api: PiOfferApi) -> None:
 # ---- read ----------------------------------------------------------------------------------------------------
 
 
-JOB = f"{PI}/configure/7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17/status"
+JOB = f"{PI}/configure/{JOB_GUID}/status"
 
 
 def job_record(**changes: Any) -> OperationRecord:
     fields: dict[str, Any] = dict(
-        publisher_id="contoso", offer_id="vm1", operation_id="7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17",
-        operation_location=f"/configure/7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17/status?$version={VERSION}", status=RUNNING, accepted_at=NOW,
+        publisher_id="contoso", offer_id="vm1", operation_id=JOB_GUID,
+        operation_location=f"/configure/{JOB_GUID}/status?$version={VERSION}", status=RUNNING, accepted_at=NOW,
         product_id=PRODUCT, submission_id=f"submission/{GUID}/4")
     fields.update(changes)
     return OperationRecord(**fields)
@@ -258,7 +261,7 @@ def job_record(**changes: Any) -> OperationRecord:
 
 @responses.activate
 def test_read_phases_job_running_then_rollout_running_then_both_done(api: PiOfferApi) -> None:
-    responses.get(JOB, json={"jobId": "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17", "jobStatus": "running", "jobResult": "pending"},
+    responses.get(JOB, json={"jobId": JOB_GUID, "jobStatus": "running", "jobResult": "pending"},
                   headers={"Retry-After": "60"})
     first = api.read(job_record())
     assert (first.status, dict(first.progress), first.retry_after) == (RUNNING, {"": "job running"}, 60.0)
@@ -301,7 +304,7 @@ def test_job_status_words(api: PiOfferApi, word: Optional[str], unknown: Optiona
 
 
 CERTIFICATION_JOB = {
-    "jobId": "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17", "jobStatus": "completed", "jobResult": "failed",
+    "jobId": JOB_GUID, "jobStatus": "completed", "jobResult": "failed",
     "errors": [
         {"code": "badRequest", "message": "The request failed", "resourceId": f"submission/{GUID}/4",
          "details": [

@@ -20,6 +20,9 @@ from pulumi_cpp_golive.pi_client import PiClient
 
 from .conftest import TOKEN
 
+JOB_GUID = "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17"  # job IDs are GUIDs
+OTHER_JOB_GUID = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"  # job IDs are GUIDs
+
 PI = "https://pi.example.test/rp/product-ingestion"
 GUID = "6a4b1f2e-0000-4000-8000-00000000abcd"
 VERSION = "2022-07-01"
@@ -161,9 +164,9 @@ BODY = {"$schema": "https://schema.mp.microsoft.com/schema/configure/2022-03-01-
 @pytest.mark.parametrize("status", [200, 202])
 @pytest.mark.parametrize("key", ["jobId", "jobID"])
 def test_post_configure_accepts_any_2xx_with_a_job_id(pi: PiClient, status: int, key: str) -> None:
-    responses.post(f"{PI}/configure", status=status, json={key: "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17", "jobStatus": "notStarted"})
+    responses.post(f"{PI}/configure", status=status, json={key: JOB_GUID, "jobStatus": "notStarted"})
     job = pi.post_configure(BODY)
-    assert job["jobId"] == "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17" and job["jobStatus"] == "notStarted"
+    assert job["jobId"] == JOB_GUID and job["jobStatus"] == "notStarted"
     request = responses.calls[0].request
     assert json.loads(request.body) == BODY
     assert request.headers["Content-Type"] == "application/json"
@@ -195,8 +198,8 @@ def test_post_configure_is_not_retried_on_5xx(pi: PiClient, status: int) -> None
 @responses.activate
 def test_post_configure_answered_429_is_retried(pi: PiClient) -> None:
     responses.post(f"{PI}/configure", status=429, headers={"Retry-After": "0"})
-    responses.post(f"{PI}/configure", status=202, json={"jobId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"})
-    assert pi.post_configure(BODY)["jobId"] == "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+    responses.post(f"{PI}/configure", status=202, json={"jobId": OTHER_JOB_GUID})
+    assert pi.post_configure(BODY)["jobId"] == OTHER_JOB_GUID
     assert _posts() == 2
 
 
@@ -225,9 +228,9 @@ def test_a_server_echoing_the_token_does_not_leak_it(pi: PiClient) -> None:
 
 @responses.activate
 def test_get_job_status_returns_the_body_and_retry_after(pi: PiClient) -> None:
-    responses.get(f"{PI}/configure/7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17/status", json={"jobId": "7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17", "jobStatus": "running"},
+    responses.get(f"{PI}/configure/{JOB_GUID}/status", json={"jobId": JOB_GUID, "jobStatus": "running"},
                   headers={"Retry-After": "90"})
-    body, retry_after = pi.get_job_status("7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17")
+    body, retry_after = pi.get_job_status(JOB_GUID)
     assert body["jobStatus"] == "running" and retry_after == 90.0
     assert _query(responses.calls[0]) == {"$version": VERSION}
 
@@ -239,9 +242,9 @@ def test_a_job_id_that_is_not_one_segment_is_refused_before_sending(pi: PiClient
 
 @responses.activate
 def test_get_job_status_retries_5xx_then_reports_it(pi: PiClient) -> None:
-    responses.get(f"{PI}/configure/7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17/status", status=503, body="busy")
+    responses.get(f"{PI}/configure/{JOB_GUID}/status", status=503, body="busy")
     with pytest.raises(CppApiError) as caught:
-        pi.get_job_status("7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17")
+        pi.get_job_status(JOB_GUID)
     assert len(responses.calls) == 4 and caught.value.transient  # first try + retry_total=3
 
 
@@ -258,11 +261,11 @@ class _CountingCredential(TokenCredential):
 def test_401_gets_a_fresh_graph_token_once_and_the_log_names_the_api(caplog: pytest.LogCaptureFixture) -> None:
     credential = _CountingCredential()
     client = PiClient(PI, credential, retry_backoff=0.0)
-    url = f"{PI}/configure/7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17/status"
+    url = f"{PI}/configure/{JOB_GUID}/status"
     responses.get(url, status=401, json={"error": {"code": "unauthorized", "message": "expired"}})
     responses.get(url, json={"jobStatus": "running"})
     with caplog.at_level(logging.INFO, logger="pulumi_cpp_golive.http_pipeline"):
-        assert client.get_job_status("7d3e9a10-4b2c-4e8f-9a61-2c5b8d0e4f17")[0] == {"jobStatus": "running"}
+        assert client.get_job_status(JOB_GUID)[0] == {"jobStatus": "running"}
     assert credential.scopes == [(PI_SCOPE,), (PI_SCOPE,)]
     assert [c.request.headers["Authorization"] for c in responses.calls] == ["Bearer graph-token-1",
                                                                              "Bearer graph-token-2"]

@@ -55,3 +55,32 @@ def test_every_log_record_is_masked_even_a_malformed_one(caplog: pytest.LogCaptu
     assert [record.getMessage() for record in caplog.records][:2] == [
         "refused: ***", "two placeholders, one argument: %s %s ('***',)"]
     assert secret not in caplog.text and "secret in an exception: ***" in caplog.text
+
+
+def test_a_text_cut_in_the_middle_of_a_secret_keeps_none_of_it() -> None:
+    secret = fresh_secret() + "-long-enough"
+    remember_secret(secret)
+    for kept in (6, 12, len(secret) - 1):
+        assert redact(f"message {secret[:kept]}") == "message ***"
+    assert redact(f"message {secret[:5]}") == f"message {secret[:5]}"  # too short to tell from prose
+
+
+def test_base64_and_hex_spellings_are_masked_at_any_alignment() -> None:
+    import base64
+    secret = fresh_secret()
+    remember_secret(secret)
+    for prefix in (b"", b"a", b"ab", b'{"k":"'):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            shown = redact(encode(prefix + secret.encode() + b'"}').decode())
+            assert "***" in shown and secret not in shown
+    assert redact(secret.encode().hex().upper()) == "***"
+    assert redact("".join(f"%{b:02x}" for b in secret.encode())) == "***"
+
+
+def test_jwt_masking_is_linear_and_still_masks_jwts() -> None:
+    import time
+    started = time.monotonic()
+    redact("eyJ" * 30_000)
+    redact("eyJaaaaaa." * 30_000)
+    assert time.monotonic() - started < 1.0
+    assert redact("token eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl end") == "token *** end"
