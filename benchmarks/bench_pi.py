@@ -1,6 +1,6 @@
 """API cost of a Product Ingestion (PI) go-live, ours beside the naive script, on a compressed clock.
 
-A PI go-live is two waits (pi-api.md §4-§5): the configure job, then the rollout of the live submission, which
+A PI go-live is two waits (docs/product-ingestion-api.md §4-§5): the configure job, then the live rollout, which
 the simulator completes ``pi_rollout_seconds`` after the job. Polling each no faster than once per interval, the
 fewest requests a client can send that reports the go-live only when both say so are:
 
@@ -69,7 +69,7 @@ class Case:
         return f"job {self.job:g} s + rollout {self.rollout:g} s, poll {self.interval:g} s"
 
 
-# Every interval is at least PI's one status poll a minute (pi-api.md §4); 300 s is what one public client polls.
+# Every interval is at least PI's one poll a minute (docs/product-ingestion-api.md §4); one public client polls 300 s.
 CASES = (Case(600, 3000, 60), Case(600, 3000, 300), Case(90, 150, 60))
 
 

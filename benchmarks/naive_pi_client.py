@@ -1,7 +1,7 @@
 """The Product Ingestion baseline: the short script a team would write instead of using this package.
 
 Find the product by external ID, read its submission listing for the preview submission's ID, POST the go-live
-(``configure``, pi-api.md §3), then ``sleep(interval)`` + GET the job status until the job reads ``completed``.
+(``configure``, docs/product-ingestion-api.md §3), then ``sleep(interval)`` + GET the job until it reads ``completed``.
 No adoption of a go-live already running, no watch of the live submission's rollout (so it returns while the
 rollout still runs, when the job completes first), no ``Retry-After``, no retries, no paging. Plain ``requests``;
 nothing from pulumi_cpp_golive.

@@ -22,7 +22,7 @@ from .errors import install_log_redaction, redact, remember_secret
 from .settings import is_loopback
 
 CPP_SCOPE = "https://cloudpartner.azure.com/.default"
-# The Product Ingestion API is a Microsoft Graph workload: its tokens are Graph tokens (pi-api.md §1).
+# Product Ingestion is a Microsoft Graph workload: its tokens are Graph tokens (docs/product-ingestion-api.md §1).
 PI_SCOPE = "https://graph.microsoft.com/.default"
 
 # A static token's real expiry is unknown to us; claim an hour so the policy re-reads it now and then (it does

@@ -1,6 +1,6 @@
 """The Product Ingestion API in the go-live machine's words: :class:`PiOfferApi` (see :mod:`.offer_api`).
 
-What PI's words mean, and the rules this module applies (``../shared/pi-api.md``):
+What PI's words mean, and the rules this module applies (``docs/product-ingestion-api.md``):
 
 * The offer is the product whose external ID is the offer ID; its submission listing says what runs (§2, §5).
   Only ``preview`` and ``live`` entries count; ``lifecycleState`` (deprecation) is ignored; an entry whose ID is

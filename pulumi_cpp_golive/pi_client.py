@@ -2,7 +2,7 @@
 
 The pipeline is CPP's (:mod:`.http_pipeline`): a POST is repeated only when answered 429, the Graph token goes to
 the configured host only (a ``@nextLink`` elsewhere is refused before anything is sent), a bare 401 gets one fresh
-token, and every attempt honours the go-live's deadline. What is PI's own (``../shared/pi-api.md``): the ``$version``
+token, and every attempt honours the go-live's deadline. PI's own (``docs/product-ingestion-api.md``): the ``$version``
 query parameter on every call, ``nextLink`` pages included (§1, §9); Graph-style ``{"error": {...}}`` bodies;
 lists in ``{"value": [...], "@nextLink": ...}`` pages; and a configure job whose ID is only in the body (§4).
 """

@@ -30,7 +30,7 @@ from .errors import ConfigurationError
 
 DEFAULT_BASE_URL = "https://cloudpartner.azure.com"
 DEFAULT_PI_BASE_URL = "https://graph.microsoft.com/rp/product-ingestion"
-# The highest schema version this client understands, sent as ``$version`` on every PI call (pi-api.md §1, §9).
+# The newest schema version we know, sent as ``$version`` on every PI call (docs/product-ingestion-api.md §1, §9).
 DEFAULT_PI_VERSION = "2022-07-01"
 DEFAULT_POLL_INTERVAL = 60.0
 DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised its timeout to 5 minutes

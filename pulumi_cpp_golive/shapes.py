@@ -39,7 +39,7 @@ def is_job_id(value: object) -> bool:
 
 def is_cpp_operation_id(value: object, publisher_id: str, offer_id: str) -> bool:
     """A CPP operation ID of ``publisher_id/offer_id``: a GUID, or the legacy
-    ``{publisher}${offer}${version}$preview`` of offers not migrated to Partner Center (``cpp-api.md`` §2a)."""
+    ``{publisher}${offer}${version}$preview`` of offers not migrated to Partner Center (``docs/cpp-api.md`` §2a)."""
     if not isinstance(value, str) or not is_recordable(value):
         return False
     if is_guid(value):

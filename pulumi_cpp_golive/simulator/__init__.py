@@ -1,7 +1,7 @@
 """A local, loopback-only simulator of the Cloud Partner Portal (CPP) publishing API and of Microsoft's Product
 Ingestion (PI) API, for tests, benchmarks and demos.
 
-It follows ``cpp-api.md`` (api-version ``2017-10-31``, bearer token, VM publishing steps) and ``pi-api.md`` (the PI
+It follows ``docs/cpp-api.md`` (api-version ``2017-10-31``, bearer, VM steps), ``docs/product-ingestion-api.md`` (the PI
 go-live: product, submissions, configure job) for the calls the provider makes, and adds injectable faults. Standard
 library only.
 
@@ -39,7 +39,7 @@ Errors are ``{"error": {"code": "badRequest|unauthorized|notFound|conflict|...",
 - ``GET product?externalId=X`` (query name in any case) -> ``{"value": [product]}``, empty when unknown.
 - ``GET submission/{productGuid}`` (optional ``targetType``) -> ``{"value": [...]}``: the newest draft, preview and
   live entries, ``status``/``result`` on all but the draft; pages of ``pi_page_size`` with an absolute ``@nextLink``.
-- ``POST configure`` with pi-api.md §3's body -> ``pi_configure_status`` and a job document; a strict 400 naming
+- ``POST configure``, body of docs/product-ingestion-api.md §3 -> ``pi_configure_status`` and a job; a strict 400 naming
   what is wrong with the body; ``pi_conflict_status`` with code ``conflict`` while a submission is in progress or
   when ``id`` is not the current preview.
 - ``GET configure/{jobId}/status`` -> the job document (key ``pi_job_id_spelling``).

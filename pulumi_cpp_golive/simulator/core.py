@@ -58,7 +58,7 @@ def json_reply(status: int, payload: Any, headers: Headers = ()) -> Reply:
 
 
 def error_reply(status: int, code: str, message: str, headers: Headers = ()) -> Reply:
-    """CPP's documented error shape: ``{"error": {"code": ..., "message": ...}}`` (cpp-api.md §7)."""
+    """CPP's documented error shape: ``{"error": {"code": ..., "message": ...}}`` (docs/cpp-api.md §7)."""
     return json_reply(status, {"error": {"code": code, "message": message}}, headers)
 
 

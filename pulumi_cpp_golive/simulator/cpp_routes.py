@@ -142,7 +142,7 @@ class CppApi:
         return Reply(200, payload, (("Content-Type", JSON_CONTENT_TYPE), *headers))
 
     def _submissions(self, request: Request, params: Params) -> Reply:
-        # Docs pass the filter as `status`; devigned/pub sends `submissionState` (cpp-api.md §4a). Accept both.
+        # Docs pass the filter as `status`; devigned/pub sends `submissionState` (docs/cpp-api.md §4a). Accept both.
         wanted = [request.query[key] for key in ("status", "submissionState") if request.query.get(key)]
         config = self._config()
         with self._world.lock:
@@ -173,7 +173,7 @@ class CppApi:
 
 
 def tracking_headers(operation: Operation, variant: str, base_url: str) -> Headers:
-    """The 202 tracking header(s) for ``header_variant`` (cpp-api.md §2a)."""
+    """The 202 tracking header(s) for ``header_variant`` (docs/cpp-api.md §2a)."""
     relative = operation.tracking_path()
     if variant == "location":
         return (("Location", relative),)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 from .core import JSON_CONTENT_TYPE, Reply, error_reply, json_reply
 from .options import SimulatorConfig
 
-# The non-standard body one real 500 carried (devigned/pub #28, cpp-api.md §7).
+# The non-standard body one real 500 carried (devigned/pub #28, docs/cpp-api.md §7).
 VARIANT_500_BODY = {"Variant": {"serviceName": "Variant", "error": "Internal error. Retry is OK."}}
 
 # What a gateway in front of CPP answers when it lost the service's reply: HTML, not CPP's JSON error shape.

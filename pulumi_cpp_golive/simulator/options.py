@@ -47,7 +47,7 @@ class SimulatorConfig:
     # Timings, in seconds of the injected clock.
     golive_seconds: float = _option(2.0, "how long a go-live runs", minimum=0)
     publish_seconds: float = _option(1.0, "how long a publish (to preview) runs", minimum=0)
-    # Response shapes (cpp-api.md §2a, §4b, §8).
+    # Response shapes (docs/cpp-api.md §2a, §4b, §8).
     header_variant: str = _option(
         "both", "tracking header(s) of a 202", choices=("location", "operation-location", "both")
     )

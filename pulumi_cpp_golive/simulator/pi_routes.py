@@ -1,4 +1,4 @@
-"""Microsoft's Product Ingestion (PI) API (``/rp/product-ingestion/...``, pi-api.md): front-door faults, the bearer
+"""Microsoft's Product Ingestion (PI) API (``/rp/product-ingestion/...``, docs/product-ingestion-api.md): faults, bearer
 token and ``$version`` checks, then one handler per route: product lookup, the submission listing, the go-live
 ``configure`` POST (validated as strictly as the contract allows) and the job status.
 
@@ -28,7 +28,7 @@ PREFIX = "/rp/product-ingestion/"
 SCHEMA_HOST = "schema.mp.microsoft.com"
 _SCHEMAS = f"https://{SCHEMA_HOST}/schema/"
 PRODUCT_SCHEMA = _SCHEMAS + "product/2022-03-01-preview2"
-# The only submission schema a configure body may name (pi-api.md §1); listings show a newer one (§6).
+# The only submission schema a configure body may name (docs/product-ingestion-api.md §1); listings show a newer (§6).
 SUBMISSION_SCHEMA = _SCHEMAS + "submission/2022-03-01-preview2"
 LISTED_SUBMISSION_SCHEMA = _SCHEMAS + "submission/2022-03-01-preview7"
 JOB_SCHEMA = _SCHEMAS + "configure-status/2022-07-01"
@@ -153,7 +153,7 @@ class PiApi:
 
 
 def parse_configure(body: bytes) -> Tuple[str, int]:
-    """The product GUID and preview submission number of a go-live body (pi-api.md §3); a 400 naming the first
+    """The product GUID and preview number of a go-live body (docs/product-ingestion-api.md §3); a 400 naming the first
     thing wrong with it otherwise."""
     try:
         payload = json.loads(body)
@@ -171,7 +171,7 @@ def parse_configure(body: bytes) -> Tuple[str, int]:
     if _schema_kind(schema) != "submission":
         raise bad_request(f"'resources' must hold exactly one submission resource; got schema {schema}.")
     if schema != SUBMISSION_SCHEMA:
-        # What the service answered once a newer submission schema made `sources` required (pi-api.md §6).
+        # What the service said once a newer schema made `sources` required (docs/product-ingestion-api.md §6).
         raise bad_request(f"Required properties [sources] were not present (resource schema {schema}).")
     product = resource.get("product")
     found = re.fullmatch(f"product/({_GUID})", product) if isinstance(product, str) else None
@@ -193,7 +193,7 @@ def parse_configure(body: bytes) -> Tuple[str, int]:
 
 def _schema_kind(url: object) -> str:
     """The resource type a ``$schema`` URL names (``configure``, ``submission``, ...); a 400 if it is missing or
-    not on ``schema.mp.microsoft.com`` (the retired azureedge host no longer resolves, pi-api.md §9)."""
+    not on ``schema.mp.microsoft.com`` (the retired azureedge host is gone, docs/product-ingestion-api.md §9)."""
     if not isinstance(url, str) or not url:
         raise bad_request("'$schema' is required.")
     parts = urlsplit(url)

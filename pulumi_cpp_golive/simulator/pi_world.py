@@ -2,7 +2,7 @@
 
 As in :mod:`.world`, nothing runs in the background: a submission or job records when it started, how long it lasts
 and whether it will fail, and its status is computed from the injected clock when asked. The rules follow
-``pi-api.md`` §2-§5: a product has a draft submission (number 0), preview submissions numbered from 1, and live
+``docs/product-ingestion-api.md`` §2-§5: a product has a draft submission (number 0), previews numbered from 1, and live
 entries that reuse the number of the preview submission they promoted, so one ID can be listed under both targets.
 """
 
@@ -85,7 +85,7 @@ class Job:
         return RUNNING, PENDING
 
     def errors(self) -> List[Json]:
-        """The ``errors`` of the job once it failed (pi-api.md §4), the cause nested in ``details``."""
+        """The ``errors`` of a failed job (docs/product-ingestion-api.md §4), the cause nested in ``details``."""
         submission = self.live.id
         if self.failure == "certification":
             cause = {

@@ -30,7 +30,7 @@ class Renderer:
     timeline: Timeline
     now: float
     status_case: str
-    # Non-migrated offers (dollar-style IDs) still carry notificationEmails (cpp-api.md §8).
+    # Non-migrated offers (dollar-style IDs) still carry notificationEmails (docs/cpp-api.md §8).
     include_emails: bool = False
 
     def operation(self, op: Operation, *, unknown_status: bool = False) -> Json:

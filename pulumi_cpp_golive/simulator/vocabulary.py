@@ -1,6 +1,6 @@
 """The words the simulated CPP speaks: API version, status spellings, VM publishing steps.
 
-Statuses are held internally in their camelCase spelling (what the samples and real clients use, cpp-api.md §4b/§5)
+Statuses are held internally in their camelCase spelling (what the samples and real clients use, docs/cpp-api.md §4b/§5)
 and spelled per ``SimulatorConfig.status_case`` only when a response is rendered.
 """
 
@@ -30,7 +30,7 @@ IN_PROGRESS = "inProgress"
 # A word no source lists: lets a test check that a client treats unknown statuses as "still running".
 UNKNOWN_STATUS = "Validating"
 
-# Submission types (cpp-api.md §4a: casing of the go-live value is unconfirmed; "goLive" is this fake's choice).
+# Submission types (docs/cpp-api.md §4a: casing of the go-live value is unconfirmed; "goLive" is this fake's choice).
 PUBLISH = "publish"
 GOLIVE = "goLive"
 CANCEL = "cancel"
@@ -65,7 +65,7 @@ class StepSpec:
     estimated_time_frame: Optional[str]
 
 
-# Order, ids, names, descriptions and time frames follow the "Retrieve operations" sample (cpp-api.md §4b).
+# Order, ids, names, descriptions and time frames follow the "Retrieve operations" sample (docs/cpp-api.md §4b).
 VM_STEPS: Tuple[StepSpec, ...] = (
     StepSpec("displaydummycertify", "Validate Pre-Requisites", "Offer settings provided are validated", "< 15 min"),
     StepSpec("displaycertify", "Certification", "Your offer is analyzed by our certification systems for issues.",

@@ -110,7 +110,7 @@ class Operation:
         return end if now >= end else self.created
 
     def tracking_path(self) -> str:
-        """The relative tracking URL, with api-version, as CPP's ``Location`` header carries it (cpp-api.md §2a)."""
+        """The relative tracking URL, with api-version, as CPP's ``Location`` carries it (docs/cpp-api.md §2a)."""
         if self.dollar_style:
             # The `$` separators stay literal: that is how the docs show them and what clients must keep.
             return f"/api/operations/{quote(self.id, safe='$')}?api-version={words.API_VERSION}"
@@ -250,7 +250,7 @@ class World:
             target = entry.running(now)
             if target is not None:
                 target.canceled_at = now
-            # Observed: cancel answers 202 even when nothing was running (cpp-api.md §6).
+            # Observed: cancel answers 202 even when nothing was running (docs/cpp-api.md §6).
             reference = target or entry.latest()
             slot = reference.slot if reference is not None else _SLOTS[words.PUBLISH]
             return self._new_operation(entry, words.CANCEL, emails, now, 0.0, slot=slot)

@@ -66,7 +66,7 @@ class Pi:
 
 
 def golive_body(guid: str, number: int = 1) -> Dict[str, Any]:
-    """The go-live body of pi-api.md §3."""
+    """The go-live body of docs/product-ingestion-api.md §3."""
     return {
         "$schema": SCHEMA + "configure/2022-03-01-preview2",
         "resources": [
@@ -169,7 +169,7 @@ def test_listing_per_product_state(sim: Simulator, pi: Pi, state: str, expected:
     assert [e["target"]["targetType"] for e in entries] == list(expected)
     for entry in entries:
         target = entry["target"]["targetType"]
-        # Listings carry the newer submission schema (pi-api.md §6), not the one a configure body must name.
+        # Listings carry the newer submission schema (docs/product-ingestion-api.md §6), not the one configure names.
         assert entry["$schema"] == SCHEMA + "submission/2022-03-01-preview7"
         assert entry["product"] == f"product/{guid}" and TIMESTAMP.match(entry["created"])
         if expected[target] is None:
@@ -221,7 +221,7 @@ def test_golive_job_completes_before_the_rollout(sim: Simulator, pi: Pi, clock: 
     job_id = document["jobId"]
     assert pi.job(job_id) == document
 
-    # The live entry reuses the preview submission's ID (pi-api.md §5) and runs from the moment the job exists.
+    # The live entry reuses the preview's ID (docs/product-ingestion-api.md §5) and runs from the moment the job exists.
     live = pi.entry(guid, "live")
     assert live is not None and (live["id"], live["status"], live["result"]) == (
         f"submission/{guid}/1", "running", "pending"
