@@ -6,12 +6,13 @@ crash, and reads ``server.requests`` for what was sent where.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from typing import Any, Optional
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Optional, TypeVar
 
 import pytest
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, UpdateRequest
@@ -23,6 +24,7 @@ from pulumi_cpp_golive.plugin.values import from_python, to_python
 from ..integration.conftest import configured_provider
 from .hostile import HostileServer, Reply, Request, Wire
 
+T = TypeVar("T")
 TOKEN = "hostile-token-5f2a9c81d4"  # the bearer token the tests look for wherever it must not be
 PI_VERSION = "2022-07-01"
 PRODUCT_GUID = "6f1c2b1e-3d4a-4e5f-8a9b-0c1d2e3f4a5b"
@@ -240,8 +242,9 @@ def cpp_plugin(cpp: FakeCpp, **settings: Any) -> CppGoLiveProvider:
                             "adoptTimeout": "2", "requestTimeout": "5", **settings})
 
 
-def plugin_create(provider: CppGoLiveProvider, **inputs: Any) -> tuple[dict[str, Any], str]:
-    """``(outputs, "")`` of a plugin create, or ``(partial state or {}, error text)``; camelCase inputs."""
+def plugin_create(provider: CppGoLiveProvider, **inputs: Any) -> tuple[Optional[dict[str, Any]], str]:
+    """``(outputs, "")`` of a plugin create; ``(partial state, message)`` when it failed after acceptance; else
+    ``(None, "<exception type>: <text>")``. camelCase inputs."""
     values = {"publisherId": "contoso", "offerId": "vm1", "wait": "completed", "timeoutSeconds": 20, **inputs}
     request = CreateRequest(URN, {key: from_python(value) for key, value in values.items()}, 0.0, False)
     try:
@@ -249,8 +252,47 @@ def plugin_create(provider: CppGoLiveProvider, **inputs: Any) -> tuple[dict[str,
     except ResourceInitError as exc:
         return {key: to_python(value) for key, value in exc.properties.items()}, exc.message
     except Exception as exc:
-        return {}, str(exc)
+        return None, f"{type(exc).__name__}: {exc}"
     return {key: to_python(value) for key, value in response.properties.items()}, ""
+
+
+@contextlib.contextmanager
+def busy_interpreter(when: Callable[[], bool], threads: int = 4) -> Iterator[None]:
+    """A loaded runner: once ``when()`` holds (checked every 10 ms, for at most 10 s), threads keep the
+    interpreter busy, so that which thread runs first after a timeout is up to the scheduler: the watchdog no
+    longer reliably beats a socket timeout that fires a moment after it."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        give_up = time.monotonic() + 10
+        while not when() and not stop.is_set() and time.monotonic() < give_up:
+            stop.wait(0.01)
+        while not stop.is_set():
+            sum(range(2000))
+
+    spinners = [threading.Thread(target=spin, daemon=True) for _ in range(threads)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for spinner in spinners:
+            spinner.join(timeout=5)
+
+
+def at_once(work: Callable[[T], None], items: Iterable[T], busy_when: Callable[[], bool]) -> float:
+    """Run ``work(item)`` for every item, each on its own thread, all at once, on a loaded interpreter once
+    ``busy_when()`` holds (:func:`busy_interpreter`); the seconds it took. Each thread is given 30 s."""
+    threads = [threading.Thread(target=work, args=(item,)) for item in items]
+    started = time.monotonic()
+    with busy_interpreter(busy_when):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a go-live did not end within 30 s"
+    return time.monotonic() - started
 
 
 def plugin_update(provider: CppGoLiveProvider, olds: dict[str, Any],

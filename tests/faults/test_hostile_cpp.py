@@ -40,9 +40,9 @@ def created(cpp: FakeCpp, adapter: str, **settings: Any) -> tuple[dict[str, Any]
     if adapter == "dynamic":
         outputs, error = create(cpp_provider(cpp, **settings), cpp_inputs())
         return outputs or {}, error
-    outputs, error = plugin_create(cpp_plugin(cpp, **settings))
+    state, error = plugin_create(cpp_plugin(cpp, **settings))
     names = {"operationId": "operation_id", "operationLocation": "operation_location", "acceptedAt": "accepted_at"}
-    return {names.get(key, key): value for key, value in outputs.items()}, error
+    return {names.get(key, key): value for key, value in (state or {}).items()}, error
 
 
 # ---- 3 and 18 ------------------------------------------------------------------------------------------------------

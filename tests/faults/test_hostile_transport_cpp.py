@@ -25,17 +25,24 @@ from .fake_apis import (
     OPERATION_ID,
     TOKEN,
     FakeCpp,
+    at_once,
     cpp,
     cpp_inputs,
+    cpp_plugin,
     cpp_provider,
     create,
     new_guid,
+    plugin_create,
     server,
 )
 from .hostile import HostileServer, Reply, Request, Wire, gzip_bomb, head, nested_json
-from .test_hostile_transport_pi import SLACK, Timer, busy_interpreter, peak_bytes
+from .test_adopt import Timer
+from .test_hostile_transport_pi import SLACK, peak_bytes
 
-URN = "urn:pulumi:dev::p::cpp-golive:index:OfferGoLive::golive"
+
+def plugin(cpp: FakeCpp, **settings: str) -> CppGoLiveProvider:
+    """The plugin on ``cpp``, with this file's timings."""
+    return cpp_plugin(cpp, **{"requestTimeout": "2", **settings})
 
 
 def location_of(cpp: FakeCpp, operation_id: str) -> str:
@@ -50,26 +57,6 @@ def accepted_then(cpp: FakeCpp, write: Callable[[Wire, str], None]) -> Callable[
         write(wire, cpp.accept(new_guid() if cpp.offer_id != "vm1" else OPERATION_ID))
 
     return route
-
-
-def plugin(cpp: FakeCpp, **settings: str) -> CppGoLiveProvider:
-    provider = CppGoLiveProvider(log=lambda urn, text: None)
-    args = {"baseUrl": cpp.server.url, "accessToken": TOKEN, "pollInterval": "0.25", "adoptTimeout": "2",
-            "requestTimeout": "2", **settings}
-    asyncio.run(provider.configure(ConfigureRequest(
-        variables={}, args={k: from_python(v) for k, v in args.items()}, accept_secrets=False,
-        accept_resources=False)))
-    return provider
-
-
-def plugin_create(provider: CppGoLiveProvider, offer_id: str = "vm1") -> tuple[Optional[dict[str, Any]], str]:
-    values = {"publisherId": "contoso", "offerId": offer_id, "wait": "accepted", "timeoutSeconds": 20}
-    try:
-        response = asyncio.run(provider.create(CreateRequest(URN, {k: from_python(v) for k, v in values.items()},
-                                                             0.0, False)))
-    except Exception as exc:
-        return None, f"{type(exc).__name__}: {getattr(exc, 'message', '')} {exc}"
-    return {key: to_python(value) for key, value in response.properties.items()}, ""
 
 
 # ---- 13 (as 1). a stalled 202 body: the Location is the answer, never "not sent" ----------------------------------
@@ -95,20 +82,14 @@ def test_sixteen_go_lives_at_once_with_stalled_202_bodies_post_once_each(server:
         provider = cpp_provider(fake, requestTimeout="1", adoptTimeout="10")
         results[fake.offer_id] = create(provider, cpp_inputs(offer_id=fake.offer_id, wait="accepted"))
 
-    threads = [threading.Thread(target=go_live, args=(fake,)) for fake in offers]
-    all_posted = lambda: sum(fake.posts() for fake in offers) >= len(offers)  # noqa: E731
-    with busy_interpreter(all_posted), Timer() as timer:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+    elapsed = at_once(go_live, offers, busy_when=lambda: sum(fake.posts() for fake in offers) >= len(offers))
     assert [fake.posts() for fake in offers] == [1] * len(offers)
     for fake in offers:
         outs, err = results[fake.offer_id]
         assert outs is not None, err
         [operation] = fake.operations
         assert outs["operation_id"] == operation  # from the 202's Location: the stalled body changed nothing
-    assert timer.elapsed < 1.0 + SLACK + 2.0
+    assert elapsed < 1.0 + SLACK + 2.0
 
 
 def test_plugin_sixteen_go_lives_at_once_with_stalled_202_bodies_post_once_each(server: HostileServer) -> None:
@@ -116,21 +97,16 @@ def test_plugin_sixteen_go_lives_at_once_with_stalled_202_bodies_post_once_each(
     results: dict[str, tuple[Optional[dict[str, Any]], str]] = {}
 
     def go_live(fake: FakeCpp) -> None:
-        results[fake.offer_id] = plugin_create(plugin(fake, requestTimeout="1", adoptTimeout="10"), fake.offer_id)
+        results[fake.offer_id] = plugin_create(
+            plugin(fake, requestTimeout="1", adoptTimeout="10"), offerId=fake.offer_id, wait="accepted")
 
-    threads = [threading.Thread(target=go_live, args=(fake,)) for fake in offers]
-    all_posted = lambda: sum(fake.posts() for fake in offers) >= len(offers)  # noqa: E731
-    with busy_interpreter(all_posted), Timer() as timer:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+    elapsed = at_once(go_live, offers, busy_when=lambda: sum(fake.posts() for fake in offers) >= len(offers))
     assert [fake.posts() for fake in offers] == [1] * len(offers)
     for fake in offers:
         outs, err = results[fake.offer_id]
         assert outs is not None, err
         assert outs["operationId"] == next(iter(fake.operations))
-    assert timer.elapsed < 1.0 + SLACK + 2.0
+    assert elapsed < 1.0 + SLACK + 2.0
 
 
 # ---- 13 (as 2). a nextLink the stack would connect elsewhere: submissions paging ---------------------------------
@@ -214,7 +190,7 @@ def test_plugin_unreadable_claims_challenge_is_a_plain_401(cpp: FakeCpp, server:
     server.routes[("POST", f"{cpp.prefix}/golive")] = lambda r, w: Reply(
         401, {"error": {"code": "Unauthorized", "message": "token rejected"}},
         [("WWW-Authenticate", 'Bearer error="insufficient_claims", claims="a"')])
-    outs, err = plugin_create(plugin(cpp))
+    outs, err = plugin_create(plugin(cpp), wait="accepted")
     assert outs is None and "HTTP 401" in err and "binascii" not in err and "padding" not in err, err
     assert cpp.posts() <= 2
 
@@ -226,11 +202,8 @@ def test_plugin_undecodable_operation_status_is_ridden_out(cpp: FakeCpp, server:
         return next(answers, None) or cpp.operation(request, wire)
 
     server.routes[("GET", f"{cpp.prefix}/operations/*")] = operation
-    provider = plugin(cpp)
-    values = {"publisherId": "contoso", "offerId": "vm1", "wait": "completed", "timeoutSeconds": 20}
-    response = asyncio.run(provider.create(CreateRequest(URN, {k: from_python(v) for k, v in values.items()},
-                                                         0.0, False)))
-    outs = {key: to_python(value) for key, value in response.properties.items()}
+    outs, err = plugin_create(plugin(cpp))
+    assert err == "" and outs is not None, err
     assert outs["status"] == "succeeded" and outs["operationId"] == OPERATION_ID  # the bad poll was ridden out
     assert cpp.posts() == 1
 

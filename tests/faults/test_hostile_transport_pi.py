@@ -30,26 +30,25 @@ from .fake_apis import (
     PRODUCT_GUID,
     TOKEN,
     FakePi,
+    at_once,
     create,
     new_guid,
     pi,
     pi_inputs,
+    pi_plugin,
     pi_provider,
+    plugin_create,
     server,
 )
 from .hostile import HostileServer, Reply, Request, Wire, gzip_bomb, head, nested_json
+from .test_adopt import Timer
 
-URN = "urn:pulumi:dev::p::cpp-golive:index:OfferGoLive::golive"
 SLACK = 4.0
 
 
-class Timer:
-    def __enter__(self) -> Timer:
-        self.started = time.monotonic()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.elapsed = time.monotonic() - self.started
+def plugin(pi: FakePi, **settings: str) -> CppGoLiveProvider:
+    """The plugin on ``pi``, with this file's timings (a short request timeout against the stalls)."""
+    return pi_plugin(pi, **{"adoptTimeout": "8", "requestTimeout": "1", **settings})
 
 
 def posted_submissions(server: HostileServer) -> Counter[str]:
@@ -81,57 +80,9 @@ def answered(pi: FakePi, status: int, body: bytes, *headers: tuple[str, str]) ->
     return route
 
 
-# ---- the plugin adapter, configured as the engine would ---------------------------------------------------------
-
-def plugin(pi: FakePi, **settings: str) -> CppGoLiveProvider:
-    provider = CppGoLiveProvider(log=lambda urn, text: None)
-    args = {"productIngestionUrl": pi.url, "productIngestionToken": TOKEN, "productIngestionVersion": PI_VERSION,
-            "pollInterval": "0.25", "adoptTimeout": "8", "requestTimeout": "1", **settings}
-    asyncio.run(provider.configure(ConfigureRequest(
-        variables={}, args={k: from_python(v) for k, v in args.items()}, accept_secrets=False,
-        accept_resources=False)))
-    return provider
-
-
-def plugin_create(provider: CppGoLiveProvider, offer_id: str = "vm1") -> tuple[Optional[dict[str, Any]], str]:
-    values = {"publisherId": "contoso", "offerId": offer_id, "api": "product-ingestion", "wait": "accepted",
-              "timeoutSeconds": 20}
-    try:
-        response = asyncio.run(provider.create(CreateRequest(URN, {k: from_python(v) for k, v in values.items()},
-                                                             0.0, False)))
-    except Exception as exc:
-        return None, f"{type(exc).__name__}: {getattr(exc, 'message', '')} {exc}"
-    return {key: to_python(value) for key, value in response.properties.items()}, ""
-
-
 # ---- 1. a stalled body after the status line is ambiguous, never "not sent" --------------------------------------
 
 OFFERS = 16
-
-
-@contextlib.contextmanager
-def busy_interpreter(when: Callable[[], bool], threads: int = 4) -> Iterator[None]:
-    """A loaded runner: once ``when()`` holds (checked every 10 ms, for at most 10 s), threads keep the
-    interpreter busy, so that which thread runs first after a timeout is up to the scheduler: the watchdog no
-    longer reliably beats a socket timeout that fires a moment after it."""
-    stop = threading.Event()
-
-    def spin() -> None:
-        give_up = time.monotonic() + 10
-        while not when() and not stop.is_set() and time.monotonic() < give_up:
-            stop.wait(0.01)
-        while not stop.is_set():
-            sum(range(2000))
-
-    spinners = [threading.Thread(target=spin, daemon=True) for _ in range(threads)]
-    for spinner in spinners:
-        spinner.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        for spinner in spinners:
-            spinner.join(timeout=5)
 
 
 def test_sixteen_go_lives_at_once_with_stalled_post_bodies_post_once_each(pi: FakePi, server: HostileServer) -> None:
@@ -144,20 +95,13 @@ def test_sixteen_go_lives_at_once_with_stalled_post_bodies_post_once_each(pi: Fa
         provider = pi_provider(pi, requestTimeout="1", adoptTimeout="10")
         results[offer] = create(provider, pi_inputs(offer_id=offer, wait="accepted"))
 
-    threads = [threading.Thread(target=go_live, args=(offer,)) for offer in guids]
-    all_posted = lambda: pi.posts() >= len(guids)  # noqa: E731 - every POST is in its stall
-    with busy_interpreter(all_posted), Timer() as timer:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    assert all(not thread.is_alive() for thread in threads)
+    elapsed = at_once(go_live, guids, busy_when=lambda: pi.posts() >= len(guids))  # every POST in its stall
     assert posted_submissions(server) == Counter({f"submission/{guid}/1": 1 for guid in guids.values()})
     for offer, guid in guids.items():
         outs, err = results[offer]
         assert outs is not None, err
         assert outs["submission_id"] == f"submission/{guid}/1" and outs["status"] in ("running", "succeeded")
-    assert 4.0 <= timer.elapsed < 4.0 + 1.0 + SLACK + 4.0  # the lag, the cut POST, the looks' back-off
+    assert 4.0 <= elapsed < 4.0 + 1.0 + SLACK + 4.0  # the lag, the cut POST, the looks' back-off
 
 
 def test_plugin_sixteen_go_lives_at_once_with_stalled_post_bodies_post_once_each(
@@ -168,21 +112,15 @@ def test_plugin_sixteen_go_lives_at_once_with_stalled_post_bodies_post_once_each
     results: dict[str, tuple[Optional[dict[str, Any]], str]] = {}
 
     def go_live(offer: str) -> None:
-        results[offer] = plugin_create(plugin(pi), offer)
+        results[offer] = plugin_create(plugin(pi), offerId=offer, api="product-ingestion", wait="accepted")
 
-    threads = [threading.Thread(target=go_live, args=(offer,)) for offer in guids]
-    all_posted = lambda: pi.posts() >= len(guids)  # noqa: E731 - every POST is in its stall
-    with busy_interpreter(all_posted), Timer() as timer:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+    elapsed = at_once(go_live, guids, busy_when=lambda: pi.posts() >= len(guids))  # every POST in its stall
     assert posted_submissions(server) == Counter({f"submission/{guid}/1": 1 for guid in guids.values()})
     for offer, guid in guids.items():
         outs, err = results[offer]
         assert outs is not None, err
         assert outs["submissionId"] == f"submission/{guid}/1"
-    assert timer.elapsed < 2.0 + 1.0 + SLACK + 4.0
+    assert elapsed < 2.0 + 1.0 + SLACK + 4.0
 
 
 # ---- 2. a nextLink the stack would connect elsewhere -------------------------------------------------------------
@@ -279,7 +217,7 @@ def test_unreadable_claims_challenge_on_a_get_is_a_plain_401(pi: FakePi, server:
 def test_plugin_undecodable_post_answer_is_adopted(pi: FakePi, server: HostileServer) -> None:
     server.routes[("POST", "/pi/configure")] = answered(
         pi, 202, JOB_JSON, ("Content-Type", "application/json; charset=base64"))
-    outs, err = plugin_create(plugin(pi))
+    outs, err = plugin_create(plugin(pi), api="product-ingestion", wait="accepted")
     assert outs is not None, err
     assert outs["submissionId"] == f"submission/{PRODUCT_GUID}/1" and pi.posts() == 1
 
@@ -288,7 +226,7 @@ def test_plugin_unreadable_claims_challenge_is_a_plain_401(pi: FakePi, server: H
     server.routes[("POST", "/pi/configure")] = lambda r, w: Reply(
         401, {"error": {"code": "Unauthorized", "message": "token rejected"}},
         [("WWW-Authenticate", 'Bearer error="insufficient_claims", claims="__4"')])
-    outs, err = plugin_create(plugin(pi))
+    outs, err = plugin_create(plugin(pi), api="product-ingestion", wait="accepted")
     assert outs is None and "HTTP 401" in err and "UnicodeDecodeError" not in err, err
     assert pi.posts() <= 2
 
