@@ -45,16 +45,17 @@ def job_id_of(job: Any, location: Optional[str] = None) -> str:
     Raises :class:`TrackingUrlError` when there is none, or when it is not a GUID holding no secret: anything else
     would be recorded in the stack as the resource's ID (a server echoing the token as a job ID included).
     """
-    found = [job[key] for key in JOB_ID_KEYS if isinstance(job, dict) and job.get(key) not in (None, "")]
-    if not found and location:
+    # The first spelling present is the one the server meant.
+    found = next((job[key] for key in JOB_ID_KEYS if isinstance(job, dict) and job.get(key) not in (None, "")), None)
+    if found is None and location:
         segments = urlsplit(location.strip()).path.split("/")
         if "configure" in segments[:-1]:
-            found = [segments[segments.index("configure") + 1]]
-    if not found:
+            found = segments[segments.index("configure") + 1]
+    if found is None:
         raise TrackingUrlError("the answer carries no job ID (jobId)")
-    if not is_job_id(found[0]):  # the first spelling present is the one the server meant
+    if not is_job_id(found):
         raise TrackingUrlError("the answer's job ID is not a GUID (or holds a secret); it is not recorded")
-    return str(found[0])
+    return str(found)
 
 
 def product_guid(product_id: str) -> str:

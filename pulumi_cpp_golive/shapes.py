@@ -15,10 +15,9 @@ from typing import Optional
 from .redaction import contains_secret
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-# A submission number: ASCII digits only (``str.isdigit`` also takes "²"), and not absurdly long.
+# A submission number or CPP's publishing version: ASCII digits only (``str.isdigit`` also takes "²"), and not
+# absurdly long.
 _NUMBER = re.compile(r"[0-9]{1,18}")
-# One segment of CPP's legacy operation ID ``{publisher}${offer}${version}$preview``.
-_LEGACY_VERSION = re.compile(r"[0-9]{1,18}")
 _MAX_TIMESTAMP_LENGTH = 40
 
 
@@ -47,7 +46,7 @@ def is_cpp_operation_id(value: object, publisher_id: str, offer_id: str) -> bool
     prefix = f"{publisher_id}${offer_id}$"
     if not value.startswith(prefix) or not value.endswith("$preview"):
         return False
-    return _LEGACY_VERSION.fullmatch(value[len(prefix):-len("$preview")]) is not None
+    return _NUMBER.fullmatch(value[len(prefix):-len("$preview")]) is not None
 
 
 def submission_number(value: object, product_guid: str) -> Optional[int]:
