@@ -25,9 +25,21 @@ PROGRAM = Path(__file__).resolve().parent / "program"
 PLUGIN_PROGRAM = Path(__file__).resolve().parent / "plugin_program"
 # A program that uses the plugin at the repository root instead of the dynamic provider.
 USE_PLUGIN = f"plugins:\n  providers:\n    - name: cpp-golive\n      path: {ROOT}\n"
-# The older Node.js stand-in host, used until the engine directory has a pulumi-language-nodejs of its own.
 E2E_TOKEN = "e2e-secret-token-5a8c1f"  # a fake token whose leaks the tests look for
 PASSPHRASE = "e2e-passphrase"  # throwaway passphrase of a throwaway local backend
+
+
+def prebuilt_hosts() -> Optional[Path]:
+    """The directory of Pulumi's prebuilt language hosts the session's engine takes its hosts from (what
+    scripts/bootstrap-pulumi picks: PULUMI_CPP_GOLIVE_HOSTS, else ../shared/pulumi-hosts/bin), or None when the
+    stand-ins are forced or there is none."""
+    if os.environ.get("PULUMI_CPP_GOLIVE_STAND_INS", "") in ("1", "true", "yes"):
+        return None
+    given = os.environ.get("PULUMI_CPP_GOLIVE_HOSTS")
+    if given:
+        return Path(given)
+    shared = ROOT.parent / "shared" / "pulumi-hosts" / "bin"
+    return shared if shared.is_dir() else None
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +57,15 @@ def pulumi_bin() -> Path:
                  "pulumi-language-nodejs"):
         if not (path / name).exists():
             pytest.fail(f"{name} is missing from {path}; run scripts/bootstrap-pulumi")
+    # Where real hosts are at hand, the suite runs under them, not under stand-ins by accident (an official
+    # install's own hosts, which the bootstrap prefers, are real too).
+    prebuilt = prebuilt_hosts()
+    manifest = path / ".bootstrap-manifest"
+    origins = manifest.read_text() if manifest.is_file() else ""
+    if prebuilt is not None and "(the pulumi on PATH)" not in origins:
+        for name in ("pulumi-language-python", "pulumi-language-nodejs", "pulumi-language-go"):
+            if (prebuilt / name).exists() and (path / name).read_bytes() != (prebuilt / name).read_bytes():
+                pytest.fail(f"{path / name} is not the prebuilt host of {prebuilt}")
     return path
 
 
