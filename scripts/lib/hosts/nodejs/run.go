@@ -37,16 +37,15 @@ const (
 // the program's node_modules (or its ancestors') counts, as with the real host.
 func resolveModule(ctx context.Context, nodeBin, dir, module string) (string, error) {
 	// The module and the directory come in as arguments (process.argv[1], [2]), never spliced into the source.
-	const script = `const [module, dir] = process.argv.slice(1);
+	const script = `const [module] = process.argv.slice(1);
 try {
 	console.log(require.resolve(module));
 } catch (e) {
 	if (e.code !== "MODULE_NOT_FOUND") throw e;
-	console.error("The Pulumi SDK (@pulumi/pulumi) is not installed for the program in " + dir +
-		": cannot resolve " + module + " from there. Have you run ` + "`pulumi install`" + `?");
+	console.error("It looks like the Pulumi SDK has not been installed. Have you run pulumi install?");
 	process.exit(1);
 }`
-	cmd := exec.CommandContext(ctx, nodeBin, "-e", script, module, dir)
+	cmd := exec.CommandContext(ctx, nodeBin, "-e", script, module)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {

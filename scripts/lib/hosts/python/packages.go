@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
@@ -54,11 +55,10 @@ func (h *host) GetRequiredPackages(ctx context.Context, req *pulumirpc.GetRequir
 	if err := tc.EnsureVenv(ctx, req.GetInfo().GetProgramDirectory(), false, true, stdout, stderr); err != nil {
 		return nil, err
 	}
-	// A virtualenv directory that exists but is not one is left alone; say so here rather than fail on running
-	// its missing python (where Pulumi's host reports only "fork/exec .../bin/python: no such file").
-	if err := tc.ValidateVenv(ctx); err != nil {
-		return nil, missingVenv(err, req.GetInfo().GetProgramDirectory())
-	}
+	// As Pulumi's host does: a Python that does not run is reported on stderr (the engine shows it as a
+	// diagnostic), and listing the packages then fails with the toolchain's own error. A stand-in that explained
+	// more would hide what users of the real host see.
+	reportPythonVersion(ctx, tc)
 
 	installed, err := tc.ListPackages(ctx, true)
 	if err != nil {
@@ -180,4 +180,16 @@ func pluginVersion(python string) (string, bool) {
 		version += "+" + build
 	}
 	return version, true
+}
+
+// reportPythonVersion writes one stderr line when the program's Python cannot be run, in the real host's words.
+func reportPythonVersion(ctx context.Context, tc toolchain.Toolchain) {
+	cmd, err := tc.Command(ctx, "--version")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Failed to create python version command: %s\n", err)
+		return
+	}
+	if _, err := cmd.Output(); err != nil {
+		fmt.Fprintf(os.Stderr, "Failed to resolve python version command: %s\n", err)
+	}
 }
