@@ -2,6 +2,7 @@
 //
 //	pulumi config set publisherId contoso
 //	pulumi config set offerId vm1
+//	pulumi config set api product-ingestion   # offers created in Partner Center; leave unset for CPP
 //	pulumi up
 package main
 
@@ -18,9 +19,14 @@ func main() {
 		if offerVersion == "" {
 			offerVersion = "1"
 		}
+		api := conf.Get("api")
+		if api == "" {
+			api = "cpp"
+		}
 		golive, err := cppgolive.NewOfferGoLive(ctx, "golive", &cppgolive.OfferGoLiveArgs{
 			PublisherId: pulumi.String(conf.Require("publisherId")),
 			OfferId:     pulumi.String(conf.Require("offerId")),
+			Api:         pulumi.String(api),
 			// Bump after publishing a new offer version: a new go-live.
 			Triggers: pulumi.Array{pulumi.String(offerVersion)},
 			Wait:     pulumi.String("completed"),
@@ -34,6 +40,8 @@ func main() {
 		ctx.Export("status", golive.Status)
 		ctx.Export("acceptedAt", golive.AcceptedAt)
 		ctx.Export("completedAt", golive.CompletedAt)
+		ctx.Export("productId", golive.ProductId)
+		ctx.Export("submissionId", golive.SubmissionId)
 		return nil
 	})
 }
