@@ -15,8 +15,8 @@ from bench_common import PUBLISHER, SMOKE, TOKEN, Figure, start_sim
 from naive_client import naive_golive
 
 from pulumi_cpp_golive.auth import StaticTokenCredential
-from pulumi_cpp_golive.client import CppClient
 from pulumi_cpp_golive.cpp_api import CppOfferApi
+from pulumi_cpp_golive.cpp_client import CppClient
 from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.simulator import Simulator

@@ -27,11 +27,11 @@ from naive_pi_client import naive_pi_golive
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
-from pulumi_cpp_golive.operation import SUCCEEDED
 from pulumi_cpp_golive.pi_api import PiOfferApi
 from pulumi_cpp_golive.pi_client import PiClient
 from pulumi_cpp_golive.resource import API_PRODUCT_INGESTION
 from pulumi_cpp_golive.simulator import Simulator
+from pulumi_cpp_golive.status import SUCCEEDED
 
 OFFER = "vm1"  # the product's external ID
 PUBLISHER = "contoso"  # names the seller in the resource ID only; PI has no publisher in its paths

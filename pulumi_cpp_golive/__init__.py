@@ -8,15 +8,15 @@ __version__ = "0.1.0"
 
 from .errors import (
     AmbiguousGoLiveError,
+    ApiError,
     ConfigurationError,
-    CppApiError,
-    CppError,
     GoLiveCancelledError,
     GoLiveError,
     GoLiveFailedError,
     GoLiveTimeoutError,
+    OfferGoLiveError,
     OfferNotReadyError,
-    TrackingUrlError,
+    UnusableAnswerError,
 )
 
 
@@ -31,15 +31,15 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AmbiguousGoLiveError",
+    "ApiError",
     "ConfigurationError",
-    "CppApiError",
-    "CppError",
     "GoLiveCancelledError",
     "GoLiveError",
     "GoLiveFailedError",
     "GoLiveTimeoutError",
     "OfferGoLive",
+    "OfferGoLiveError",
     "OfferGoLiveProvider",
     "OfferNotReadyError",
-    "TrackingUrlError",
+    "UnusableAnswerError",
 ]

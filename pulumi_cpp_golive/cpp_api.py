@@ -10,27 +10,23 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
-from .client import CppClient
-from .errors import CppApiError, TrackingUrlError
-from .inputs import GoLiveSpec
-from .offer_api import ADOPT, FAILED, LAGGING, LIVE, POST, REFUSE, Lookup, Reading, Survey
-from .operation import (
+from .cpp_client import CppClient
+from .cpp_wire import (
     API_VERSION,
-    CANCELED,
-    RUNNING,
-    SUCCEEDED,
-    OperationRecord,
     error_messages,
     is_golive_submission,
     normalise_status,
     operation_id_from_url,
     operation_path,
     progress_lines,
-    squash,
-    utc_now,
 )
-from .operation import FAILED as FAILED_STATUS
+from .errors import ApiError, UnusableAnswerError
+from .inputs import GoLiveSpec
+from .offer_api import ADOPT, FAILED, LAGGING, LIVE, POST, REFUSE, Lookup, Reading, Survey
+from .record import OperationRecord
 from .shapes import is_cpp_operation_id, timestamp
+from .status import CANCELED, RUNNING, SUCCEEDED, squash, utc_now
+from .status import FAILED as FAILED_STATUS
 
 # Offer states (squashed) that mean "nothing was ever published to preview": go-live cannot work.
 _NEVER_PUBLISHED = frozenset({"neverpublished"})
@@ -85,7 +81,7 @@ class CppOfferApi:
         accepted = self.client.post_golive(spec.publisher_id, spec.offer_id, spec.notification_emails)
         operation_id = operation_id_from_url(accepted.url)
         if not is_cpp_operation_id(operation_id, spec.publisher_id, spec.offer_id):
-            raise TrackingUrlError("the tracking URL's operation ID is not a GUID (or holds a secret); it is not "
+            raise UnusableAnswerError("the tracking URL's operation ID is not a GUID (or holds a secret); it is not "
                                    "recorded")
         legacy = urlsplit(accepted.url).path.startswith("/api/operations/")
         return OperationRecord(
@@ -117,7 +113,7 @@ class CppOfferApi:
         """The operation at its tracking path; when CPP answers 404, the operations list says whether it ended."""
         try:
             snapshot = self.client.get_operation(record.operation_location)
-        except CppApiError as exc:
+        except ApiError as exc:
             if exc.status == 404:
                 listed = self._status_in_list(record)
                 if listed is not None and listed != RUNNING:
@@ -135,12 +131,12 @@ class CppOfferApi:
             retry_after=snapshot.retry_after,
         )
 
-    def certainly_not_started(self, exc: CppApiError) -> bool:
+    def certainly_not_started(self, exc: ApiError) -> bool:
         """Only a POST of which no byte left this process. Any answer after sending is ambiguous: even a 500 in
         CPP's own error shape has been seen after the go-live started (it was listed 1.5 s later)."""
         return exc.code == "NotSent"
 
-    def is_conflict(self, exc: CppApiError) -> bool:
+    def is_conflict(self, exc: ApiError) -> bool:
         """HTTP 409, or a refusal with a code such as ``OperationInProgress``."""
         return exc.status == 409 or (exc.status is not None and exc.status < 500
                                      and squash(exc.code or "") in _IN_PROGRESS_CODES)
@@ -169,7 +165,7 @@ class CppOfferApi:
         record = self._record(spec, latest)
         try:
             record.messages = tuple(error_messages(self.client.get_operation(record.operation_location).body))
-        except CppApiError:
+        except ApiError:
             pass  # the failure is known from the list; CPP's explanation is a bonus
         return record
 
@@ -178,7 +174,7 @@ class CppOfferApi:
             for submission in self.client.list_submissions(record.publisher_id, record.offer_id):
                 if str(submission.get("id")) == record.operation_id:
                     return normalise_status(submission.get("submissionState"))[0]
-        except CppApiError:
+        except ApiError:
             return None
         return None
 
@@ -215,7 +211,7 @@ class CppOfferApi:
         named_id = body.get("id", body.get("operationId"))
         if (named_id not in (None, "") and str(named_id).lower() != record.operation_id.lower()) or not (
                 _names(body, "publisherId", record.publisher_id) and _names(body, "offerId", record.offer_id)):
-            raise CppApiError(status=200, method="GET", url=record.operation_location, code="MalformedResponse",
+            raise ApiError(status=200, method="GET", url=record.operation_location, code="MalformedResponse",
                               message="the operation's answer names another operation or offer")
 
 

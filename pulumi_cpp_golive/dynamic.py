@@ -20,9 +20,9 @@ import pulumi
 import pulumi.dynamic as dyn
 from pulumi.runtime import rpc
 
-from .errors import CppError, GoLiveError
+from .errors import GoLiveError, OfferGoLiveError
 from .inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
-from .operation import OperationRecord
+from .record import OperationRecord
 from .resource import API_CPP, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
 from .session import FORGET_MESSAGE, ProviderSession
 
@@ -68,7 +68,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         spec = GoLiveSpec.from_inputs(props)
         try:
             record = self._session.golive(spec.api, _report).create(spec)
-        except CppError as exc:
+        except OfferGoLiveError as exc:
             raise _user_error(exc) from None
         return dyn.CreateResult(record.resource_id, recorded_state(props, record))
 
@@ -77,7 +77,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         try:
             recorded = OperationRecord.from_state(_id, _olds)
             record = self._session.golive(recorded.api, _report).resume(spec, recorded)
-        except CppError as exc:
+        except OfferGoLiveError as exc:
             raise _user_error(exc) from None
         return dyn.UpdateResult(recorded_state(_news, record))
 
@@ -85,7 +85,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         try:
             recorded = OperationRecord.from_state(id_, props)
             record = self._session.golive(recorded.api, _report).refresh(recorded)
-        except CppError as exc:
+        except OfferGoLiveError as exc:
             raise _user_error(exc) from None
         return dyn.ReadResult(id_, recorded_state(props, record))
 
@@ -93,7 +93,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         _report(f"{_id}: {FORGET_MESSAGE}")
 
 
-def _user_error(exc: CppError) -> Exception:
+def _user_error(exc: OfferGoLiveError) -> Exception:
     # The dynamic host shows the exception text to the user; keep it one clear line, with the operation ID.
     text = str(exc)
     if isinstance(exc, GoLiveError) and exc.operation_id not in text:

@@ -3,7 +3,7 @@
 Every message is written for the person reading a failed ``pulumi up``: it names the HTTP status, the CPP error
 code and message, the request (method and URL without its query) and, whenever one is known, the go-live
 operation ID. No message ever contains a bearer token or a client secret: the client never puts one into an
-exception, and every :class:`CppError`'s text passes through :func:`~.redaction.redact`, which masks the secrets
+exception, and every :class:`OfferGoLiveError`'s text passes through :func:`~.redaction.redact`, which masks the secrets
 this process actually uses in every spelling a server may echo them in (see :mod:`.redaction`).
 """
 
@@ -16,20 +16,20 @@ from typing import TYPE_CHECKING, Any, Optional
 from .redaction import MIN_SECRET_LENGTH, contains_secret, redact, remember_secret
 
 if TYPE_CHECKING:
-    from .operation import OperationRecord
+    from .record import OperationRecord
 
 __all__ = [
     "MIN_SECRET_LENGTH",
     "AmbiguousGoLiveError",
+    "ApiError",
     "ConfigurationError",
-    "CppApiError",
-    "CppError",
     "GoLiveCancelledError",
     "GoLiveError",
     "GoLiveFailedError",
     "GoLiveTimeoutError",
+    "OfferGoLiveError",
     "OfferNotReadyError",
-    "TrackingUrlError",
+    "UnusableAnswerError",
     "contains_secret",
     "install_log_redaction",
     "redact",
@@ -70,7 +70,7 @@ def install_log_redaction() -> None:
     logging.setLogRecordFactory(redacting_record)
 
 
-class CppError(Exception):
+class OfferGoLiveError(Exception):
     """Base class of every error raised by pulumi-cpp-golive. Its text never shows a registered secret."""
 
     def __init__(self, *args: Any) -> None:
@@ -81,11 +81,11 @@ class CppError(Exception):
         return redact(super().__str__())
 
 
-class ConfigurationError(CppError, ValueError):
+class ConfigurationError(OfferGoLiveError, ValueError):
     """A setting (base URL, poll interval, credentials) is missing or invalid."""
 
 
-class CppApiError(CppError):
+class ApiError(OfferGoLiveError):
     """The CPP API answered with an error (after any retries the client was allowed to make).
 
     Attributes carry the pieces separately so callers can branch on them; ``str()`` gives one readable line.
@@ -125,9 +125,9 @@ class CppApiError(CppError):
             text += f" (operation {self.operation_id})"
         return text
 
-    def with_operation(self, operation_id: str) -> CppApiError:
+    def with_operation(self, operation_id: str) -> ApiError:
         """The same error, naming the go-live operation it concerns."""
-        return CppApiError(status=self.status, method=self.method, url=self.url, code=self.code,
+        return ApiError(status=self.status, method=self.method, url=self.url, code=self.code,
                            message=self.message, operation_id=operation_id, retry_after=self.retry_after,
                            service=self.service)
 
@@ -145,15 +145,15 @@ class CppApiError(CppError):
         return self.status is None or self.status in (408, 429) or self.status >= 500
 
 
-class OfferNotReadyError(CppError):
+class OfferNotReadyError(OfferGoLiveError):
     """The offer is in no state to go live (e.g. never published to preview); nothing was posted."""
 
 
-class TrackingUrlError(CppError):
+class UnusableAnswerError(OfferGoLiveError):
     """A 202 answer carried no usable tracking header, or one pointing at a host the token must not go to."""
 
 
-class AmbiguousGoLiveError(CppError):
+class AmbiguousGoLiveError(OfferGoLiveError):
     """The go-live POST may or may not have started a go-live, and none could be found to adopt in this run.
 
     Nothing was re-posted. ``posted`` says whether any byte of a POST left this process: when it did, the next
@@ -165,7 +165,7 @@ class AmbiguousGoLiveError(CppError):
         super().__init__(message)
 
 
-class GoLiveError(CppError):
+class GoLiveError(OfferGoLiveError):
     """A go-live operation was accepted but did not end well. ``record`` holds its ID and last known state."""
 
     def __init__(self, message: str, record: OperationRecord) -> None:

@@ -35,21 +35,22 @@ from typing import Callable, Iterator, Optional
 from .deadline import Deadline, applied, current
 from .errors import (
     AmbiguousGoLiveError,
-    CppApiError,
+    ApiError,
     GoLiveCancelledError,
     GoLiveError,
     GoLiveFailedError,
     GoLiveTimeoutError,
     OfferNotReadyError,
-    TrackingUrlError,
+    UnusableAnswerError,
     contains_secret,
 )
 from .inputs import GoLiveSpec
 from .offer_api import ADOPT, BUSY, FAILED, LAGGING, LIVE, POST, OfferApi, Reading, Survey
-from .operation import CANCELED, RUNNING, SUCCEEDED, UNCONFIRMED, OperationRecord, utc_now
-from .operation import FAILED as FAILED_STATUS
+from .record import OperationRecord
 from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
+from .status import CANCELED, RUNNING, SUCCEEDED, UNCONFIRMED, utc_now
+from .status import FAILED as FAILED_STATUS
 
 _LOG = logging.getLogger("pulumi_cpp_golive")
 
@@ -230,11 +231,11 @@ class GoLiveMachine:
         while True:
             try:
                 record = self._recordable(self.api.post_golive(spec, survey))
-            except TrackingUrlError as exc:
+            except UnusableAnswerError as exc:
                 # The API took the go-live but did not say how to follow it (or named it in a way that cannot be
                 # recorded): the listing will.
                 return self._adopt_when_listed(spec, survey, cancel, f"the go-live POST was accepted, but {exc}")
-            except CppApiError as exc:
+            except ApiError as exc:
                 if self.api.is_conflict(exc):
                     # Another run (or person) got there first: its operation is the one to follow.
                     return self._adopt_when_listed(
@@ -300,7 +301,7 @@ class GoLiveMachine:
                 raise _StoppedLooking(self._why_stopped())
             try:
                 lookup = self.api.look_for_golive(spec, survey)
-            except CppApiError as exc:
+            except ApiError as exc:
                 if not exc.transient:
                     raise
                 lookup = None
@@ -326,14 +327,14 @@ class GoLiveMachine:
         """``record``, unless a field the stack would record holds a secret this process uses (a server that
         echoes the token as an ID): then it is not recorded, and the go-live is found in the listing instead."""
         if any(contains_secret(str(value)) for value in record.outputs().values() if value):
-            raise TrackingUrlError("the answer names the go-live with a value that holds a secret; it is not "
+            raise UnusableAnswerError("the answer names the go-live with a value that holds a secret; it is not "
                                    "recorded")
         return record
 
     def _look_quietly(self, spec: GoLiveSpec, survey: Survey) -> Optional[OperationRecord]:
         try:
             found = self.api.look_for_golive(spec, survey).record
-        except CppApiError as exc:
+        except ApiError as exc:
             if not exc.transient:
                 raise
             return None
@@ -346,7 +347,7 @@ class GoLiveMachine:
         A recorded failure is reported again, without any request, until the user retries explicitly (the same
         rule :meth:`start` applies when nothing is recorded); a running operation is waited on when
         ``spec.wait == "completed"``; anything else is returned as it is. A recorded ambiguous POST
-        (:data:`~.operation.UNCONFIRMED`) is a create that looks for its go-live before it posts.
+        (:data:`~.status.UNCONFIRMED`) is a create that looks for its go-live before it posts.
         """
         if record.operation_id == UNCONFIRMED:
             return self.create(spec, cancel, timeout, look_first=True)
@@ -390,7 +391,7 @@ class GoLiveMachine:
         """
         try:
             reading = self.api.read(record)
-        except CppApiError as exc:
+        except ApiError as exc:
             if deadline.done:  # the poll was cut short by the time limit or by Cancel, not by the API
                 raise self._stopped(spec, record, deadline) from None
             polls.failures = self._poll_failed(spec, record, exc, polls.failures)
@@ -426,7 +427,7 @@ class GoLiveMachine:
             f"was cancelled; the operation keeps running at {self.api.name}. Re-run `pulumi up` to resume waiting.",
             record)
 
-    def _poll_failed(self, spec: GoLiveSpec, record: OperationRecord, exc: CppApiError, failures: int) -> int:
+    def _poll_failed(self, spec: GoLiveSpec, record: OperationRecord, exc: ApiError, failures: int) -> int:
         if exc.status != 404 and not exc.transient:
             raise GoLiveError(
                 f"{exc.with_operation(record.operation_id)}. The operation ID is kept; fix the cause and re-run "
@@ -465,7 +466,7 @@ class GoLiveMachine:
             return record
         try:
             status = self.api.read(record).status
-        except CppApiError as exc:
+        except ApiError as exc:
             if exc.status == 404:
                 self._say(spec, f"operation {record.operation_id} is no longer returned by {self.api.name}; "
                                 "keeping its recorded state")

@@ -1,4 +1,5 @@
-"""The HTTP plumbing both marketplace clients share: CPP's (:mod:`.client`) and Product Ingestion's (:mod:`.pi_client`).
+"""The HTTP plumbing both marketplace clients share: CPP's (:mod:`.cpp_client`) and Product Ingestion's
+(:mod:`.pi_client`).
 
 Built on azure-core's pipeline so that retries (``Retry-After`` honoured, bounded exponential back-off), token
 caching and refresh, and header-redacting logging come from the Azure SDK rather than from hand-written code.
@@ -43,7 +44,7 @@ from azure.core.rest import HttpRequest, HttpResponse
 
 from . import __version__
 from .deadline import MIN_PAUSE_SECONDS, current, parse_retry_after
-from .errors import CppApiError, CppError, TrackingUrlError, redact
+from .errors import ApiError, OfferGoLiveError, UnusableAnswerError, redact
 from .transport import MAX_BODY_BYTES, Answer, DeadlineTransport, MalformedBody, NotSentError
 from .urls import origin, same_origin
 
@@ -195,7 +196,7 @@ class TransportOptions(TypedDict, total=False):
 
 class ApiHttpClient:
     """What the CPP and Product Ingestion clients share: an azure-core pipeline with our policies, and the
-    plumbing of sending, errors and paging. Every failure is a :class:`CppApiError` naming ``service``.
+    plumbing of sending, errors and paging. Every failure is a :class:`ApiError` naming ``service``.
 
     :param base_url: the validated base URL (the subclass validates it: CPP admits no path, PI needs one).
     :param credential: any azure-core token credential; its tokens go only to ``base_url``'s host.
@@ -257,7 +258,7 @@ class ApiHttpClient:
         """Send one request through the pipeline, with the version parameter; the final answer (any status but
         a redirect), its body read or :attr:`~.transport.Answer.body_error` set.
 
-        A failure without an answer is a :class:`CppApiError` with ``status=None`` and code ``NotSent`` only when
+        A failure without an answer is a :class:`ApiError` with ``status=None`` and code ``NotSent`` only when
         the transport saw no byte of the request leave (:class:`~.transport.NotSentError`); any other failure,
         whatever raised it, is ``NoResponse``: the request may have been acted on. A ``3xx`` is never followed
         and raises :class:`RedirectedError` (``status=None``: ambiguous after a POST), as does a final ``1xx``
@@ -275,10 +276,10 @@ class ApiHttpClient:
         try:
             response = self._pipeline.send_request(request, enforce_https=self._https)
             response.read()
-        except CppError:
+        except OfferGoLiveError:
             raise
         except Exception as exc:  # any failure without an answer is reported as one, never raised raw
-            raise CppApiError(
+            raise ApiError(
                 status=None,
                 method=method,
                 url=url,
@@ -333,17 +334,17 @@ class ApiHttpClient:
         try:
             # Parsed once, by the parser that connects: the host checked is the host the token would go to.
             same_origin(absolute, self.base_url, what="nextLink", service=self.service)
-        except TrackingUrlError as exc:
+        except UnusableAnswerError as exc:
             # The bearer token goes with every page: never to another host.
             raise self._bad_next_link(
                 response, f"the nextLink is not on the configured {self.service} host ({exc})") from None
         return absolute
 
-    def _bad_next_link(self, response: HttpResponse, what: str) -> CppApiError:
-        return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
+    def _bad_next_link(self, response: HttpResponse, what: str) -> ApiError:
+        return ApiError(status=response.status_code, method=response.request.method, url=response.request.url,
                            code="InvalidNextLink", message=what, service=self.service)
 
-    def _error(self, response: HttpResponse) -> CppApiError:
+    def _error(self, response: HttpResponse) -> ApiError:
         """The error an answer that is not the one wanted carries: its status, and its body's code and message
         when the body reads as the API's error JSON (else what of it decodes, masked, then cut)."""
         text, clean = _decoded_body(response)
@@ -354,11 +355,11 @@ class ApiHttpClient:
         else:
             # Not what the API's JSON serializer writes, so no error code is trusted from it; show what decodes.
             code, message = None, f"error body is not valid {_charset(response)}: {_snippet(text)}"
-        return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
+        return ApiError(status=response.status_code, method=response.request.method, url=response.request.url,
                            code=code, message=message, retry_after=retry_after_of(response), service=self.service)
 
     def _json(self, response: HttpResponse) -> Any:
-        """The answer's body as JSON; else :class:`CppApiError` with code ``MalformedResponse`` and the answer's
+        """The answer's body as JSON; else :class:`ApiError` with code ``MalformedResponse`` and the answer's
         status (a body that could not be read, an unknown or non-text charset, JSON nested too deeply or not JSON
         at all): decoding never raises anything else."""
         try:
@@ -368,12 +369,12 @@ class ApiHttpClient:
         except (ValueError, LookupError, RecursionError):  # not an Answer (a test double): the same rule
             raise self._malformed(response, "the body is not valid JSON") from None
 
-    def _malformed(self, response: HttpResponse, what: str) -> CppApiError:
-        return CppApiError(status=response.status_code, method=response.request.method, url=response.request.url,
+    def _malformed(self, response: HttpResponse, what: str) -> ApiError:
+        return ApiError(status=response.status_code, method=response.request.method, url=response.request.url,
                            code="MalformedResponse", message=what, service=self.service)
 
 
-class RedirectedError(CppApiError):
+class RedirectedError(ApiError):
     """A ``3xx`` answer (code ``Redirected``), or a final ``1xx`` (``101``; code ``UnexpectedStatus``).
 
     Redirects are never followed (to any host: the bearer token goes with a request), and after a POST neither
@@ -401,7 +402,7 @@ def origin_or_none(url: str) -> Optional[str]:
     """The origin of ``url`` (:func:`~.urls.origin`), or None when it is not a URL a request could go to."""
     try:
         return origin(url)
-    except TrackingUrlError:
+    except UnusableAnswerError:
         return None
 
 

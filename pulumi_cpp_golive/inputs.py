@@ -12,14 +12,10 @@ import unicodedata
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from .resource import API_CPP, APIS, INPUT_NAMES, INPUTS, REPLACE_ON_CHANGE, WAIT_COMPLETED, WAIT_MODES
+from .segments import segment_problem
 
 if TYPE_CHECKING:
-    from .operation import OperationRecord
-
-# Characters that end or escape a URL path segment, or that some servers treat as one (``;`` starts Tomcat-style
-# path parameters, so ``..;`` acts as ``..`` there).
-_FORBIDDEN_IN_ID = "/?#%\\;"
-_DOT_SEGMENTS = (".", "..")
+    from .record import OperationRecord
 
 # RFC 5321 limits, and a cap on the list so that a pasted blob is refused rather than sent.
 _MAX_EMAIL_LENGTH = 254
@@ -69,18 +65,9 @@ def id_problem(value: Any) -> Optional[str]:
     """Why ``value`` is not a usable publisher or offer ID, or None when it is."""
     if not isinstance(value, str):
         return f"must be a string, got {_describe(value)}"
-    if value == "":
-        return "must not be empty"
-    if unicodedata.normalize("NFKC", value) in _DOT_SEGMENTS:
-        return (f"must not be {value!r}: a URL resolves it as a dot segment and the request would reach another "
-                "route")
-    for ch in value:
-        if ch.isspace():
-            return f"must not contain whitespace, got {_describe(value)}"
-        if any(part in _FORBIDDEN_IN_ID for part in unicodedata.normalize("NFKC", ch)):  # e.g. fullwidth '／'
-            return f"must not contain {ch!r}, got {_describe(value)}"
-        if unicodedata.category(ch).startswith("C"):
-            return f"must not contain control characters, got {_describe(value)}"
+    problem = segment_problem(value)
+    if problem is not None:
+        return problem
     if len(value) > 200:
         return f"must be at most 200 characters, got {len(value)}"
     return None

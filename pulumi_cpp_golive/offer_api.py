@@ -2,8 +2,8 @@
 
 Each API answers the same five questions: CPP in :mod:`.cpp_api`, Product Ingestion in :mod:`.pi_api`. What the
 words of an API mean (CPP's ``submissionType``, PI's ``jobStatus``/``jobResult`` and its submission listing) stays
-in that API's module; the machine only sees a :class:`Survey`, an :class:`~.operation.OperationRecord`, a
-:class:`Lookup` and a :class:`Reading`. Errors are :class:`~.errors.CppApiError` (status, code, ``transient``) for
+in that API's module; the machine only sees a :class:`Survey`, an :class:`~.record.OperationRecord`, a
+:class:`Lookup` and a :class:`Reading`. Errors are :class:`~.errors.ApiError` (status, code, ``transient``) for
 either API.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping, Optional, Protocol, Sequence
 
-from .errors import CppApiError
+from .errors import ApiError
 from .inputs import GoLiveSpec
-from .operation import OperationRecord
+from .record import OperationRecord
 
 # The decisions a survey can come to before anything is posted.
 POST = "post"  # nothing runs and the offer is ready: post the go-live once
@@ -56,7 +56,7 @@ class Lookup:
 class Reading:
     """One read of a recorded operation.
 
-    ``status`` is one of the four words of :mod:`.operation`. ``progress`` maps a key (``""`` for the overall
+    ``status`` is one of the four words of :mod:`.status`. ``progress`` maps a key (``""`` for the overall
     status, else a step or phase) to the line the user sees; the machine reports a line when its key's value
     changes. ``messages`` explain a bad end. ``unknown_word`` is a status word the API sent that is not known
     (treated as running, reported once). ``retry_after`` is the server's hint in seconds.
@@ -70,7 +70,7 @@ class Reading:
 
 
 class OfferApi(Protocol):
-    """A marketplace API as the state machine uses it. Every method may raise :class:`~.errors.CppApiError`."""
+    """A marketplace API as the state machine uses it. Every method may raise :class:`~.errors.ApiError`."""
 
     #: How messages name the API ("CPP", "Product Ingestion") and the listing that shows its go-lives.
     name: str
@@ -83,7 +83,7 @@ class OfferApi(Protocol):
     def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
         """POST the go-live once (``survey.decision == "post"``); the accepted operation, ``running``.
 
-        Raises :class:`~.errors.TrackingUrlError` when the API took the go-live but did not say how to follow it:
+        Raises :class:`~.errors.UnusableAnswerError` when the API took the go-live but did not say how to follow it:
         the machine then finds it with :meth:`look_for_golive`.
         """
         ...
@@ -96,11 +96,11 @@ class OfferApi(Protocol):
         """Read a recorded operation once (GETs only). A 404 the API cannot explain is raised as it is."""
         ...
 
-    def certainly_not_started(self, exc: CppApiError) -> bool:
+    def certainly_not_started(self, exc: ApiError) -> bool:
         """Whether a failed POST certainly started nothing (never sent, or an answer that proves it), so that it
         may be posted again when nothing runs. Anything else after sending is ambiguous and is never re-posted."""
         ...
 
-    def is_conflict(self, exc: CppApiError) -> bool:
+    def is_conflict(self, exc: ApiError) -> bool:
         """Whether a refused POST says another operation is in progress (its go-live is then looked for)."""
         ...

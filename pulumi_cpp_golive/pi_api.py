@@ -23,13 +23,15 @@ import dataclasses
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
-from .errors import CppApiError, TrackingUrlError
+from .errors import ApiError, UnusableAnswerError
 from .inputs import GoLiveSpec
 from .offer_api import ADOPT, BUSY, FAILED, LIVE, POST, REFUSE, Lookup, Reading, Survey
-from .operation import CANCELED, RUNNING, SUCCEEDED, OperationRecord, squash, utc_now
-from .operation import FAILED as FAILED_STATUS
-from .pi_client import JOB_ID_KEYS, SERVICE, PiClient, is_safe_segment, job_id_of, product_guid
+from .pi_client import JOB_ID_KEYS, SERVICE, PiClient, job_id_of, product_guid
+from .record import OperationRecord
+from .segments import is_path_segment
 from .shapes import is_product_id, submission_number, timestamp
+from .status import CANCELED, CANCELED_WORDS, RUNNING, SUCCEEDED, squash, utc_now
+from .status import FAILED as FAILED_STATUS
 
 # The body's schema URLs (§1, §9): the host that still resolves, and the submission schema pinned to the version
 # whose required properties we send (a newer one made ``sources`` required, §6).
@@ -40,7 +42,6 @@ _PREVIEW = "preview"
 _LIVE = "live"
 _COMPLETED = "completed"
 _NOT_COMPLETED_WORDS = frozenset({"notstarted", "running"})  # the other jobStatus / status words (§4, §5)
-_CANCELED_WORDS = frozenset({"cancelled", "canceled"})
 # Refusals that say another publish overlaps this one (§6, §9), compared without case.
 _CONFLICT_PHRASES = (
     "an in progress submission already exists",
@@ -93,7 +94,7 @@ def outcome(result: object) -> str:
     word = squash(result) if isinstance(result, str) else ""
     if word == "succeeded":
         return SUCCEEDED
-    if word in _CANCELED_WORDS:
+    if word in CANCELED_WORDS:
         return CANCELED
     return FAILED_STATUS
 
@@ -234,7 +235,7 @@ class PiOfferApi:
 
     def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
         """POST the configure request of §3 once; the job, ``running``. A 2xx without a usable job ID raises
-        :class:`~.errors.TrackingUrlError` (taken, but only the listing can show it)."""
+        :class:`~.errors.UnusableAnswerError` (taken, but only the listing can show it)."""
         product_id, submission_id = survey.target["product"], survey.target["submission"]
         job = self._client.post_configure(golive_body(product_id, submission_id))
         job_id = job_id_of(job)
@@ -282,7 +283,7 @@ class PiOfferApi:
             return dataclasses.replace(rollout, progress={"": "job completed: succeeded", **rollout.progress})
         try:
             job, retry_after = self._client.get_job_status(key)
-        except CppApiError as exc:
+        except ApiError as exc:
             if exc.status != 404:
                 raise
             rollout = self._read_rollout(record, record.product_id)
@@ -312,12 +313,12 @@ class PiOfferApi:
 
     # ---- errors ------------------------------------------------------------------------------------------
 
-    def certainly_not_started(self, exc: CppApiError) -> bool:
+    def certainly_not_started(self, exc: ApiError) -> bool:
         """Only a POST that was never sent: PI has no error answer proven to mean "not taken", and a 5xx may
         hide a submission that was created (§9)."""
         return exc.code == "NotSent"
 
-    def is_conflict(self, exc: CppApiError) -> bool:
+    def is_conflict(self, exc: ApiError) -> bool:
         """HTTP 409, the code ``conflict``, or one of the overlap messages publishers report (§6, §9)."""
         text = (exc.message or "").lower()
         return (exc.status == 409 or squash(exc.code or "") == "conflict"
@@ -329,7 +330,7 @@ class PiOfferApi:
         raw = product.get("id")
         if is_product_id(raw):
             return str(raw)
-        raise CppApiError(status=200, method="GET", url=f"{self._client.base_url}/product", code="MalformedResponse",
+        raise ApiError(status=200, method="GET", url=f"{self._client.base_url}/product", code="MalformedResponse",
                           message=f"the product of external ID {spec.offer_id!r} has no usable id "
                                   f"(product/<guid>): {str(raw)[:100]!r}", service=SERVICE)
 
@@ -418,7 +419,7 @@ def _check_job_names(job: Mapping[str, Any], job_id: str, base_url: str) -> None
     for key in JOB_ID_KEYS:
         named = job.get(key)
         if named not in (None, "") and str(named).lower() != job_id.lower():
-            raise CppApiError(status=200, method="GET", url=f"{base_url}/configure/{job_id}/status",
+            raise ApiError(status=200, method="GET", url=f"{base_url}/configure/{job_id}/status",
                               code="MalformedResponse", message=f"the status answer names another job ({key})",
                               service=SERVICE)
 
@@ -431,9 +432,9 @@ def _newest(entries: Sequence[_Entry]) -> _Entry:
 def _parse_location(location: str) -> tuple[str, str]:
     """``("job", jobId)`` or ``("submission", guid)`` from a recorded location (query ignored)."""
     segments = urlsplit(location).path.strip("/").split("/")
-    if len(segments) == 3 and segments[0] == "configure" and segments[2] == "status" and is_safe_segment(segments[1]):
+    if len(segments) == 3 and segments[0] == "configure" and segments[2] == "status" and is_path_segment(segments[1]):
         return "job", segments[1]
-    if len(segments) == 2 and segments[0] == "submission" and is_safe_segment(segments[1]):
+    if len(segments) == 2 and segments[0] == "submission" and is_path_segment(segments[1]):
         return "submission", segments[1]
-    raise TrackingUrlError(f"the recorded operation location {location[:200]!r} names neither a configure job "
+    raise UnusableAnswerError(f"the recorded operation location {location[:200]!r} names neither a configure job "
                            "(/configure/{jobId}/status) nor a submission listing (/submission/{guid})")

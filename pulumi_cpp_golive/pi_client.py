@@ -18,19 +18,13 @@ from azure.core.rest import HttpResponse
 from typing_extensions import Unpack
 
 from .auth import PI_SCOPE
-from .errors import CppApiError, TrackingUrlError
+from .errors import ApiError, UnusableAnswerError
 from .http_pipeline import ApiHttpClient, TransportOptions, retry_after_of
+from .segments import is_path_segment
 from .settings import DEFAULT_PI_VERSION, validate_base_url
 from .shapes import is_job_id
 
 SERVICE = "Product Ingestion"
-
-
-def is_safe_segment(value: str) -> bool:
-    """Whether ``value`` can stand as one URL path segment as it is (a GUID, a job ID, a submission number):
-    not empty, not a dot segment, and nothing that ends, escapes or splits a segment."""
-    return (value not in ("", ".", "..") and not any(ch in "/\\?#%;" for ch in value)
-            and not any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value))
 
 
 # The keys a job document may carry its ID under: Microsoft's docs (``jobId``), its sample (``jobID``), and
@@ -42,7 +36,7 @@ def job_id_of(job: Any, location: Optional[str] = None) -> str:
     """The job ID of a configure answer: its body's ``jobId`` (or ``jobID``, ``JobId``, ``id``), else the
     ``configure/{jobId}`` of its ``Location`` header.
 
-    Raises :class:`TrackingUrlError` when there is none, or when it is not a GUID holding no secret: anything else
+    Raises :class:`UnusableAnswerError` when there is none, or when it is not a GUID holding no secret: anything else
     would be recorded in the stack as the resource's ID (a server echoing the token as a job ID included).
     """
     # The first spelling present is the one the server meant.
@@ -52,17 +46,17 @@ def job_id_of(job: Any, location: Optional[str] = None) -> str:
         if "configure" in segments[:-1]:
             found = segments[segments.index("configure") + 1]
     if found is None:
-        raise TrackingUrlError("the answer carries no job ID (jobId)")
+        raise UnusableAnswerError("the answer carries no job ID (jobId)")
     if not is_job_id(found):
-        raise TrackingUrlError("the answer's job ID is not a GUID (or holds a secret); it is not recorded")
+        raise UnusableAnswerError("the answer's job ID is not a GUID (or holds a secret); it is not recorded")
     return str(found)
 
 
 def product_guid(product_id: str) -> str:
     """The bare GUID of ``product/<guid>`` (or of a bare GUID), as the submission route takes it."""
     guid = product_id[len("product/"):] if product_id.startswith("product/") else product_id
-    if not is_safe_segment(guid):
-        raise TrackingUrlError(f"{product_id[:100]!r} is not a product ID (product/<guid>)")
+    if not is_path_segment(guid):
+        raise UnusableAnswerError(f"{product_id[:100]!r} is not a product ID (product/<guid>)")
     return guid
 
 
@@ -77,7 +71,7 @@ class ProductSearch:
 
 class PiClient(ApiHttpClient):
     """A thin client for the Product Ingestion routes go-live needs. Every method raises
-    :class:`~.errors.CppApiError` (``service="Product Ingestion"``) on failure.
+    :class:`~.errors.ApiError` (``service="Product Ingestion"``) on failure.
 
     :param base_url: ``https://host[:port]/path`` (Microsoft's is :data:`~.settings.DEFAULT_PI_BASE_URL`), or
         ``http://`` on a loopback host only.
@@ -139,7 +133,7 @@ class PiClient(ApiHttpClient):
         """POST ``configure`` with ``body``; the job document, its ``jobId`` set (see :func:`job_id_of`).
 
         Not retried unless answered 429. Any 2xx carrying a job ID means the job was taken (200 and 202 are both
-        seen). A 2xx without one raises :class:`TrackingUrlError`: the request was taken but cannot be followed,
+        seen). A 2xx without one raises :class:`UnusableAnswerError`: the request was taken but cannot be followed,
         so the caller must find it in the submission listing, never post again.
         """
         response = self._send("POST", f"{self.base_url}/configure", json_body=body)
@@ -147,18 +141,18 @@ class PiClient(ApiHttpClient):
             raise self._error(response)
         try:
             job = self._json(response)
-        except CppApiError:
+        except ApiError:
             job = None  # the headers may still name the job
         try:
             job_id = job_id_of(job, response.headers.get("Location"))
-        except TrackingUrlError as exc:
-            raise TrackingUrlError(f"its HTTP {response.status_code} answer cannot be followed: {exc}") from None
+        except UnusableAnswerError as exc:
+            raise UnusableAnswerError(f"its HTTP {response.status_code} answer cannot be followed: {exc}") from None
         return {**(job if isinstance(job, dict) else {}), "jobId": job_id}
 
     def get_job_status(self, job_id: str) -> tuple[dict[str, Any], Optional[float]]:
         """``GET configure/{jobId}/status``: the job document and the answer's ``Retry-After`` (seconds), if any."""
-        if not is_safe_segment(job_id):
-            raise TrackingUrlError(f"the job ID {job_id[:100]!r} is not one URL path segment")
+        if not is_path_segment(job_id):
+            raise UnusableAnswerError(f"the job ID {job_id[:100]!r} is not one URL path segment")
         response = self._get_object(f"{self.base_url}/configure/{job_id}/status")
         body = self._json(response)
         if not isinstance(body, dict):

@@ -19,8 +19,8 @@ from typing import Callable, Optional
 from azure.core.credentials import TokenCredential
 
 from .auth import credential_for
-from .client import CppClient
 from .cpp_api import CppOfferApi
+from .cpp_client import CppClient
 from .errors import redact
 from .golive import GoLiveMachine, Reporter
 from .offer_api import OfferApi

@@ -17,7 +17,7 @@ from __future__ import annotations
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Url, parse_url
 
-from .errors import TrackingUrlError
+from .errors import UnusableAnswerError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # How much of a refused URL an error shows (a server may send a megabyte of it).
@@ -30,28 +30,28 @@ def shown(url: str) -> str:
 
 
 def refuse_odd_characters(url: str, what: str) -> None:
-    """Raise :class:`TrackingUrlError` when ``url`` holds a character no marketplace URL carries: a backslash, a
+    """Raise :class:`UnusableAnswerError` when ``url`` holds a character no marketplace URL carries: a backslash, a
     control character or whitespace, or anything outside printable ASCII (a fullwidth ``＠`` is one)."""
     for ch in url:
         if ch == "\\" or not 0x21 <= ord(ch) <= 0x7E:
-            raise TrackingUrlError(f"{what} {shown(url)!r} contains {ch!r}, which no API URL carries; refused")
+            raise UnusableAnswerError(f"{what} {shown(url)!r} contains {ch!r}, which no API URL carries; refused")
 
 
 def parse(url: str, what: str = "URL") -> Url:
     """``url`` parsed by urllib3 (the parser that connects), absolute http(s), without userinfo; else
-    :class:`TrackingUrlError` (never a ``ValueError`` of the parser's)."""
+    :class:`UnusableAnswerError` (never a ``ValueError`` of the parser's)."""
     if not isinstance(url, str) or not url:
-        raise TrackingUrlError(f"{what} is empty or not a string")
+        raise UnusableAnswerError(f"{what} is empty or not a string")
     refuse_odd_characters(url, what)
     try:
         parsed = parse_url(url)
     except (LocationParseError, ValueError) as exc:  # LocationParseError is a ValueError; any other is too
-        raise TrackingUrlError(f"{what} {shown(url)!r} cannot be parsed ({type(exc).__name__})") from None
+        raise UnusableAnswerError(f"{what} {shown(url)!r} cannot be parsed ({type(exc).__name__})") from None
     scheme = (parsed.scheme or "").lower()
     if scheme not in _DEFAULT_PORTS or not parsed.host:
-        raise TrackingUrlError(f"{what} {shown(url)!r} is not an absolute http(s) URL")
+        raise UnusableAnswerError(f"{what} {shown(url)!r} is not an absolute http(s) URL")
     if parsed.auth is not None or "@" in (parsed.netloc or ""):
-        raise TrackingUrlError(f"{what} {shown(url)!r} carries userinfo (user@host); refused")
+        raise UnusableAnswerError(f"{what} {shown(url)!r} carries userinfo (user@host); refused")
     return parsed
 
 
@@ -66,19 +66,19 @@ def origin_of(parsed: Url) -> str:
 
 
 def origin(url: str) -> str:
-    """``scheme://host[:port]`` of ``url`` as urllib3 connects to it; :class:`TrackingUrlError` when ``url``
+    """``scheme://host[:port]`` of ``url`` as urllib3 connects to it; :class:`UnusableAnswerError` when ``url``
     is not a URL the client would send a request to (see :func:`parse`)."""
     return origin_of(parse(url))
 
 
 def same_origin(url: str, base_url: str, what: str = "URL", service: str = "") -> Url:
     """``url`` parsed (:func:`parse`), provided that its scheme, host and port are ``base_url``'s; else
-    :class:`TrackingUrlError` naming where it points. This is the check every request passes before it is sent
+    :class:`UnusableAnswerError` naming where it points. This is the check every request passes before it is sent
     (:class:`~.http_pipeline._SameHostPolicy`) and every server-given URL before it is used."""
     parsed = parse(url, what)
     target, allowed = origin_of(parsed), origin(base_url)
     if target != allowed:
         host = f"{service} host" if service else "host"
-        raise TrackingUrlError(f"{what} points at {target}, not at the configured {host} {allowed}; refusing to "
+        raise UnusableAnswerError(f"{what} points at {target}, not at the configured {host} {allowed}; refusing to "
                                "send the bearer token there")
     return parsed

@@ -34,11 +34,12 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from ..errors import AmbiguousGoLiveError, CppError, GoLiveError
+from ..errors import AmbiguousGoLiveError, GoLiveError, OfferGoLiveError
 from ..golive import Reporter
 from ..inputs import GoLiveSpec, check_inputs, imported_inputs, plan_change, recorded_state
-from ..operation import RUNNING, UNCONFIRMED, OperationRecord, utc_now
+from ..record import OperationRecord
 from ..session import FORGET_MESSAGE, ProviderSession
+from ..status import RUNNING, UNCONFIRMED, utc_now
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, config_value, is_unknown, snake_props
 
@@ -58,7 +59,7 @@ class ResourceInitError(Exception):
         self.properties = properties
 
 
-class CppGoLiveProvider(Provider):
+class PluginProvider(Provider):
     """The plugin's provider. ``log(urn, text)`` sends a progress line to the engine, attached to the resource."""
 
     def __init__(self, log: Optional[Logger] = None) -> None:
@@ -148,7 +149,7 @@ class CppGoLiveProvider(Provider):
         state = snake_props(request.properties) or snake_props(request.inputs)
         record = OperationRecord.from_state(request.resource_id, state)
         if not record.publisher_id or not record.offer_id or not record.operation_id:
-            raise CppError(f"cannot read {request.resource_id!r}: the ID must be "
+            raise OfferGoLiveError(f"cannot read {request.resource_id!r}: the ID must be "
                            "{publisherId}/{offerId}/{operationId}")
         report = self._reporter(request.urn)
         recorded = record
@@ -180,4 +181,4 @@ def _properties(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str,
     return camel_props(recorded_state(inputs, record))
 
 
-__all__ = ["RESOURCE_TYPE", "CppGoLiveProvider", "ResourceInitError"]
+__all__ = ["RESOURCE_TYPE", "PluginProvider", "ResourceInitError"]

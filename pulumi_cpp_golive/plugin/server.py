@@ -25,8 +25,8 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, status_pb2
 
 from .. import __version__
-from ..errors import CppError
-from .provider import CppGoLiveProvider, ResourceInitError
+from ..errors import OfferGoLiveError
+from .provider import PluginProvider, ResourceInitError
 
 
 class EngineLog:
@@ -72,7 +72,7 @@ class GoLiveServicer(ProviderServicer):
                 request.urn, PropertyValue.unmarshal_map(request.properties), request.timeout, request.preview))
         except ResourceInitError as error:
             await _abort_init_failed(context, error)
-        except CppError as error:
+        except OfferGoLiveError as error:
             await context.abort(grpc.StatusCode.UNKNOWN, str(error))
         return provider_pb2.CreateResponse(id=response.resource_id or "",
                                            properties=PropertyValue.marshal_map(response.properties))
@@ -85,14 +85,14 @@ class GoLiveServicer(ProviderServicer):
                 ignore_changes=request.ignoreChanges, preview=request.preview))
         except ResourceInitError as error:
             await _abort_init_failed(context, error)
-        except CppError as error:
+        except OfferGoLiveError as error:
             await context.abort(grpc.StatusCode.UNKNOWN, str(error))
         return provider_pb2.UpdateResponse(properties=PropertyValue.marshal_map(response.properties))
 
     async def Read(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # the gRPC method name
         try:
             return await super().Read(request, context)
-        except CppError as error:
+        except OfferGoLiveError as error:
             await context.abort(grpc.StatusCode.UNKNOWN, str(error))
 
 
@@ -109,7 +109,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     async def serve() -> None:
         server = grpc.aio.server()
-        provider = CppGoLiveProvider(log=EngineLog(known.engine))
+        provider = PluginProvider(log=EngineLog(known.engine))
         servicer = GoLiveServicer(args, __version__, provider, engine_address=known.engine or "")
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
         port = server.add_insecure_port("127.0.0.1:0")

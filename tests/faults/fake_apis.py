@@ -18,7 +18,7 @@ import pytest
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, UpdateRequest
 
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
-from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
+from pulumi_cpp_golive.plugin.provider import PluginProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 
 from ..integration.conftest import configured_provider
@@ -222,27 +222,27 @@ def create(provider: OfferGoLiveProvider, inputs: dict[str, Any]) -> tuple[Optio
 URN = "urn:pulumi:dev::p::cpp-golive:index:OfferGoLive::golive"
 
 
-def plugin_provider(settings: dict[str, Any]) -> CppGoLiveProvider:
+def plugin_provider(settings: dict[str, Any]) -> PluginProvider:
     """The plugin's provider after ``configure`` with ``settings`` (un-namespaced keys), as the engine drives it."""
-    provider = CppGoLiveProvider()
+    provider = PluginProvider()
     asyncio.run(provider.configure(ConfigureRequest(
         variables={}, args={key: from_python(str(value)) for key, value in settings.items()}, accept_secrets=False,
         accept_resources=False)))
     return provider
 
 
-def pi_plugin(pi: FakePi, **settings: Any) -> CppGoLiveProvider:
+def pi_plugin(pi: FakePi, **settings: Any) -> PluginProvider:
     return plugin_provider({"productIngestionUrl": pi.url, "productIngestionToken": TOKEN,
                             "productIngestionVersion": PI_VERSION, "pollInterval": "0.25", "adoptTimeout": "2",
                             "requestTimeout": "5", **settings})
 
 
-def cpp_plugin(cpp: FakeCpp, **settings: Any) -> CppGoLiveProvider:
+def cpp_plugin(cpp: FakeCpp, **settings: Any) -> PluginProvider:
     return plugin_provider({"baseUrl": cpp.server.url, "accessToken": TOKEN, "pollInterval": "0.25",
                             "adoptTimeout": "2", "requestTimeout": "5", **settings})
 
 
-def plugin_create(provider: CppGoLiveProvider, **inputs: Any) -> tuple[Optional[dict[str, Any]], str]:
+def plugin_create(provider: PluginProvider, **inputs: Any) -> tuple[Optional[dict[str, Any]], str]:
     """``(outputs, "")`` of a plugin create; ``(partial state, message)`` when it failed after acceptance; else
     ``(None, "<exception type>: <text>")``. camelCase inputs."""
     values = {"publisherId": "contoso", "offerId": "vm1", "wait": "completed", "timeoutSeconds": 20, **inputs}
@@ -295,7 +295,7 @@ def at_once(work: Callable[[T], None], items: Iterable[T], busy_when: Callable[[
     return time.monotonic() - started
 
 
-def plugin_update(provider: CppGoLiveProvider, olds: dict[str, Any],
+def plugin_update(provider: PluginProvider, olds: dict[str, Any],
                   resource_id: str = "contoso/vm1/unconfirmed") -> tuple[dict[str, Any], str]:
     """``(outputs, "")`` of the update the engine sends after partial state ``olds`` (same inputs), or
     ``(partial state, error text)``."""

@@ -21,13 +21,13 @@ from pulumi.provider.experimental.provider import ConfigureRequest, CreateReques
 
 from pulumi_cpp_golive import session
 from pulumi_cpp_golive.auth import StaticTokenCredential
-from pulumi_cpp_golive.client import MAX_LIST_PAGES, CppClient
 from pulumi_cpp_golive.cpp_api import CppOfferApi
+from pulumi_cpp_golive.cpp_client import MAX_LIST_PAGES, CppClient
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
-from pulumi_cpp_golive.errors import ConfigurationError, CppApiError, GoLiveFailedError
+from pulumi_cpp_golive.errors import ApiError, ConfigurationError, GoLiveFailedError
 from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
-from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
+from pulumi_cpp_golive.plugin.provider import PluginProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.settings import DEFAULT_ADOPT_TIMEOUT, Settings
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
@@ -62,8 +62,8 @@ OURS_ID = "a1b2c3d4-e5f6-4a7b-9c8d-7e6f5a4b3c2d"
 GOOD_ID = "c0ffee00-1234-4abc-8def-0123456789ab"
 
 
-def plugin(sim: Simulator, lines: list[str], adopt_timeout: float = 20.0) -> CppGoLiveProvider:
-    provider = CppGoLiveProvider(log=lambda urn, text: lines.append(text))
+def plugin(sim: Simulator, lines: list[str], adopt_timeout: float = 20.0) -> PluginProvider:
+    provider = PluginProvider(log=lambda urn, text: lines.append(text))
     args = {"baseUrl": sim.url, "accessToken": SIM_TOKEN, "pollInterval": "0.25", "adoptTimeout": str(adopt_timeout)}
     asyncio.run(provider.configure(ConfigureRequest(
         variables={}, args={k: PropertyValue(v) for k, v in args.items()}, accept_secrets=False,
@@ -76,7 +76,7 @@ def plugin_inputs(**extra: Any) -> dict[str, PropertyValue]:
     return {key: from_python(value) for key, value in values.items()}
 
 
-def plugin_create(provider: CppGoLiveProvider, timeout: float = 0.0, **extra: Any) -> dict[str, Any]:
+def plugin_create(provider: PluginProvider, timeout: float = 0.0, **extra: Any) -> dict[str, Any]:
     response = asyncio.run(provider.create(CreateRequest(URN, plugin_inputs(**extra), timeout, False)))
     assert str(response.resource_id).startswith("contoso/vm1/")
     return {key: to_python(value) for key, value in response.properties.items()}
@@ -270,7 +270,7 @@ def test_row9_undecodable_error_body_is_an_http_error_with_what_decodes() -> Non
     responses.get("https://cpp.example.test/api/publishers/contoso/offers/vm1/status", status=403,
                   body=b'{"error": {"code": "Forbidden", "message": "Acc\xe8s refus\xe9 \xff"}}',
                   content_type="application/json; charset=utf-8")
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         client.get_offer_status("contoso", "vm1")
     assert caught.value.status == 403
     assert "HTTP 403" in str(caught.value) and "Acc" in str(caught.value) and "not valid utf-8" in str(caught.value)
@@ -375,7 +375,7 @@ def test_row16_bad_next_links_fail_before_any_post(next_link: str, expected: str
     api = CppOfferApi(CppClient(base, StaticTokenCredential("t"), retry_total=0))
     machine = GoLiveMachine(api, report=lambda line: None)
     responses.get(f"{offer}/submissions/", json={"value": [], "nextLink": next_link})
-    with pytest.raises(CppApiError, match=expected):
+    with pytest.raises(ApiError, match=expected):
         machine.start(GoLiveSpec("contoso", "vm1"))
     assert all(c.request.method == "GET" and "elsewhere" not in str(c.request.url) for c in responses.calls)
 
@@ -388,7 +388,7 @@ def test_row16_endless_pages_stop_at_the_bound() -> None:
     # Every page links to a new one, as a server stuck in a loop with a changing token would.
     responses.add_callback(responses.GET, f"{offer}/submissions/", callback=lambda request: (
         200, {}, json.dumps({"value": [], "nextLink": f"{LIST}?n={len(responses.calls)}"})))
-    with pytest.raises(CppApiError, match=f"more than {MAX_LIST_PAGES} pages"):
+    with pytest.raises(ApiError, match=f"more than {MAX_LIST_PAGES} pages"):
         client.list_submissions("contoso", "vm1")
     assert len(responses.calls) == MAX_LIST_PAGES
 

@@ -31,12 +31,12 @@ from pulumi.provider.experimental.provider import ConfigureRequest, CreateReques
 
 from pulumi_cpp_golive import session
 from pulumi_cpp_golive.auth import StaticTokenCredential
-from pulumi_cpp_golive.client import CppClient
 from pulumi_cpp_golive.cpp_api import CppOfferApi
+from pulumi_cpp_golive.cpp_client import CppClient
 from pulumi_cpp_golive.deadline import Deadline, applied
-from pulumi_cpp_golive.errors import CppApiError, GoLiveCancelledError
+from pulumi_cpp_golive.errors import ApiError, GoLiveCancelledError
 from pulumi_cpp_golive.inputs import GoLiveSpec
-from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
+from pulumi_cpp_golive.plugin.provider import PluginProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.settings import Settings
 
@@ -171,8 +171,8 @@ def dynamic_create(url: str, request_timeout: float = 30.0, **inputs: Any) -> No
     make_provider(url, poll_interval=0.25, request_timeout=request_timeout).create(golive_inputs(**inputs))
 
 
-def plugin(url: str, request_timeout: float = 30.0, poll_interval: float = 0.25) -> CppGoLiveProvider:
-    provider = CppGoLiveProvider()
+def plugin(url: str, request_timeout: float = 30.0, poll_interval: float = 0.25) -> PluginProvider:
+    provider = PluginProvider()
     args = {"baseUrl": url, "accessToken": SIM_TOKEN, "pollInterval": str(poll_interval),
             "requestTimeout": str(request_timeout)}
     asyncio.run(provider.configure(ConfigureRequest(
@@ -243,7 +243,7 @@ def test_trickling_answer_is_cut_at_the_whole_request_limit(head_first: bool) ->
         api = session.offer_api(Settings(base_url=cpp.url, request_timeout=3.0, access_token=SIM_TOKEN), "cpp")
         assert isinstance(api, CppOfferApi)  # the client as the provider builds it
         client = api.client
-        with stopwatch() as elapsed, pytest.raises(CppApiError) as caught:
+        with stopwatch() as elapsed, pytest.raises(ApiError) as caught:
             client.get_operation(OP_PATH)
         took = elapsed()
         assert cpp.client_gone.wait(3.0), "the server never saw the request aborted"
@@ -375,7 +375,7 @@ def test_tls_requests_are_aborted_too(tls: ssl.SSLContext, ended_by: str) -> Non
 
         if ended_by == "cancel":
             threading.Thread(target=cancel_in_flight, daemon=True).start()
-        with stopwatch() as elapsed, applied(Deadline(None, cancel)), pytest.raises(CppApiError) as caught:
+        with stopwatch() as elapsed, applied(Deadline(None, cancel)), pytest.raises(ApiError) as caught:
             client.get_operation(OP_PATH)
         took = elapsed()
         assert cpp.client_gone.wait(3.0), "the trickling request was left running"

@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 import pytest
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest
 
-from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider
+from pulumi_cpp_golive.plugin.provider import PluginProvider
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.transport import MAX_BODY_BYTES
 
@@ -40,7 +40,7 @@ from .test_adopt import Timer
 from .test_hostile_transport_pi import SLACK, peak_bytes
 
 
-def plugin(cpp: FakeCpp, **settings: str) -> CppGoLiveProvider:
+def plugin(cpp: FakeCpp, **settings: str) -> PluginProvider:
     """The plugin on ``cpp``, with this file's timings."""
     return cpp_plugin(cpp, **{"requestTimeout": "2", **settings})
 

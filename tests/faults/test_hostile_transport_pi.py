@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 import pytest
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest
 
-from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider
+from pulumi_cpp_golive.plugin.provider import PluginProvider
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.transport import MAX_BODY_BYTES
 
@@ -46,7 +46,7 @@ from .test_adopt import Timer
 SLACK = 4.0
 
 
-def plugin(pi: FakePi, **settings: str) -> CppGoLiveProvider:
+def plugin(pi: FakePi, **settings: str) -> PluginProvider:
     """The plugin on ``pi``, with this file's timings (a short request timeout against the stalls)."""
     return pi_plugin(pi, **{"adoptTimeout": "8", "requestTimeout": "1", **settings})
 

@@ -28,7 +28,7 @@ from pulumi.provider.experimental.provider import ConfigureRequest, CreateReques
 
 from pulumi_cpp_golive import session
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
-from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
+from pulumi_cpp_golive.plugin.provider import PluginProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
@@ -144,9 +144,9 @@ def create(world: World, adopt_timeout: float = 10.0, **overrides: Any) -> dict[
     return dict(provider.create(pi_inputs(**overrides)).outs or {})
 
 
-def plugin(world: World, lines: Optional[list[str]] = None, adopt_timeout: float = 10.0) -> CppGoLiveProvider:
+def plugin(world: World, lines: Optional[list[str]] = None, adopt_timeout: float = 10.0) -> PluginProvider:
     sink = lines if lines is not None else []
-    provider = CppGoLiveProvider(log=lambda urn, text: sink.append(text))
+    provider = PluginProvider(log=lambda urn, text: sink.append(text))
     args = {"productIngestionUrl": world.sim.pi_url, "productIngestionToken": SIM_TOKEN,
             "productIngestionVersion": VERSION, "pollInterval": str(POLL), "adoptTimeout": str(adopt_timeout)}
     asyncio.run(provider.configure(ConfigureRequest(
@@ -160,7 +160,7 @@ def plugin_request(engine_timeout: float = 0.0, **extra: Any) -> CreateRequest:
     return CreateRequest(URN, {k: from_python(v) for k, v in values.items()}, engine_timeout, False)
 
 
-def plugin_create(provider: CppGoLiveProvider, engine_timeout: float = 0.0, **extra: Any) -> dict[str, Any]:
+def plugin_create(provider: PluginProvider, engine_timeout: float = 0.0, **extra: Any) -> dict[str, Any]:
     response = asyncio.run(provider.create(plugin_request(engine_timeout, **extra)))
     outputs = {key: to_python(value) for key, value in response.properties.items()}
     assert response.resource_id == f"contoso/vm1/{outputs['operationId']}"

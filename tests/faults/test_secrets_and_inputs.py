@@ -22,7 +22,7 @@ import pytest
 from pulumi.provider.experimental.provider import CheckRequest, CreateRequest
 
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
-from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
+from pulumi_cpp_golive.plugin.provider import PluginProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import to_python
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
@@ -161,7 +161,7 @@ def test_echoed_token_is_masked_through_the_plugin() -> None:
     token = opaque_token()
     lines: list[str] = []
     with EchoingCpp(poll_answers=[404, 400]) as cpp:
-        provider = CppGoLiveProvider(log=lambda urn, text: lines.append(text))
+        provider = PluginProvider(log=lambda urn, text: lines.append(text))
         asyncio.run(provider.configure(_plugin_configure(cpp.url, token)))
         with pytest.raises(ResourceInitError) as caught:
             asyncio.run(provider.create(CreateRequest(URN, props(publisherId="contoso", offerId="vm1"), 0.0, False)))
@@ -195,7 +195,7 @@ def _plugin_configure(base_url: str, token: str) -> Any:
 def test_tracking_url_signature_is_not_recorded() -> None:
     with EchoingCpp(poll_answers=[200]) as cpp:
         outs = make_provider(cpp.url, token=opaque_token()).create(golive_inputs()).outs or {}
-        plugin = CppGoLiveProvider()
+        plugin = PluginProvider()
         asyncio.run(plugin.configure(_plugin_configure(cpp.url, opaque_token())))
         created = asyncio.run(plugin.create(CreateRequest(URN, props(publisherId="contoso", offerId="vm1"), 0.0,
                                                           False)))

@@ -16,7 +16,7 @@ from pulumi.provider.experimental.provider import (
     ReadRequest,
 )
 
-from pulumi_cpp_golive.plugin.provider import CppGoLiveProvider, ResourceInitError
+from pulumi_cpp_golive.plugin.provider import PluginProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.simulator import Simulator
 
@@ -33,15 +33,15 @@ def plain(values: dict[str, PropertyValue]) -> dict[str, Any]:
     return {key: to_python(value) for key, value in values.items()}
 
 
-def configured(sim: Simulator, lines: list[str] | None = None) -> CppGoLiveProvider:
-    provider = CppGoLiveProvider(log=lambda urn, text: (lines if lines is not None else []).append(f"{urn} {text}"))
+def configured(sim: Simulator, lines: list[str] | None = None) -> PluginProvider:
+    provider = PluginProvider(log=lambda urn, text: (lines if lines is not None else []).append(f"{urn} {text}"))
     asyncio.run(provider.configure(ConfigureRequest(
         variables={}, args=props(baseUrl=sim.url, accessToken=SIM_TOKEN, pollInterval="0.25"),
         accept_secrets=False, accept_resources=False)))
     return provider
 
 
-def create(provider: CppGoLiveProvider, offer: str = "vm1", timeout: float = 0.0, **extra: Any) -> Any:
+def create(provider: PluginProvider, offer: str = "vm1", timeout: float = 0.0, **extra: Any) -> Any:
     values = {"publisherId": "contoso", "offerId": offer, "wait": "completed", **extra}
     request = CreateRequest(URN, props(**values), timeout, False)
     return asyncio.run(provider.create(request))

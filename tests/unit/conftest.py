@@ -8,8 +8,8 @@ from typing import Optional
 import pytest
 
 from pulumi_cpp_golive.auth import StaticTokenCredential
-from pulumi_cpp_golive.client import CppClient
 from pulumi_cpp_golive.cpp_api import CppOfferApi
+from pulumi_cpp_golive.cpp_client import CppClient
 from pulumi_cpp_golive.golive import GoLiveMachine
 
 BASE = "https://cpp.example.test"

@@ -10,7 +10,7 @@ from pulumi_cpp_golive import session
 from pulumi_cpp_golive.errors import ConfigurationError
 from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec, check_inputs, plan_change
-from pulumi_cpp_golive.operation import OperationRecord
+from pulumi_cpp_golive.record import OperationRecord
 from pulumi_cpp_golive.settings import Settings
 
 from .conftest import BASE, FakeClock

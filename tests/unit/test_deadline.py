@@ -13,7 +13,7 @@ import responses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pulumi_cpp_golive.client import CppClient
+from pulumi_cpp_golive.cpp_client import CppClient
 from pulumi_cpp_golive.deadline import (
     MAX_RETRY_AFTER_SECONDS,
     MIN_PAUSE_SECONDS,
@@ -22,10 +22,10 @@ from pulumi_cpp_golive.deadline import (
     current,
     parse_retry_after,
 )
-from pulumi_cpp_golive.errors import CppApiError, GoLiveTimeoutError
+from pulumi_cpp_golive.errors import ApiError, GoLiveTimeoutError
 from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
-from pulumi_cpp_golive.operation import OperationRecord
+from pulumi_cpp_golive.record import OperationRecord
 
 from .conftest import BASE, FakeClock
 
@@ -123,7 +123,7 @@ def throttled_get(retry_after: str, times: int) -> None:
 def test_retries_pause_as_parsed_never_less_than_the_minimum(client: CppClient, sleeps: list[float], value: str,
                                                              pause: float) -> None:
     throttled_get(value, 4)
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         client.get_operation(OP_PATH)
     assert caught.value.status == 429 and "slow down" in str(caught.value)
     assert len(responses.calls) == 4  # retry_total=3 in the unit client
@@ -133,7 +133,7 @@ def test_retries_pause_as_parsed_never_less_than_the_minimum(client: CppClient, 
 @responses.activate
 def test_no_retry_when_retry_after_outlasts_the_deadline(client: CppClient, sleeps: list[float]) -> None:
     throttled_get("86400", 4)
-    with applied(Deadline(5.0)), pytest.raises(CppApiError) as caught:
+    with applied(Deadline(5.0)), pytest.raises(ApiError) as caught:
         client.get_operation(OP_PATH)
     assert len(responses.calls) == 1 and sleeps == []
     assert caught.value.status == 429 and caught.value.retry_after == MAX_RETRY_AFTER_SECONDS
@@ -143,7 +143,7 @@ def test_no_retry_when_retry_after_outlasts_the_deadline(client: CppClient, slee
 def test_nothing_is_sent_once_the_deadline_is_done(client: CppClient) -> None:
     cancel = threading.Event()
     cancel.set()
-    with applied(Deadline(None, cancel)), pytest.raises(CppApiError) as caught:
+    with applied(Deadline(None, cancel)), pytest.raises(ApiError) as caught:
         client.get_operation(OP_PATH)
     assert len(responses.calls) == 0
     assert caught.value.code == "NotSent" and "the go-live was cancelled" in str(caught.value)

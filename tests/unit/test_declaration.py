@@ -16,8 +16,8 @@ from pathlib import Path
 from pulumi_cpp_golive import resource
 from pulumi_cpp_golive.dynamic import OfferGoLive
 from pulumi_cpp_golive.inputs import check_inputs, recorded_state
-from pulumi_cpp_golive.operation import OperationRecord
 from pulumi_cpp_golive.plugin.schema import RESOURCE_TYPE, schema_json
+from pulumi_cpp_golive.record import OperationRecord
 from pulumi_cpp_golive.settings import CONFIG_KEYS
 
 README = Path(__file__).resolve().parents[2] / "README.md"

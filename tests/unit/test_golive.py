@@ -9,7 +9,7 @@ from urllib3.exceptions import ProtocolError
 
 from pulumi_cpp_golive.errors import (
     AmbiguousGoLiveError,
-    CppApiError,
+    ApiError,
     GoLiveCancelledError,
     GoLiveError,
     GoLiveFailedError,
@@ -18,7 +18,7 @@ from pulumi_cpp_golive.errors import (
 )
 from pulumi_cpp_golive.golive import GoLiveMachine
 from pulumi_cpp_golive.inputs import GoLiveSpec
-from pulumi_cpp_golive.operation import OperationRecord
+from pulumi_cpp_golive.record import OperationRecord
 from pulumi_cpp_golive.transport import NotSentError
 
 from .conftest import BASE, OFFER, FakeClock
@@ -206,7 +206,7 @@ def test_post_refused_with_4xx_is_raised_as_is(machine: GoLiveMachine) -> None:
     ready_offer()
     responses.post(f"{OFFER}/golive", status=400,
                    json={"error": {"code": "InvalidOperation", "message": "not waiting for sign-off"}})
-    with pytest.raises(CppApiError, match="HTTP 400 InvalidOperation: not waiting for sign-off"):
+    with pytest.raises(ApiError, match="HTTP 400 InvalidOperation: not waiting for sign-off"):
         machine.start(SPEC)
     assert posts() == 1
 

@@ -10,10 +10,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pulumi_cpp_golive.auth import StaticTokenCredential
-from pulumi_cpp_golive.client import CppClient
-from pulumi_cpp_golive.errors import ConfigurationError, TrackingUrlError
+from pulumi_cpp_golive.cpp_client import CppClient
+from pulumi_cpp_golive.cpp_wire import operation_id_from_url, resolve_operation_url, tracking_url
+from pulumi_cpp_golive.errors import ConfigurationError, UnusableAnswerError
 from pulumi_cpp_golive.inputs import GoLiveSpec, check_inputs
-from pulumi_cpp_golive.operation import operation_id_from_url, resolve_operation_url, tracking_url
 from pulumi_cpp_golive.settings import Settings, is_loopback
 
 VALID = {"publisher_id": "contoso", "offer_id": "vm1"}
@@ -138,7 +138,7 @@ def test_tracking_header_parser_only_fails_clearly(raw: str) -> None:
     base = "https://cloudpartner.azure.com"
     try:
         url = tracking_url({"Location": raw}, base)
-    except TrackingUrlError as exc:
+    except UnusableAnswerError as exc:
         assert re.match(r"(tracking URL|the answer|invalid port in URL)", str(exc)), str(exc)
         assert len(str(exc)) < 400  # a bounded excerpt of the header, not the whole of it
     else:

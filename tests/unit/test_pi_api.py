@@ -10,13 +10,14 @@ import pytest
 import responses
 
 from pulumi_cpp_golive.auth import StaticTokenCredential
-from pulumi_cpp_golive.errors import CppApiError, TrackingUrlError
+from pulumi_cpp_golive.errors import ApiError, UnusableAnswerError
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.offer_api import ADOPT, FAILED, LIVE, POST, REFUSE, OfferApi, Survey
-from pulumi_cpp_golive.operation import CANCELED, RUNNING, SUCCEEDED, OperationRecord
-from pulumi_cpp_golive.operation import FAILED as FAILED_STATUS
 from pulumi_cpp_golive.pi_api import PiOfferApi, job_error_messages
 from pulumi_cpp_golive.pi_client import PiClient
+from pulumi_cpp_golive.record import OperationRecord
+from pulumi_cpp_golive.status import CANCELED, RUNNING, SUCCEEDED
+from pulumi_cpp_golive.status import FAILED as FAILED_STATUS
 
 from .conftest import TOKEN
 
@@ -173,7 +174,7 @@ def test_a_preview_ready_to_go_live_is_posted_and_odd_entries_are_ignored(api: P
 @responses.activate
 def test_a_product_without_a_usable_id_is_a_malformed_answer(api: PiOfferApi) -> None:
     responses.get(f"{PI}/product", json={"value": [{"id": "plan/x/y", "identity": {"externalId": "vm1"}}]})
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         api.survey(SPEC)
     assert caught.value.code == "MalformedResponse" and caught.value.service == "Product Ingestion"
 
@@ -209,7 +210,7 @@ def test_post_golive_sends_the_exact_body_and_records_the_job(api: PiOfferApi, k
 @pytest.mark.parametrize("job", [{"jobId": "../product"}, {"jobStatus": "running"}])
 def test_a_job_id_that_cannot_be_followed_is_a_tracking_error(api: PiOfferApi, job: dict[str, Any]) -> None:
     responses.post(f"{PI}/configure", status=200, json=job)
-    with pytest.raises(TrackingUrlError):
+    with pytest.raises(UnusableAnswerError):
         api.post_golive(SPEC, POST_SURVEY)
     assert _posts() == 1
 
@@ -377,21 +378,21 @@ def test_a_forgotten_job_is_explained_by_the_listing_or_raised(api: PiOfferApi) 
     reading = api.read(job_record())
     assert reading.status == SUCCEEDED and "no longer returned" in reading.messages[0]
     responses.replace(responses.GET, LISTING, json={"value": [sub(4, "live", "running", "pending")]})
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         api.read(job_record())
     assert caught.value.status == 404
 
 
 def test_a_location_of_neither_shape_is_refused(api: PiOfferApi) -> None:
-    with pytest.raises(TrackingUrlError, match="names neither"):
+    with pytest.raises(UnusableAnswerError, match="names neither"):
         api.read(job_record(operation_location="/api/publishers/contoso/offers/vm1/operations/1"))
 
 
 # ---- errors --------------------------------------------------------------------------------------------------
 
 
-def _error(status: Optional[int], code: Optional[str] = None, message: Optional[str] = None) -> CppApiError:
-    return CppApiError(status=status, method="POST", url=f"{PI}/configure", code=code, message=message,
+def _error(status: Optional[int], code: Optional[str] = None, message: Optional[str] = None) -> ApiError:
+    return ApiError(status=status, method="POST", url=f"{PI}/configure", code=code, message=message,
                        service="Product Ingestion")
 
 
@@ -409,5 +410,5 @@ def test_only_an_unsent_post_certainly_started_nothing(api: PiOfferApi) -> None:
     (_error(400, "badRequest", "Schema could not be accessed"), False),
     (_error(503), False),
 ])
-def test_conflicts(api: PiOfferApi, error: CppApiError, conflict: bool) -> None:
+def test_conflicts(api: PiOfferApi, error: ApiError, conflict: bool) -> None:
     assert api.is_conflict(error) is conflict

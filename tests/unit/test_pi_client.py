@@ -14,7 +14,7 @@ import responses
 from azure.core.credentials import AccessToken, TokenCredential
 
 from pulumi_cpp_golive.auth import PI_SCOPE, StaticTokenCredential
-from pulumi_cpp_golive.errors import ConfigurationError, CppApiError, TrackingUrlError, remember_secret
+from pulumi_cpp_golive.errors import ApiError, ConfigurationError, UnusableAnswerError, remember_secret
 from pulumi_cpp_golive.http_pipeline import MAX_LIST_PAGES
 from pulumi_cpp_golive.pi_client import PiClient
 
@@ -115,7 +115,7 @@ def test_a_next_link_loop_is_an_error_not_a_shorter_list(pi: PiClient) -> None:
     listing = f"{PI}/submission/{GUID}"
     responses.get(listing, json={"value": [{"id": "s1"}], "@nextLink": f"{listing}?page=2"})
     responses.get(listing, json={"value": [{"id": "s2"}], "@nextLink": f"{listing}?page=2"})
-    with pytest.raises(CppApiError, match="points back at a page already read") as caught:
+    with pytest.raises(ApiError, match="points back at a page already read") as caught:
         pi.list_submissions(GUID)
     assert caught.value.code == "InvalidNextLink" and caught.value.service == "Product Ingestion"
     assert len(responses.calls) == 2
@@ -126,7 +126,7 @@ def test_an_endless_listing_stops_at_max_pages(pi: PiClient) -> None:
     listing = f"{PI}/submission/{GUID}"
     responses.add_callback(responses.GET, listing, callback=lambda request: (
         200, {}, json.dumps({"value": [], "@nextLink": f"{listing}?n={len(responses.calls)}"})))
-    with pytest.raises(CppApiError, match=f"more than {MAX_LIST_PAGES} pages"):
+    with pytest.raises(ApiError, match=f"more than {MAX_LIST_PAGES} pages"):
         pi.list_submissions(GUID)
     assert len(responses.calls) == MAX_LIST_PAGES
 
@@ -136,7 +136,7 @@ def test_a_foreign_next_link_is_refused_and_gets_no_token(pi: PiClient) -> None:
     responses.get(f"{PI}/submission/{GUID}",
                   json={"value": [{"id": "s1"}], "@nextLink": "https://evil.example/rp/product-ingestion/x"})
     evil = responses.get("https://evil.example/rp/product-ingestion/x", json={"value": []})
-    with pytest.raises(CppApiError, match="not on the configured Product Ingestion host"):
+    with pytest.raises(ApiError, match="not on the configured Product Ingestion host"):
         pi.list_submissions(GUID)
     assert evil.call_count == 0 and len(responses.calls) == 1
 
@@ -144,13 +144,13 @@ def test_a_foreign_next_link_is_refused_and_gets_no_token(pi: PiClient) -> None:
 @responses.activate
 def test_a_listing_that_is_not_a_value_page_is_malformed(pi: PiClient) -> None:
     responses.get(f"{PI}/submission/{GUID}", json=[{"id": "s1"}])
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         pi.list_submissions(GUID)
     assert caught.value.code == "MalformedResponse" and caught.value.transient
 
 
 def test_a_product_id_that_is_not_one_segment_is_refused_before_sending(pi: PiClient) -> None:
-    with pytest.raises(TrackingUrlError):
+    with pytest.raises(UnusableAnswerError):
         pi.list_submissions("product/../configure")
 
 
@@ -179,7 +179,7 @@ def test_post_configure_accepts_any_2xx_with_a_job_id(pi: PiClient, status: int,
                                     {"json": {"jobId": "a/b"}}, {"body": "accepted"}, {"body": ""}])
 def test_a_2xx_without_a_usable_job_id_is_taken_but_cannot_be_followed(pi: PiClient, answer: dict[str, Any]) -> None:
     responses.post(f"{PI}/configure", status=202, **answer)
-    with pytest.raises(TrackingUrlError, match="HTTP 202 answer cannot be followed"):
+    with pytest.raises(UnusableAnswerError, match="HTTP 202 answer cannot be followed"):
         pi.post_configure(BODY)
     assert _posts() == 1
 
@@ -188,7 +188,7 @@ def test_a_2xx_without_a_usable_job_id_is_taken_but_cannot_be_followed(pi: PiCli
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_post_configure_is_not_retried_on_5xx(pi: PiClient, status: int) -> None:
     responses.post(f"{PI}/configure", status=status, json={"error": {"code": "internalServerError", "message": "x"}})
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         pi.post_configure(BODY)
     assert _posts() == 1
     assert caught.value.status == status and caught.value.code == "internalServerError"
@@ -207,7 +207,7 @@ def test_post_configure_answered_429_is_retried(pi: PiClient) -> None:
 def test_a_graph_error_body_is_parsed(pi: PiClient) -> None:
     responses.post(f"{PI}/configure", status=400, json={"error": {
         "code": "badRequest", "message": "\"2022-03-01-preview3 is a deprecated schema\""}})
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         pi.post_configure(BODY)
     assert caught.value.code == "badRequest" and "deprecated schema" in str(caught.value)
     assert not caught.value.transient
@@ -217,7 +217,7 @@ def test_a_graph_error_body_is_parsed(pi: PiClient) -> None:
 def test_a_server_echoing_the_token_does_not_leak_it(pi: PiClient) -> None:
     responses.post(f"{PI}/configure", status=400,
                    json={"error": {"code": "badRequest", "message": f"bad header Authorization: {TOKEN}"}})
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         pi.post_configure(BODY)
     assert TOKEN not in str(caught.value) and TOKEN not in (caught.value.message or "")
     assert "***" in str(caught.value)
@@ -236,14 +236,14 @@ def test_get_job_status_returns_the_body_and_retry_after(pi: PiClient) -> None:
 
 
 def test_a_job_id_that_is_not_one_segment_is_refused_before_sending(pi: PiClient) -> None:
-    with pytest.raises(TrackingUrlError):
+    with pytest.raises(UnusableAnswerError):
         pi.get_job_status("../product")
 
 
 @responses.activate
 def test_get_job_status_retries_5xx_then_reports_it(pi: PiClient) -> None:
     responses.get(f"{PI}/configure/{JOB_GUID}/status", status=503, body="busy")
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         pi.get_job_status(JOB_GUID)
     assert len(responses.calls) == 4 and caught.value.transient  # first try + retry_total=3
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from pulumi_cpp_golive.errors import CppApiError, CppError, install_log_redaction, redact, remember_secret
+from pulumi_cpp_golive.errors import ApiError, OfferGoLiveError, install_log_redaction, redact, remember_secret
 
 
 def fresh_secret() -> str:
@@ -32,11 +32,11 @@ def test_values_too_short_to_be_secrets_are_not_registered() -> None:
 
 def test_an_error_made_before_the_secret_was_known_is_masked_when_shown() -> None:
     secret = fresh_secret()
-    error = CppApiError(status=400, method="GET", url="https://cpp.example.test/x?sig=1", code="Bad",
+    error = ApiError(status=400, method="GET", url="https://cpp.example.test/x?sig=1", code="Bad",
                         message=f"echo {secret}")
     remember_secret(secret)
     assert str(error) == "CPP API GET https://cpp.example.test/x failed: HTTP 400 Bad: echo ***"
-    assert secret not in str(CppError(f"later {secret}"))
+    assert secret not in str(OfferGoLiveError(f"later {secret}"))
 
 
 def test_every_log_record_is_masked_even_a_malformed_one(caplog: pytest.LogCaptureFixture) -> None:

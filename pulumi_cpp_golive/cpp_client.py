@@ -16,9 +16,9 @@ from azure.core.rest import HttpResponse
 from typing_extensions import Unpack
 
 from .auth import CPP_SCOPE
-from .errors import TrackingUrlError
+from .cpp_wire import API_VERSION, resolve_operation_url, tracking_url
+from .errors import UnusableAnswerError
 from .http_pipeline import MAX_LIST_PAGES, ApiHttpClient, TransportOptions, parse_error_body, retry_after_of
-from .operation import API_VERSION, resolve_operation_url, tracking_url
 from .settings import validate_base_url
 
 __all__ = ["MAX_LIST_PAGES", "Accepted", "CppClient", "OperationSnapshot", "parse_error_body"]
@@ -41,7 +41,7 @@ class OperationSnapshot:
 
 
 class CppClient(ApiHttpClient):
-    """A thin client for the CPP routes go-live needs. Every method raises :class:`CppApiError` on failure.
+    """A thin client for the CPP routes go-live needs. Every method raises :class:`ApiError` on failure.
 
     :param base_url: ``https://host[:port]``, or ``http://`` on a loopback host only.
     :param credential: any azure-core token credential.
@@ -69,7 +69,7 @@ class CppClient(ApiHttpClient):
         """POST ``.../offers/{offerId}/golive``; returns where to poll. Not retried unless answered 429.
 
         Any 2xx means CPP took the go-live. When the answer names no operation of this offer (a 204, a 200/201
-        without tracking header, headers pointing elsewhere) :class:`TrackingUrlError` says so: the operation runs,
+        without tracking header, headers pointing elsewhere) :class:`UnusableAnswerError` says so: the operation runs,
         and the caller finds it in the operations list.
         """
         body = {"metadata": {"notification-emails": ",".join(notification_emails)}} if notification_emails else None
@@ -78,9 +78,9 @@ class CppClient(ApiHttpClient):
             raise self._error(response)
         try:
             url = tracking_url(response.headers, self.base_url, publisher_id, offer_id)
-        except TrackingUrlError as exc:
+        except UnusableAnswerError as exc:
             status = response.status_code
-            raise TrackingUrlError(f"its HTTP {status} answer has no usable tracking URL ({exc})") from None
+            raise UnusableAnswerError(f"its HTTP {status} answer has no usable tracking URL ({exc})") from None
         return Accepted(url, retry_after_of(response))
 
     def get_operation(self, location: str) -> OperationSnapshot:

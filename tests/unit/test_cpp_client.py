@@ -9,8 +9,8 @@ import requests
 import responses
 from azure.core.credentials import AccessToken, TokenCredential
 
-from pulumi_cpp_golive.client import CppClient, parse_error_body
-from pulumi_cpp_golive.errors import CppApiError, TrackingUrlError
+from pulumi_cpp_golive.cpp_client import CppClient, parse_error_body
+from pulumi_cpp_golive.errors import ApiError, UnusableAnswerError
 
 from .conftest import BASE, OFFER, TOKEN
 
@@ -62,7 +62,7 @@ def test_dollar_operation_is_polled_with_a_literal_dollar(client: CppClient) -> 
 @responses.activate
 def test_golive_post_answered_500_is_not_retried(client: CppClient) -> None:
     responses.post(GOLIVE, status=500, json={"Variant": {"serviceName": "Variant", "error": "Retry is OK."}})
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         client.post_golive("contoso", "vm1")
     assert _posts() == 1
     assert caught.value.status == 500
@@ -95,7 +95,7 @@ def test_retry_after_is_honoured_on_get(client: CppClient) -> None:
 def test_get_retries_5xx_then_gives_a_clear_error(client: CppClient) -> None:
     url = f"{BASE}{OP_PATH}"
     responses.get(url, status=503, body="<html>Service Unavailable</html>")
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         client.get_operation(OP_PATH)
     assert len(responses.calls) == 4  # first try + retry_total=3
     assert caught.value.status == 503
@@ -108,7 +108,7 @@ def test_get_retries_5xx_then_gives_a_clear_error(client: CppClient) -> None:
 def test_documented_error_body_is_parsed(client: CppClient) -> None:
     responses.post(GOLIVE, status=400,
                    json={"error": {"code": "InvalidOperation", "message": "Offer is not waiting for sign-off"}})
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         client.post_golive("contoso", "vm1")
     text = str(caught.value)
     assert "POST https://cpp.example.test/api/publishers/contoso/offers/vm1/golive" in text
@@ -119,7 +119,7 @@ def test_documented_error_body_is_parsed(client: CppClient) -> None:
 @responses.activate
 def test_malformed_json_is_a_transient_error(client: CppClient) -> None:
     responses.get(f"{BASE}{OP_PATH}", body='{"status": "runn', content_type="application/json")
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         client.get_operation(OP_PATH)
     assert caught.value.code == "MalformedResponse"
     assert caught.value.transient
@@ -150,7 +150,7 @@ def test_401_gets_a_fresh_token_once() -> None:
 def test_persistent_401_names_the_status_and_hides_the_token(client: CppClient) -> None:
     responses.get(f"{BASE}{OP_PATH}", status=401,
                   json={"error": {"code": "Unauthorized", "message": f"bad token Bearer {TOKEN}"}})
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         client.get_operation(OP_PATH)
     assert "HTTP 401" in str(caught.value)
     assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value.args)
@@ -159,7 +159,7 @@ def test_persistent_401_names_the_status_and_hides_the_token(client: CppClient) 
 
 @responses.activate
 def test_token_is_never_sent_to_a_foreign_host(client: CppClient) -> None:
-    with pytest.raises(TrackingUrlError):
+    with pytest.raises(UnusableAnswerError):
         client.get_operation("https://evil.example/api/operations/x")
     assert len(responses.calls) == 0
 
@@ -167,7 +167,7 @@ def test_token_is_never_sent_to_a_foreign_host(client: CppClient) -> None:
 @responses.activate
 def test_connection_errors_are_reported_without_a_status(client: CppClient) -> None:
     responses.post(GOLIVE, body=requests.ConnectionError("connection reset by peer"))
-    with pytest.raises(CppApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         client.post_golive("contoso", "vm1")
     assert caught.value.status is None and caught.value.transient
     assert "no HTTP response" in str(caught.value)

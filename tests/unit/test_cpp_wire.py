@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pulumi_cpp_golive.errors import TrackingUrlError
-from pulumi_cpp_golive.operation import (
+from pulumi_cpp_golive.cpp_wire import (
     error_messages,
     normalise_status,
     operation_id_from_url,
@@ -11,6 +10,7 @@ from pulumi_cpp_golive.operation import (
     resolve_operation_url,
     tracking_url,
 )
+from pulumi_cpp_golive.errors import UnusableAnswerError
 
 BASE = "https://cloudpartner.azure.com"
 
@@ -61,24 +61,24 @@ def test_dollar_ids_stay_literal(raw: str) -> None:
 
 
 def test_foreign_host_is_refused() -> None:
-    with pytest.raises(TrackingUrlError, match="not at the configured CPP host"):
+    with pytest.raises(UnusableAnswerError, match="not at the configured CPP host"):
         tracking_url({"Operation-Location": "https://evil.example/api/operations/x"}, BASE)
 
 
 def test_same_host_different_port_is_foreign() -> None:
-    with pytest.raises(TrackingUrlError):
+    with pytest.raises(UnusableAnswerError):
         resolve_operation_url("http://127.0.0.1:9/api/operations/x", "http://127.0.0.1:8080")
 
 
 def test_missing_header_is_a_clear_error() -> None:
-    with pytest.raises(TrackingUrlError, match="neither a Location nor an Operation-Location"):
+    with pytest.raises(UnusableAnswerError, match="neither a Location nor an Operation-Location"):
         tracking_url({}, BASE)
 
 
 def test_protocol_relative_and_non_operation_paths_are_refused() -> None:
-    with pytest.raises(TrackingUrlError):
+    with pytest.raises(UnusableAnswerError):
         resolve_operation_url("//evil.example/api/operations/x", BASE)
-    with pytest.raises(TrackingUrlError, match="does not name an operation"):
+    with pytest.raises(UnusableAnswerError, match="does not name an operation"):
         resolve_operation_url("/api/publishers/p/offers/o", BASE)
 
 
