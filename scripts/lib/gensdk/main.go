@@ -115,13 +115,9 @@ func run() error {
 	boundSchema := flag.String("bound-schema", "", "also write the bound schema JSON the CLI sends to the hosts")
 	goPulumiSDK := flag.String("go-pulumi-sdk", "", "give the Go SDK a go.mod requiring pulumi/sdk/v3 at this version")
 	flag.Parse()
-	if *schemaPath == "" || *out == "" || flag.NArg() != 0 {
-		flag.Usage()
-		return errors.New("-schema and -out are required")
-	}
 
 	// The CLI side of `pulumi package gen-sdk`.
-	pkg, err := bindFile("pulumi", *schemaPath)
+	pkg, err := bindFlags("pulumi", *schemaPath, *out)
 	if err != nil {
 		return err
 	}

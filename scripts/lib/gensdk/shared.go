@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -96,6 +97,16 @@ func writeTree(dir string, files map[string][]byte) error {
 }
 
 // bindFile reads a schema (JSON) file and binds it, see bind.
+// bindFlags checks the two flags every driver requires (printing the usage when one is missing) and binds the
+// schema file the first names.
+func bindFlags(stage, schemaPath, out string) (*schema.Package, error) {
+	if schemaPath == "" || out == "" || flag.NArg() != 0 {
+		flag.Usage()
+		return nil, errors.New("-schema and -out are required")
+	}
+	return bindFile(stage, schemaPath)
+}
+
 func bindFile(stage, file string) (*schema.Package, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {

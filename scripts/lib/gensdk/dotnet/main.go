@@ -19,7 +19,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -82,11 +81,7 @@ func run() error {
 	if len(serve) > 0 {
 		http.DefaultTransport = localFiles{files: serve, next: http.DefaultTransport}
 	}
-	if *schemaPath == "" || *out == "" || flag.NArg() != 0 {
-		flag.Usage()
-		return errors.New("-schema and -out are required")
-	}
-	pkg, err := bindFile("pulumi-language-dotnet", *schemaPath)
+	pkg, err := bindFlags("pulumi-language-dotnet", *schemaPath, *out)
 	if err != nil {
 		return err
 	}

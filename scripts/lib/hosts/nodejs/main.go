@@ -21,24 +21,15 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
-	"time"
-
-	"google.golang.org/grpc"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-)
 
-// engineHealthWindow is how long the host keeps serving after the engine stops answering health checks.
-const engineHealthWindow = 5 * time.Minute
+	"pulumi-cpp-golive.invalid/hosts/internal/serve"
+)
 
 func main() {
 	tracingEndpoint := flag.String("tracing", "", "send tracing data to this Zipkin-compatible endpoint")
@@ -63,35 +54,5 @@ func main() {
 	}
 
 	// An interrupt, or the engine going away, stops the server.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if engineAddress != "" {
-		if err := rpcutil.Healthcheck(ctx, engineAddress, engineHealthWindow, stop); err != nil {
-			cmdutil.Exit(fmt.Errorf("could not start the engine health check: %w", err))
-		}
-	}
-	stopServing := make(chan bool)
-	go func() {
-		<-ctx.Done()
-		close(stopServing)
-	}()
-
-	host := newHost(engineAddress, *tracingEndpoint)
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Cancel: stopServing,
-		Init: func(srv *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
-			return nil
-		},
-		Options: rpcutil.OpenTracingServerInterceptorOptions(nil),
-	})
-	if err != nil {
-		cmdutil.Exit(fmt.Errorf("could not start the language host's gRPC server: %w", err))
-	}
-
-	// The engine reads the port from the first line of stdout.
-	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		cmdutil.Exit(fmt.Errorf("the language host's gRPC server stopped: %w", err))
-	}
+	serve.Host(engineAddress, newHost(engineAddress, *tracingEndpoint))
 }

@@ -74,38 +74,36 @@ func pythonOptions(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.PythonOp
 	}
 	opts.Virtualenv = venv
 
-	if checker, present, err := text("typechecker"); err != nil {
+	if opts.Typechecker, err = choice(text, "typechecker", opts.Typechecker, []string{"mypy", "pyright"},
+		toolchain.TypeCheckerMypy, toolchain.TypeCheckerPyright); err != nil {
 		return opts, err
-	} else if present {
-		switch checker {
-		case "mypy":
-			opts.Typechecker = toolchain.TypeCheckerMypy
-		case "pyright":
-			opts.Typechecker = toolchain.TypeCheckerPyright
-		default:
-			return opts, fmt.Errorf("unsupported typechecker option: %s", checker)
-		}
 	}
-
-	if name, present, err := text("toolchain"); err != nil {
+	if opts.Toolchain, err = choice(text, "toolchain", opts.Toolchain, []string{"pip", "poetry", "uv"},
+		toolchain.Pip, toolchain.Poetry, toolchain.Uv); err != nil {
 		return opts, err
-	} else if present {
-		switch name {
-		case "pip":
-			opts.Toolchain = toolchain.Pip
-		case "poetry":
-			opts.Toolchain = toolchain.Poetry
-		case "uv":
-			opts.Toolchain = toolchain.Uv
-		default:
-			return opts, fmt.Errorf("unsupported toolchain option: %s", name)
-		}
 	}
 
 	if plugin && opts.Virtualenv == "" && (opts.Toolchain == toolchain.Pip || opts.Toolchain == toolchain.Auto) {
 		opts.Virtualenv = "venv"
 	}
 	return opts, nil
+}
+
+// choice reads a runtime option that names one of a few choices (names[i] selects values[i]), refusing any other
+// in the real host's words; an absent option keeps the default. Values are passed variadically because the
+// toolchain package's option types are unexported: only inference can name them.
+func choice[T any](text func(string) (string, bool, error), option string, absent T, names []string, values ...T,
+) (T, error) {
+	name, present, err := text(option)
+	if err != nil || !present {
+		return absent, err
+	}
+	for i, candidate := range names {
+		if candidate == name {
+			return values[i], nil
+		}
+	}
+	return absent, fmt.Errorf("unsupported %s option: %s", option, name)
 }
 
 func resolve(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.PythonOptions, toolchain.Toolchain, error) {

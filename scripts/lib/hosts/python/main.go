@@ -12,20 +12,16 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"google.golang.org/grpc"
+
+	"pulumi-cpp-golive.invalid/hosts/internal/serve"
 )
 
 // execShimName is the Python script that runs a program for the host; Pulumi's release archive ships it beside the
@@ -59,35 +55,7 @@ func main() {
 	}
 
 	// Ctrl-C (the engine's interrupt) stops serving; so does losing the engine, which the health check notices.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	cancelServing := make(chan bool)
-	go func() {
-		<-ctx.Done()
-		close(cancelServing)
-	}()
-	if engineAddress != "" {
-		if err := rpcutil.Healthcheck(ctx, engineAddress, 5*time.Minute, stop); err != nil {
-			cmdutil.Exit(fmt.Errorf("could not start health check host RPC server: %w", err))
-		}
-	}
-
-	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
-		Cancel: cancelServing,
-		Init: func(srv *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(srv, newHost(shim, engineAddress, *tracing))
-			return nil
-		},
-		Options: rpcutil.TracingServerInterceptorOptions(nil),
-	})
-	if err != nil {
-		cmdutil.Exit(fmt.Errorf("could not start language host RPC server: %w", err))
-	}
-	// The engine reads the port from our first line of stdout.
-	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		cmdutil.Exit(fmt.Errorf("language host RPC stopped serving: %w", err))
-	}
+	serve.Host(engineAddress, newHost(shim, engineAddress, *tracing))
 }
 
 // findExecShim returns the executor to run programs with: the one given by -use-executor, else the shim beside
