@@ -1,9 +1,10 @@
 """``python -m pulumi_cpp_golive.simulator``: run the CPP simulator until SIGINT/SIGTERM.
 
-The first (and only) stdout line is ``CPP simulator listening on http://HOST:PORT``, flushed at once, so that a
-parent process can read the URL of a simulator started with ``--port 0``; the Product Ingestion API is served at that
-URL + ``/rp/product-ingestion``. Request lines go to stderr. Every
-:class:`~pulumi_cpp_golive.simulator.options.SimulatorConfig` field is a flag (``--golive-seconds 8``,
+The first stdout line is ``CPP simulator listening on http://HOST:PORT``, flushed at once, so that a parent process
+can read the URL of a simulator started with ``--port 0``; the banner's next lines say what a stack needs: both base
+URLs (the Product Ingestion API is served at that URL + ``/rp/product-ingestion``) with the settings they go into,
+and the bearer token accepted (``--token``, else ``$CPP_SIM_TOKEN``, else ``sim-token``). Request lines go to
+stderr. Every :class:`~pulumi_cpp_golive.simulator.options.SimulatorConfig` field is a flag (``--golive-seconds 8``,
 ``--fail-golive``, ...); ``--help`` lists them.
 """
 
@@ -81,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def banner(url: str, pi_url: str, token: str) -> str:
+    """What a user needs to point a stack at the simulator; the first line stays machine-readable."""
+    return "\n".join([
+        f"CPP simulator listening on {url}",
+        f"  CPP API                {url}  (cpp-golive:baseUrl)",
+        f"  Product Ingestion API  {pi_url}  (cpp-golive:productIngestionUrl)",
+        f"  bearer token           {token}  (pulumi config set --secret cpp-golive:accessToken or "
+        "cpp-golive:productIngestionToken; --token chooses it)",
+    ])
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run until SIGINT or SIGTERM; exit status 0 on a clean stop, 2 on bad arguments."""
     parser = build_parser()
@@ -109,7 +121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     simulator.start()
     try:
-        print(f"CPP simulator listening on {simulator.url}", flush=True)
+        print(banner(simulator.url, simulator.pi_url, config.token), flush=True)
         # Wake up periodically so that signal handlers run promptly on every platform.
         while not stop.wait(0.5):
             pass

@@ -584,6 +584,12 @@ def test_cli_prints_the_url_and_serves_until_terminated() -> None:
         assert match, line
         url = match.group(1)
         assert int(match.group(2)) > 0
+        # The rest of the banner: both base URLs with the settings they go into, and the token accepted.
+        rest = [process.stdout.readline() for _ in range(3)]
+        assert rest[0].split() == ["CPP", "API", url, "(cpp-golive:baseUrl)"], rest
+        assert rest[1].split()[:5] == ["Product", "Ingestion", "API", f"{url}/rp/product-ingestion",
+                                      "(cpp-golive:productIngestionUrl)"], rest
+        assert rest[2].split()[:3] == ["bearer", "token", "cli-token"], rest
         assert requests.get(url + "/_sim/requests", timeout=10).json() == {"counts": {}, "requests": []}
         headers = {"Authorization": "Bearer cli-token"}
         status = requests.get(
