@@ -180,14 +180,25 @@ def plan_change(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> 
     ``running`` with ``wait="completed"`` is an update too, so that the next ``pulumi up`` resumes the wait; so is
     a recorded ``failed`` or ``canceled`` one, so that every ``pulumi up`` reports it until the user retries.
     """
+    changed = input_changes(old_state, new_inputs)
+    replaces = [name for name in REPLACE_ON_CHANGE if name in changed]
+    resume = old_state.get("status") == "running" and (new_inputs.get("wait") or WAIT_COMPLETED) == WAIT_COMPLETED
+    failed = old_state.get("status") in ("failed", "canceled")
+    return bool(changed or resume or failed), replaces
+
+
+def input_changes(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> dict[str, str]:
+    """Each input whose value changes (snake_case name), and how: ``add``, ``delete`` or ``update``: what a
+    preview shows as ``[diff: ~triggers]`` and ``--diff`` as old and new values."""
     # A state recorded before ``api`` existed was CPP's: that is no change.
     old_state = {**old_state, "api": old_state.get("api") or API_CPP}
     new_inputs = {**new_inputs, "api": new_inputs.get("api") or API_CPP}
-    replaces = [name for name in REPLACE_ON_CHANGE if old_state.get(name) != new_inputs.get(name)]
-    changed = [name for name in INPUT_NAMES if old_state.get(name) != new_inputs.get(name)]
-    resume = old_state.get("status") == "running" and (new_inputs.get("wait") or WAIT_COMPLETED) == WAIT_COMPLETED
-    failed = old_state.get("status") in ("failed", "canceled")
-    return bool(replaces or changed or resume or failed), replaces
+    changes: dict[str, str] = {}
+    for name in INPUT_NAMES:
+        old, new = old_state.get(name), new_inputs.get(name)
+        if old != new:
+            changes[name] = "add" if old is None else "delete" if new is None else "update"
+    return changes
 
 
 def imported_inputs(record: OperationRecord) -> dict[str, Any]:

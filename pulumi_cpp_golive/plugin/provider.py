@@ -27,6 +27,8 @@ from pulumi.provider.experimental.provider import (
     DiffResponse,
     GetSchemaRequest,
     GetSchemaResponse,
+    PropertyDiff,
+    PropertyDiffKind,
     Provider,
     ReadRequest,
     ReadResponse,
@@ -36,12 +38,19 @@ from pulumi.provider.experimental.provider import (
 
 from ..errors import AmbiguousGoLiveError, GoLiveError, OfferGoLiveError
 from ..golive import Reporter
-from ..inputs import GoLiveSpec, check_inputs, imported_inputs, plan_change, recorded_state
+from ..inputs import GoLiveSpec, check_inputs, imported_inputs, input_changes, plan_change, recorded_state
 from ..record import OperationRecord
 from ..session import FORGET_MESSAGE, ProviderSession
 from ..status import RUNNING, UNCONFIRMED, utc_now
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, config_value, is_unknown, snake_props
+
+# (how an input changes, whether that change replaces) -> the engine's kind of property diff.
+_DIFF_KINDS = {
+    ("add", False): PropertyDiffKind.ADD, ("add", True): PropertyDiffKind.ADD_REPLACE,
+    ("delete", False): PropertyDiffKind.DELETE, ("delete", True): PropertyDiffKind.DELETE_REPLACE,
+    ("update", False): PropertyDiffKind.UPDATE, ("update", True): PropertyDiffKind.UPDATE_REPLACE,
+}
 
 T = TypeVar("T")
 Logger = Callable[[str, str], None]  # (urn, message)
@@ -96,9 +105,13 @@ class PluginProvider(Provider):
         return CheckResponse(inputs=checked, failures=failures)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
-        changes, replaces = plan_change(snake_props(request.old_state), snake_props(request.new_inputs))
+        old, new = snake_props(request.old_state), snake_props(request.new_inputs)
+        changes, replaces = plan_change(old, new)
+        # The engine prints `[diff: ~triggers]` and `--diff`'s old and new values only from a detailed diff.
+        detailed = {camel_name(name): PropertyDiff(_DIFF_KINDS[kind, name in replaces], input_diff=True)
+                    for name, kind in input_changes(old, new).items()}
         return DiffResponse(changes=changes, replaces=[camel_name(name) for name in replaces],
-                            delete_before_replace=False)
+                            diffs=list(detailed), detailed_diff=detailed, delete_before_replace=False)
 
     # ---- create / update / read / delete ---------------------------------------------------------------------
 

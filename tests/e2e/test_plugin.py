@@ -156,3 +156,19 @@ def test_hundred_offers_take_about_one_golive(tmp_path: Path, pulumi_bin: Path) 
                                    "ratio": round(ratio, 2), "golive_seconds": 10.0}, indent=2) + "\n")
     print(f"plugin: 100 offers {many_seconds:.1f} s, 1 offer {single_seconds:.1f} s, ratio {ratio:.2f}")
     assert ratio <= 1.5
+
+
+def test_preview_names_a_changed_trigger_as_the_replace_reason(plugin_stack: Stack, sim: Simulator) -> None:
+    """A trigger change replaces the resource (a new go-live): the preview says which input, `--diff` its old and
+    new values, and nothing is sent."""
+    plugin_stack.up()
+    sim.reset_counts()
+    plugin_stack.config("trigger", "v2")
+    preview = plugin_stack.preview()
+    assert "[diff: ~triggers]" in preview.stdout, preview.stdout
+    detailed = plugin_stack.preview("--diff")
+    [triggers] = [line for line in detailed.stdout.splitlines() if "triggers" in line]
+    assert "~ triggers" in triggers, detailed.stdout
+    old_and_new = detailed.stdout[detailed.stdout.index("triggers"):]
+    assert '"v1"' in old_and_new and '"v2"' in old_and_new, detailed.stdout
+    assert sim.requests == []

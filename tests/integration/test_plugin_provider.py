@@ -13,6 +13,7 @@ from pulumi.provider.experimental.provider import (
     ConfigureRequest,
     CreateRequest,
     DiffRequest,
+    PropertyDiffKind,
     ReadRequest,
 )
 
@@ -148,9 +149,15 @@ def test_diff_and_import_read(sim: Simulator) -> None:
     diff = asyncio.run(provider.diff(DiffRequest(URN, created.resource_id, state,
                                                  props(publisherId="contoso", offerId="vm1", wait="completed"), [])))
     assert diff.changes is True and diff.replaces == []
+    # The detailed diff the engine prints ([diff: ~wait], --diff's old and new values) names the input and its kind.
+    assert {name: change.kind for name, change in diff.detailed_diff.items()} == {"wait": PropertyDiffKind.UPDATE}
+    assert diff.diffs == ["wait"]
     replace = asyncio.run(provider.diff(DiffRequest(URN, created.resource_id, state,
-                                                    props(publisherId="contoso", offerId="vm2", wait="accepted"), [])))
-    assert replace.replaces == ["offerId"]
+                                                    props(publisherId="contoso", offerId="vm2", wait="accepted",
+                                                          triggers=["v2"]), [])))
+    assert replace.replaces == ["offerId", "triggers"]
+    assert {name: change.kind for name, change in replace.detailed_diff.items()} == {
+        "offerId": PropertyDiffKind.UPDATE_REPLACE, "triggers": PropertyDiffKind.ADD_REPLACE}
     imported = asyncio.run(provider.read(ReadRequest(URN, created.resource_id, {}, {})))
     assert plain(imported.inputs) == {"publisherId": "contoso", "offerId": "vm1", "api": "cpp", "wait": "completed"}
     assert plain(imported.properties)["operationId"] == plain(state)["operationId"]
