@@ -505,6 +505,8 @@ def test_cli_serves_pi_products_beside_cpp() -> None:
         assert process.stdout is not None
         found = re.fullmatch(r"CPP simulator listening on (http://127\.0\.0\.1:\d+)\n", process.stdout.readline())
         assert found
+        banner = [process.stdout.readline() for _ in range(3)]  # the base URLs and the token: then nothing more
+        assert f"{found.group(1)}/rp/product-ingestion" in banner[1], banner
         headers = {"Authorization": "Bearer cli-token"}
         url = found.group(1) + "/rp/product-ingestion/product"
         (product,) = requests.get(url, params=VERSION, headers=headers, timeout=10).json()["value"]
@@ -519,4 +521,4 @@ def test_cli_serves_pi_products_beside_cpp() -> None:
     finally:
         process.terminate()
         stdout, _ = process.communicate(timeout=10)
-    assert process.returncode == 0 and stdout == ""  # nothing after the URL line
+    assert process.returncode == 0 and stdout == ""  # nothing after the banner
