@@ -14,20 +14,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-from azure.core.credentials import TokenCredential
-
-from .auth import credential_for
-from .cpp_api import CppOfferApi
-from .cpp_client import CppClient
 from .errors import redact
-from .golive import GoLiveMachine, Reporter
-from .offer_api import OfferApi
-from .pi_api import PiOfferApi
-from .pi_client import PiClient
 from .resource import API_CPP, API_PRODUCT_INGESTION
 from .settings import CONFIG_KEYS, CONFIG_NAMESPACE, Settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from .golive import GoLiveMachine, Reporter
+    from .offer_api import OfferApi
 
 _LOCK = threading.Lock()
 _CREDENTIALS: dict[tuple[Settings, str], TokenCredential] = {}
@@ -67,11 +64,14 @@ class ProviderSession:
 
 def credential(settings: Settings, api: str) -> TokenCredential:
     """One credential per settings and API (each API has its own token audience), shared by every thread."""
+    # Imported on the first request: azure-core is slow to load, and Check and Diff never need a credential.
+    from . import auth
+
     with _LOCK:
         found = _CREDENTIALS.get((settings, api))
         if found is None:
             token = settings.pi_access_token if api == API_PRODUCT_INGESTION else settings.access_token
-            found = _CREDENTIALS[(settings, api)] = credential_for(token)
+            found = _CREDENTIALS[(settings, api)] = auth.credential_for(token)
         return found
 
 
@@ -83,10 +83,17 @@ def offer_api(settings: Settings, api: str) -> OfferApi:
     found = apis.get((settings, api))
     if found is None:
         made: OfferApi
+        # The clients pull in requests and azure-core; imported on the first request, not when Check or Diff run.
         if api == API_PRODUCT_INGESTION:
+            from .pi_api import PiOfferApi
+            from .pi_client import PiClient
+
             made = PiOfferApi(PiClient(settings.pi_base_url, credential(settings, api), version=settings.pi_version,
                                         request_timeout=settings.request_timeout))
         else:
+            from .cpp_api import CppOfferApi
+            from .cpp_client import CppClient
+
             made = CppOfferApi(CppClient(settings.base_url, credential(settings, api),
                                           request_timeout=settings.request_timeout))
         found = apis[(settings, api)] = made
@@ -96,6 +103,9 @@ def offer_api(settings: Settings, api: str) -> OfferApi:
 def golive(settings: Settings, api: str = API_CPP, report: Optional[Reporter] = None) -> GoLiveMachine:
     """A :class:`GoLiveMachine` for ``settings`` on ``api`` using this thread's client. Every progress line it
     reports is redacted (a line may quote a server's answer, and a server may echo the token)."""
+    # Only a create, update or read runs the machine; Check and Diff are answered without loading it.
+    from .golive import GoLiveMachine
+
     sink = report or logging.getLogger("pulumi_cpp_golive").info
     return GoLiveMachine(offer_api(settings, api), default_poll_interval=settings.poll_interval,
                          report=lambda line: sink(redact(line)), adopt_window=settings.adopt_timeout)

@@ -14,10 +14,12 @@ no parser's reading of them matters.
 
 from __future__ import annotations
 
-from urllib3.exceptions import LocationParseError
-from urllib3.util import Url, parse_url
+from typing import TYPE_CHECKING
 
 from .errors import UnusableAnswerError
+
+if TYPE_CHECKING:
+    from urllib3.util import Url
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # How much of a refused URL an error shows (a server may send a megabyte of it).
@@ -43,6 +45,10 @@ def parse(url: str, what: str = "URL") -> Url:
     if not isinstance(url, str) or not url:
         raise UnusableAnswerError(f"{what} is empty or not a string")
     refuse_odd_characters(url, what)
+    # Imported here: state records import this module, and Check and Diff must not load the HTTP stack.
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
     try:
         parsed = parse_url(url)
     except (LocationParseError, ValueError) as exc:  # LocationParseError is a ValueError; any other is too

@@ -11,7 +11,7 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Mapping
-from typing import Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
@@ -37,13 +37,15 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ..errors import AmbiguousGoLiveError, GoLiveError, OfferGoLiveError
-from ..golive import Reporter
 from ..inputs import GoLiveSpec, check_inputs, imported_inputs, input_changes, plan_change, recorded_state
 from ..record import OperationRecord
 from ..session import FORGET_MESSAGE, ProviderSession
 from ..status import RUNNING, UNCONFIRMED, utc_now
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, config_value, is_unknown, snake_props
+
+if TYPE_CHECKING:
+    from ..golive import Reporter
 
 # (how an input changes, whether that change replaces) -> the engine's kind of property diff.
 _DIFF_KINDS = {

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from azure.core.credentials import AccessToken
 
-from pulumi_cpp_golive import session
+from pulumi_cpp_golive import auth
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
@@ -106,7 +106,7 @@ def test_401_in_the_middle_of_a_long_wait(sim: Simulator, monkeypatch: pytest.Mo
     # client that asks its credential for a new token gets on: resending the refused token would be refused again.
     sim.config.golive_seconds = 2.5
     credential = RotatingCredential(sim)
-    monkeypatch.setattr(session, "credential_for", lambda token: credential)
+    monkeypatch.setattr(auth, "credential_for", lambda token: credential)
 
     def revoke_after_three_polls() -> None:
         deadline = time.monotonic() + 30

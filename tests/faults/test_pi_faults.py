@@ -26,7 +26,7 @@ import pytest
 import requests
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest
 
-from pulumi_cpp_golive import session
+from pulumi_cpp_golive import auth
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
 from pulumi_cpp_golive.plugin.provider import PluginProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
@@ -320,7 +320,7 @@ def test_401_mid_wait_gets_a_new_token_from_the_credential(world: World, monkeyp
     sim = world.sim
     sim.config.pi_job_seconds = 0.9
     credential = RotatingCredential(sim)
-    monkeypatch.setattr(session, "credential_for", lambda token: credential)
+    monkeypatch.setattr(auth, "credential_for", lambda token: credential)
     # Mid-wait the server stops accepting the token it accepted so far; only a client that asks its credential
     # for a new one gets on. A token value of its own keeps another test's cached credential out of the way.
     revoker = when(lambda: len(world.status_answers()) >= 2, lambda: setattr(sim.config, "token", "revoked"))
