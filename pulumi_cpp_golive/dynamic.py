@@ -13,22 +13,18 @@ Dynamic-provider facts that shape this file (see the README's "Limits"):
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic as dyn
 from pulumi.runtime import rpc
 
+from .console import progress_line
 from .errors import GoLiveError, OfferGoLiveError
 from .inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
 from .record import OperationRecord
 from .resource import API_CPP, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
 from .session import FORGET_MESSAGE, ProviderSession
-
-
-def _report(line: str) -> None:
-    print(f"cpp-golive: {line}", file=sys.stderr, flush=True)
 
 
 def _is_unknown(value: Any) -> bool:
@@ -67,7 +63,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         spec = GoLiveSpec.from_inputs(props)
         try:
-            record = self._session.golive(spec.api, _report).create(spec)
+            record = self._session.golive(spec.api, progress_line).create(spec)
         except OfferGoLiveError as exc:
             raise _user_error(exc) from None
         return dyn.CreateResult(record.resource_id, recorded_state(props, record))
@@ -76,7 +72,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         spec = GoLiveSpec.from_inputs(_news)
         try:
             recorded = OperationRecord.from_state(_id, _olds)
-            record = self._session.golive(recorded.api, _report).resume(spec, recorded)
+            record = self._session.golive(recorded.api, progress_line).resume(spec, recorded)
         except OfferGoLiveError as exc:
             raise _user_error(exc) from None
         return dyn.UpdateResult(recorded_state(_news, record))
@@ -84,13 +80,13 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         try:
             recorded = OperationRecord.from_state(id_, props)
-            record = self._session.golive(recorded.api, _report).refresh(recorded)
+            record = self._session.golive(recorded.api, progress_line).refresh(recorded)
         except OfferGoLiveError as exc:
             raise _user_error(exc) from None
         return dyn.ReadResult(id_, recorded_state(props, record))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        _report(f"{_id}: {FORGET_MESSAGE}")
+        progress_line(f"{_id}: {FORGET_MESSAGE}")
 
 
 def _user_error(exc: OfferGoLiveError) -> Exception:

@@ -25,6 +25,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, status_pb2
 
 from .. import __version__
+from ..console import progress_line
 from ..errors import OfferGoLiveError
 from .provider import PluginProvider, ResourceInitError
 
@@ -40,13 +41,13 @@ class EngineLog:
 
     def __call__(self, urn: str, message: str) -> None:
         if self._stub is None:
-            print(f"cpp-golive: {message}", file=sys.stderr, flush=True)
+            progress_line(message)
             return
         try:
             self._stub.Log(engine_pb2.LogRequest(severity=engine_pb2.INFO, message=message, urn=urn,
                                                  ephemeral=False), timeout=10)
         except grpc.RpcError:
-            print(f"cpp-golive: {message}", file=sys.stderr, flush=True)  # the engine is going away
+            progress_line(message)  # the engine is going away
 
 
 async def _abort_init_failed(context: grpc.aio.ServicerContext, error: ResourceInitError) -> NoReturn:
