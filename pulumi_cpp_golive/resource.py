@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from .settings import POLL_INTERVAL_RANGE
+from .setting_table import POLL_INTERVAL_RANGE
 
 WAIT_COMPLETED = "completed"
 WAIT_ACCEPTED = "accepted"
