@@ -1,13 +1,14 @@
 """Everything that names a provider setting agrees with the one table in ``setting_table.py``.
 
-``Settings.resolve`` follows from the table: each test here fails when it is edited alone (or the table gains a row
-it does not handle).
+The README's settings table, the schema's ``config`` section and ``Settings.resolve`` each follow from the table;
+each test here fails when one of them is edited alone (or the table gains a row one of them does not handle).
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ import pytest
 
 from pulumi_cpp_golive import resource
 from pulumi_cpp_golive.errors import ConfigurationError
+from pulumi_cpp_golive.plugin.schema import config_variable, schema_json
 from pulumi_cpp_golive.plugin.values import provider_config
 from pulumi_cpp_golive.setting_table import (
     NAMESPACE,
+    README_HEADER,
     SECONDS,
     SERVES_BOTH,
     SETTINGS,
@@ -27,11 +30,13 @@ from pulumi_cpp_golive.setting_table import (
     URL_WITH_PATH,
     VERSION,
     Setting,
+    readme_table,
     stack_config,
 )
 from pulumi_cpp_golive.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
 PACKAGE = ROOT / "pulumi_cpp_golive"
 
 # A value each kind accepts (differing from every default), and one it refuses with the text the error gives.
@@ -93,6 +98,62 @@ def test_settings_fields_and_defaults_are_the_tables() -> None:
 def test_the_poll_interval_input_takes_its_range_from_the_table() -> None:
     declared = next(prop for prop in resource.INPUTS if prop.name == "poll_interval_seconds")
     assert declared.bounds == next(s.bounds for s in SETTINGS if s.key == "pollInterval")
+
+
+# ---- the README ------------------------------------------------------------------------------------------------
+
+def _readme_settings_table() -> list[str]:
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = lines.index(README_HEADER[0])
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return lines[start:end]
+
+
+def test_readme_settings_table_is_the_rendered_table() -> None:
+    assert _readme_settings_table() == readme_table().splitlines(), (
+        "the README's settings table differs from setting_table.py: paste `python -m "
+        "pulumi_cpp_golive.setting_table` into the README's 'Credentials and settings' section")
+
+
+def test_readme_settings_table_states_every_fact_of_the_table() -> None:
+    # Independent of readme_table: a renderer that dropped a column would still be caught here.
+    rows = _readme_settings_table()[2:]
+    assert len(rows) == len(SETTINGS)
+    for row, setting in zip(rows, SETTINGS):
+        assert row.startswith(f"| `{NAMESPACE}:{setting.key}`"), setting.key
+        for name in setting.env:
+            assert f"`{name}`" in row, (setting.key, name)
+        assert setting.description in row and setting.default_text() in row, setting.key
+        if setting.bounds:
+            low, high = setting.bounds
+            assert f"{low:g} to {high:g}" in row, setting.key
+        assert ("(secret)" in row) == setting.secret, setting.key
+
+
+# ---- the schema ------------------------------------------------------------------------------------------------
+
+def test_schema_config_is_generated_from_the_table() -> None:
+    schema = json.loads(schema_json())
+    generated = {setting.key: config_variable(setting) for setting in SETTINGS}
+    assert schema["config"]["variables"] == generated
+    assert schema["provider"]["inputProperties"] == generated
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
+def test_schema_config_states_the_tables_facts(setting: Setting) -> None:
+    declared = json.loads(schema_json())["config"]["variables"][setting.key]
+    assert declared["type"] == ("number" if setting.kind == SECONDS else "string")
+    assert declared.get("secret", False) == setting.secret
+    text = declared["description"]
+    assert text.startswith(setting.description)
+    assert setting.default_text() in text
+    for name in setting.env:
+        assert f"`{name}`" in text, name
+    if setting.bounds:
+        low, high = setting.bounds
+        assert f"{low:g} to {high:g}" in text
+    if setting.serves == SERVES_BOTH:
+        assert "both APIs" in text and "CPP" not in text.replace("`CPP_", "`")
 
 
 # ---- resolution ------------------------------------------------------------------------------------------------
