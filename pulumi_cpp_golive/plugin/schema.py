@@ -54,8 +54,8 @@ SCHEMA: dict[str, Any] = {
     "name": PACKAGE,
     "displayName": "CPP Go Live",
     "version": __version__,
-    "description": "Drive the Azure Marketplace Cloud Partner Portal \"Go Live\" step from Pulumi: once, "
-                   "resumable, never posted twice.",
+    "description": "Drive the Azure Marketplace \"Go Live\" step from Pulumi, on the Cloud Partner Portal or the "
+                   "Product Ingestion API: once, resumable, never posted twice.",
     "keywords": ["azure", "marketplace", "cloud-partner-portal", "category/utility", "kind/native"],
     "license": "Apache-2.0",
     "publisher": "pulumi-cpp-golive",
@@ -63,7 +63,7 @@ SCHEMA: dict[str, Any] = {
     "repository": "https://github.com/pulumi-cpp-golive/pulumi-cpp-golive",
     "config": {"variables": _CONFIG},
     "provider": {
-        "description": "The provider for CPP go-live resources. Reads `cpp-golive:*` stack config.",
+        "description": "The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.",
         "inputProperties": _CONFIG,
     },
     "resources": {
