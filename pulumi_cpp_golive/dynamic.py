@@ -25,6 +25,7 @@ from .inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
 from .record import OperationRecord
 from .resource import API_CPP, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
 from .session import FORGET_MESSAGE, ProviderSession
+from .setting_table import stack_config
 
 
 def _is_unknown(value: Any) -> bool:
@@ -46,7 +47,7 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         self._session = ProviderSession()
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        self._session.configure(lambda key: req.config.get(f"cpp-golive:{key}"))
+        self._session.configure(stack_config(req.config.get))
 
     # ---- check / diff -------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
-from .settings import POLL_INTERVAL_RANGE
+from .setting_table import POLL_INTERVAL_RANGE
 
 WAIT_COMPLETED = "completed"
 WAIT_ACCEPTED = "accepted"
@@ -85,19 +85,19 @@ INPUTS: tuple[Property, ...] = (
              "you just published here.",
              items={"$ref": "pulumi.json#/Any"}, replaces=True),
     Property("wait", "wait", "string",
-             "`completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP "
+             "`completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API "
              "accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the "
              "recorded operation without posting again.",
              default=WAIT_COMPLETED),
     Property("poll_interval_seconds", "pollIntervalSeconds", "number",
-             "Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).",
+             "Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).",
              bounds=POLL_INTERVAL_RANGE),
     Property("timeout_seconds", "timeoutSeconds", "number",
              "Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and "
              "the next `pulumi up` resumes the wait.",
              bounds=TIMEOUT_RANGE, plugin_note="`customTimeouts.create` works too."),
     Property("notification_emails", "notificationEmails", "array",
-             "Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).",
+             "`cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).",
              items={"type": "string"}),
 )
 
@@ -105,9 +105,10 @@ OUTPUTS: tuple[Property, ...] = (
     Property("operation_id", "operationId", "string",
              "ID of the go-live operation (a GUID, or `publisher$offer$version$preview` for non-migrated offers)."),
     Property("operation_location", "operationLocation", "string",
-             "Tracking path of the operation, relative to the CPP base URL, with `api-version`."),
+             "Tracking path of the operation, relative to the API's base URL, with `api-version` (CPP) or "
+             "`$version` (Product Ingestion)."),
     Property("status", "status", "string", "`running`, `succeeded`, `failed` or `canceled`."),
-    Property("accepted_at", "acceptedAt", "string", "When CPP accepted the go-live (ISO-8601 UTC).", optional=True),
+    Property("accepted_at", "acceptedAt", "string", "When the API accepted the go-live (ISO-8601 UTC).", optional=True),
     Property("completed_at", "completedAt", "string",
              "When the operation was seen to end (ISO-8601 UTC); empty while running.", optional=True),
     Property("product_id", "productId", "string",

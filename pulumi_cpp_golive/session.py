@@ -1,7 +1,7 @@
 """What both adapters hold between Pulumi's calls: the provider settings, and a ready :class:`GoLiveMachine` per call.
 
-Settings come from ``Configure`` (the stack's ``cpp-golive:*`` config, see :data:`~.settings.CONFIG_KEYS`), else
-from the environment alone: a dynamic provider may be unpickled and called without ``configure`` (e.g. by
+Settings come from ``Configure`` (the stack's ``cpp-golive:*`` config, see :mod:`~.setting_table`), else from the
+environment alone: a dynamic provider may be unpickled and called without ``configure`` (e.g. by
 ``pulumi destroy`` from an old state), and the plugin is called directly in tests.
 
 Clients are built lazily inside the provider process and are never stored on anything Pulumi serialises, so no
@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .errors import redact
 from .resource import API_CPP, API_PRODUCT_INGESTION
-from .settings import CONFIG_KEYS, CONFIG_NAMESPACE, Settings
+from .settings import Settings
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -44,9 +44,8 @@ class ProviderSession:
     def __init__(self, settings: Optional[Settings] = None) -> None:
         self._settings = settings
 
-    def configure(self, lookup: Callable[[str], Optional[str]]) -> None:
-        """Resolve the settings from ``lookup(key)`` for each config key (e.g. ``baseUrl``), then the environment."""
-        config = {f"{CONFIG_NAMESPACE}:{key}": lookup(key) for key in CONFIG_KEYS}
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Resolve the settings from the stack config by bare key (e.g. ``baseUrl``), then the environment."""
         self._settings = Settings.resolve(config, os.environ)
 
     @property

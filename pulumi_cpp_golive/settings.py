@@ -1,20 +1,8 @@
 """Where the provider's settings come from: stack config first, then environment variables, then defaults.
 
-=========================  ======================  ===================================
-stack config               environment             default
-=========================  ======================  ===================================
-``cpp-golive:accessToken``  ``CPP_ACCESS_TOKEN``    azure-identity ``DefaultAzureCredential``
-``cpp-golive:baseUrl``      ``CPP_BASE_URL``        ``https://cloudpartner.azure.com``
-``cpp-golive:pollInterval`` ``CPP_POLL_INTERVAL``   60 seconds (0.25 to 86400)
-``cpp-golive:requestTimeout`` ``CPP_REQUEST_TIMEOUT`` 120 seconds (0.1 to 3600; one HTTP call)
-``cpp-golive:adoptTimeout``  ``CPP_ADOPT_TIMEOUT``   120 seconds (1 to 3600; look for a go-live the list lags on)
-``cpp-golive:productIngestionUrl``  ``PI_BASE_URL``  ``https://graph.microsoft.com/rp/product-ingestion``
-``cpp-golive:productIngestionToken``  ``PI_ACCESS_TOKEN``  azure-identity, scope ``https://graph.microsoft.com/.default``
-``cpp-golive:productIngestionVersion``  ``PI_API_VERSION``  ``2022-07-01`` (the ``$version`` of every PI call)
-=========================  ======================  ===================================
-
-The first five serve CPP (``api: cpp``); the poll interval, request and adopt timeouts serve both APIs; the last
-three serve the Product Ingestion API (``api: product-ingestion``).
+Which settings there are, their config keys, environment variables, defaults and ranges: the table in
+:mod:`~pulumi_cpp_golive.setting_table` (rendered as the README's settings table). This module resolves and checks
+them; an invalid value raises :class:`~.errors.ConfigurationError` naming its ``cpp-golive:<key>``.
 """
 
 from __future__ import annotations
@@ -27,32 +15,28 @@ from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
+from .setting_table import (
+    BY_KEY,
+    DEFAULT_BASE_URL,
+    DEFAULT_PI_BASE_URL,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_REQUEST_TIMEOUT,
+    SECONDS,
+    SETTINGS,
+    URL,
+    URL_WITH_PATH,
+    VERSION,
+    Setting,
+)
 
-DEFAULT_BASE_URL = "https://cloudpartner.azure.com"
-DEFAULT_PI_BASE_URL = "https://graph.microsoft.com/rp/product-ingestion"
-# The newest schema version we know, sent as ``$version`` on every PI call (docs/product-ingestion-api.md §1, §9).
-DEFAULT_PI_VERSION = "2022-07-01"
-DEFAULT_POLL_INTERVAL = 60.0
-DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised its timeout to 5 minutes
-# How long to wait for the operations list to show a go-live that must exist (after an ambiguous POST, a 409, an
-# offer status that says running) before giving up with "re-running is safe". Lists lag by seconds, not minutes.
-DEFAULT_ADOPT_TIMEOUT = 120.0
-CONFIG_NAMESPACE = "cpp-golive"
-# The provider's config keys (``cpp-golive:<key>``), as both adapters read them in Configure.
-CONFIG_KEYS = ("accessToken", "baseUrl", "pollInterval", "requestTimeout", "adoptTimeout", "productIngestionUrl",
-               "productIngestionToken", "productIngestionVersion")
-# Accepted ranges (seconds), inclusive, for this setting and the resource's poll_interval_seconds: polling more
-# often than the wait loop's own 0.25 s floor is pointless, less often than daily misses a go-live by a day. An
-# HTTP call allowed more than an hour is a hang, not a slow answer.
-POLL_INTERVAL_RANGE = (0.25, 86_400.0)
-REQUEST_TIMEOUT_RANGE = (0.1, 3_600.0)
-# A list lags behind a new operation by seconds; waiting an hour for it is a hang, not patience.
-ADOPT_TIMEOUT_RANGE = (1.0, 3_600.0)
+# Defaults other modules take from here (the machine's adopt window, the PI client's version).
+from .setting_table import DEFAULT_ADOPT_TIMEOUT as DEFAULT_ADOPT_TIMEOUT
+from .setting_table import DEFAULT_PI_VERSION as DEFAULT_PI_VERSION
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """Resolved provider settings. ``repr`` never shows the token."""
+    """Resolved provider settings, one field per row of the setting table. ``repr`` never shows a token."""
 
     base_url: str = DEFAULT_BASE_URL
     poll_interval: float = DEFAULT_POLL_INTERVAL
@@ -65,41 +49,40 @@ class Settings:
 
     @classmethod
     def resolve(cls, config: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
-        """Build settings from stack config (namespaced keys, e.g. ``cpp-golive:baseUrl``) and the environment."""
-
-        def pick(key: str, env: str) -> Optional[str]:
-            value = config.get(f"{CONFIG_NAMESPACE}:{key}")
-            if value is None or value == "":
-                value = environ.get(env)
-            return None if value is None or str(value).strip() == "" else str(value).strip()
-
-        base_url = validate_base_url(pick("baseUrl", "CPP_BASE_URL") or DEFAULT_BASE_URL)
-        numbers = {}
-        for field, key, env, bounds in _NUMBER_SETTINGS:
-            text = pick(key, env)
+        """Build settings from stack config by bare key (``baseUrl``, as ``setting_table.stack_config`` gives it),
+        else the environment, else the defaults."""
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            text = _pick(setting, config, environ)
             if text is not None:
-                numbers[field] = positive_number(f"{CONFIG_NAMESPACE}:{key}", text, bounds)
-        pi_base_url = validate_base_url(pick("productIngestionUrl", "PI_BASE_URL") or DEFAULT_PI_BASE_URL,
-                                        setting=f"{CONFIG_NAMESPACE}:productIngestionUrl", allow_path=True)
-        pi_version = pick("productIngestionVersion", "PI_API_VERSION") or DEFAULT_PI_VERSION
-        if not _VERSION.fullmatch(pi_version):
-            raise ConfigurationError(f"{CONFIG_NAMESPACE}:productIngestionVersion must look like 2022-07-01 (or "
-                                     f"2022-03-01-preview2), got {pi_version!r}")
-        return cls(base_url=base_url, access_token=pick("accessToken", "CPP_ACCESS_TOKEN"), pi_base_url=pi_base_url,
-                   pi_version=pi_version, pi_access_token=pick("productIngestionToken", "PI_ACCESS_TOKEN"),
-                   **numbers)
+                values[setting.field] = _checked(setting, text)
+        return cls(**values)
+
+
+def _pick(setting: Setting, config: Mapping[str, Any], environ: Mapping[str, str]) -> Optional[str]:
+    """The setting's text: config unless it is missing or empty, else the first of its environment variables that
+    is not blank; None when neither gives one (or what they give is blank)."""
+    value = config.get(setting.key)
+    if value is None or value == "":
+        value = next((environ[name] for name in setting.env if environ.get(name, "").strip()), None)
+    text = None if value is None else str(value).strip()
+    return text or None
+
+
+def _checked(setting: Setting, text: str) -> Any:
+    """``text`` as the setting's value, or a :class:`ConfigurationError` naming the setting."""
+    if setting.kind == SECONDS:
+        assert setting.bounds is not None  # every SECONDS row has bounds (tests/unit/test_settings_table.py)
+        return positive_number(setting.name, text, setting.bounds)
+    if setting.kind in (URL, URL_WITH_PATH):
+        return validate_base_url(text, setting=setting.name, allow_path=setting.kind == URL_WITH_PATH)
+    if setting.kind == VERSION and not _VERSION.fullmatch(text):
+        raise ConfigurationError(f"{setting.name} must look like 2022-07-01 (or 2022-03-01-preview2), got {text!r}")
+    return text
 
 
 # A PI ``$version``: a date, optionally with a preview suffix (it goes into every query string as it is).
 _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview\d*)?")
-
-# The numeric settings: (Settings field, config key, environment variable, accepted range). Unset, a field keeps its
-# default above.
-_NUMBER_SETTINGS = (
-    ("poll_interval", "pollInterval", "CPP_POLL_INTERVAL", POLL_INTERVAL_RANGE),
-    ("request_timeout", "requestTimeout", "CPP_REQUEST_TIMEOUT", REQUEST_TIMEOUT_RANGE),
-    ("adopt_timeout", "adoptTimeout", "CPP_ADOPT_TIMEOUT", ADOPT_TIMEOUT_RANGE),
-)
 
 
 def positive_number(name: str, value: object, bounds: tuple[float, float]) -> float:
@@ -134,7 +117,7 @@ def is_loopback(host: str) -> bool:
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
-def validate_base_url(url: str, *, setting: str = "cpp-golive:baseUrl", allow_path: bool = False) -> str:
+def validate_base_url(url: str, *, setting: str = BY_KEY["baseUrl"].name, allow_path: bool = False) -> str:
     """Accept ``https://host[:port]`` anywhere and ``http://`` only on loopback; return it without a trailing /.
 
     ``allow_path`` admits a path (the Product Ingestion API lives under ``/rp/product-ingestion``); ``setting`` is

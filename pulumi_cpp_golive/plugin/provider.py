@@ -42,7 +42,7 @@ from ..record import OperationRecord
 from ..session import FORGET_MESSAGE, ProviderSession
 from ..status import RUNNING, UNCONFIRMED, utc_now
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
-from .values import camel_name, camel_props, config_value, is_unknown, snake_props
+from .values import camel_name, camel_props, is_unknown, provider_config, snake_props
 
 if TYPE_CHECKING:
     from ..golive import Reporter
@@ -85,7 +85,7 @@ class PluginProvider(Provider):
         return GetSchemaResponse(schema=schema_json())
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
-        self._session.configure(lambda key: config_value(request.args, request.variables, key))
+        self._session.configure(provider_config(request.args, request.variables))
         # No preview support: the engine never calls create during preview, so preview sends nothing to CPP.
         return ConfigureResponse(accept_secrets=False, supports_preview=False)
 

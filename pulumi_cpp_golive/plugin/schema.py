@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .. import __version__, resource
+from ..setting_table import SETTINGS, Setting
 
 PACKAGE = "cpp-golive"
 RESOURCE_TYPE = "cpp-golive:index:OfferGoLive"
@@ -16,56 +17,24 @@ OUTPUTS = {prop.camel: prop.name for prop in resource.OUTPUTS}
 TO_SNAKE = {**INPUTS, **OUTPUTS}
 TO_CAMEL = {snake: camel for camel, snake in TO_SNAKE.items()}
 
-_CONFIG = {
-    "accessToken": {
-        "type": "string",
-        "secret": True,
-        "description": "Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, "
-                       "else azure-identity's DefaultAzureCredential (service principal environment variables, "
-                       "workload or managed identity, `az login`) for scope "
-                       "`https://cloudpartner.azure.com/.default`.",
-    },
-    "baseUrl": {
-        "type": "string",
-        "description": "CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain "
-                       "`http://` is accepted for loopback hosts only; the token is never sent to another host.",
-    },
-    "pollInterval": {
-        "type": "number",
-        "description": "Seconds between status polls when CPP sends no `Retry-After` (default 60, or "
-                       "`CPP_POLL_INTERVAL`).",
-    },
-    "requestTimeout": {
-        "type": "number",
-        "description": "Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).",
-    },
-    "adoptTimeout": {
-        "type": "number",
-        "description": "Seconds to wait for the operations list to show a go-live that must be running (after an "
-                       "ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "
-                       "\"re-running is safe\"; nothing is posted meanwhile (default 120, 1 to 3600, or "
-                       "`CPP_ADOPT_TIMEOUT`). Applies to both APIs.",
-    },
-    "productIngestionUrl": {
-        "type": "string",
-        "description": "Product Ingestion API base URL, for `api: product-ingestion` (default "
-                       "`https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is "
-                       "accepted for loopback hosts only; the token is never sent to another host.",
-    },
-    "productIngestionToken": {
-        "type": "string",
-        "secret": True,
-        "description": "Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment "
-                       "variable, else azure-identity's DefaultAzureCredential for scope "
-                       "`https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center "
-                       "account).",
-    },
-    "productIngestionVersion": {
-        "type": "string",
-        "description": "The `$version` sent on every Product Ingestion call (default `2022-07-01`, or "
-                       "`PI_API_VERSION`).",
-    },
-}
+
+def config_variable(setting: Setting) -> dict[str, Any]:
+    """One setting as the schema's ``config`` section and the provider's inputs declare it. The description says
+    what it serves and where it is read from, with the default and range taken from the setting table."""
+    sources = f"the environment variable `{setting.env[0]}`"
+    if setting.aliases:
+        sources += " (or its older name " + ", ".join(f"`{alias}`" for alias in setting.aliases) + ")"
+    description = (f"{setting.description} Serves {setting.serves_text()}. When unset in stack config: {sources}, "
+                   f"else {setting.default_text()}.")
+    if setting.bounds is not None:
+        description += f" Accepted: {setting.range_text()} seconds."
+    declared: dict[str, Any] = {"type": setting.type, "description": description}
+    if setting.secret:
+        declared["secret"] = True
+    return declared
+
+
+_CONFIG = {setting.key: config_variable(setting) for setting in SETTINGS}
 
 _INPUT_PROPERTIES = {prop.camel: prop.schema() for prop in resource.INPUTS}
 _OUTPUT_PROPERTIES = {prop.camel: prop.schema() for prop in resource.OUTPUTS}
@@ -85,8 +54,8 @@ SCHEMA: dict[str, Any] = {
     "name": PACKAGE,
     "displayName": "CPP Go Live",
     "version": __version__,
-    "description": "Drive the Azure Marketplace Cloud Partner Portal \"Go Live\" step from Pulumi: once, "
-                   "resumable, never posted twice.",
+    "description": "Drive the Azure Marketplace \"Go Live\" step from Pulumi, on the Cloud Partner Portal or the "
+                   "Product Ingestion API: once, resumable, never posted twice.",
     "keywords": ["azure", "marketplace", "cloud-partner-portal", "category/utility", "kind/native"],
     "license": "Apache-2.0",
     "publisher": "pulumi-cpp-golive",
@@ -94,7 +63,7 @@ SCHEMA: dict[str, Any] = {
     "repository": "https://github.com/pulumi-cpp-golive/pulumi-cpp-golive",
     "config": {"variables": _CONFIG},
     "provider": {
-        "description": "The provider for CPP go-live resources. Reads `cpp-golive:*` stack config.",
+        "description": "The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.",
         "inputProperties": _CONFIG,
     },
     "resources": {

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 
+from ..setting_table import stack_config
 from .schema import TO_CAMEL, TO_SNAKE
 
 
@@ -57,9 +58,11 @@ def camel_name(snake: str) -> str:
     return TO_CAMEL.get(snake, snake)
 
 
-def config_value(args: Mapping[str, PropertyValue], variables: Mapping[str, str], key: str) -> Optional[str]:
-    """A provider setting from Configure: the provider's own args first, then the namespaced variables."""
-    value = args.get(key)
-    if value is not None and not isinstance(value.value, Computed) and value.value is not None:
-        return str(value.value)
-    return variables.get(f"cpp-golive:config:{key}") or variables.get(f"cpp-golive:{key}")
+def provider_config(args: Mapping[str, PropertyValue], variables: Mapping[str, str]) -> dict[str, Any]:
+    """The provider settings from Configure, by bare key: the provider's own args first (they carry bare keys),
+    then the stack's namespaced variables."""
+    config: dict[str, Any] = stack_config(variables.get)
+    for key, value in args.items():
+        if not isinstance(value.value, Computed) and value.value is not None:
+            config[key] = str(value.value)
+    return config

@@ -19,7 +19,7 @@ namespace PulumiCppGoLive.CppGolive
     public partial class OfferGoLive : global::Pulumi.CustomResource
     {
         /// <summary>
-        /// When CPP accepted the go-live (ISO-8601 UTC).
+        /// When the API accepted the go-live (ISO-8601 UTC).
         /// </summary>
         [Output("acceptedAt")]
         public Output<string?> AcceptedAt { get; private set; } = null!;
@@ -37,7 +37,7 @@ namespace PulumiCppGoLive.CppGolive
         public Output<string?> CompletedAt { get; private set; } = null!;
 
         /// <summary>
-        /// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+        /// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         /// </summary>
         [Output("notificationEmails")]
         public Output<ImmutableArray<string>> NotificationEmails { get; private set; } = null!;
@@ -55,13 +55,13 @@ namespace PulumiCppGoLive.CppGolive
         public Output<string> OperationId { get; private set; } = null!;
 
         /// <summary>
-        /// Tracking path of the operation, relative to the CPP base URL, with `api-version`.
+        /// Tracking path of the operation, relative to the API's base URL, with `api-version` (CPP) or `$version` (Product Ingestion).
         /// </summary>
         [Output("operationLocation")]
         public Output<string> OperationLocation { get; private set; } = null!;
 
         /// <summary>
-        /// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+        /// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         /// </summary>
         [Output("pollIntervalSeconds")]
         public Output<double?> PollIntervalSeconds { get; private set; } = null!;
@@ -103,7 +103,7 @@ namespace PulumiCppGoLive.CppGolive
         public Output<ImmutableArray<object>> Triggers { get; private set; } = null!;
 
         /// <summary>
-        /// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+        /// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         /// </summary>
         [Output("wait")]
         public Output<string> Wait { get; private set; } = null!;
@@ -163,7 +163,7 @@ namespace PulumiCppGoLive.CppGolive
         private InputList<string>? _notificationEmails;
 
         /// <summary>
-        /// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+        /// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         /// </summary>
         public InputList<string> NotificationEmails
         {
@@ -178,7 +178,7 @@ namespace PulumiCppGoLive.CppGolive
         public Input<string> OfferId { get; set; } = null!;
 
         /// <summary>
-        /// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+        /// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         /// </summary>
         [Input("pollIntervalSeconds")]
         public Input<double>? PollIntervalSeconds { get; set; }
@@ -208,7 +208,7 @@ namespace PulumiCppGoLive.CppGolive
         }
 
         /// <summary>
-        /// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+        /// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         /// </summary>
         [Input("wait")]
         public Input<string>? Wait { get; set; }

@@ -47,7 +47,7 @@ export class OfferGoLive extends pulumi.CustomResource {
     }
 
     /**
-     * When CPP accepted the go-live (ISO-8601 UTC).
+     * When the API accepted the go-live (ISO-8601 UTC).
      */
     declare public /*out*/ readonly acceptedAt: pulumi.Output<string | undefined>;
     /**
@@ -59,7 +59,7 @@ export class OfferGoLive extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly completedAt: pulumi.Output<string | undefined>;
     /**
-     * Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+     * `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
      */
     declare public readonly notificationEmails: pulumi.Output<string[] | undefined>;
     /**
@@ -71,11 +71,11 @@ export class OfferGoLive extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly operationId: pulumi.Output<string>;
     /**
-     * Tracking path of the operation, relative to the CPP base URL, with `api-version`.
+     * Tracking path of the operation, relative to the API's base URL, with `api-version` (CPP) or `$version` (Product Ingestion).
      */
     declare public /*out*/ readonly operationLocation: pulumi.Output<string>;
     /**
-     * Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+     * Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
      */
     declare public readonly pollIntervalSeconds: pulumi.Output<number | undefined>;
     /**
@@ -103,7 +103,7 @@ export class OfferGoLive extends pulumi.CustomResource {
      */
     declare public readonly triggers: pulumi.Output<any[] | undefined>;
     /**
-     * `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+     * `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
      */
     declare public readonly wait: pulumi.Output<string>;
 
@@ -170,7 +170,7 @@ export interface OfferGoLiveArgs {
      */
     api?: pulumi.Input<string | undefined>;
     /**
-     * Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+     * `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
      */
     notificationEmails?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
@@ -178,7 +178,7 @@ export interface OfferGoLiveArgs {
      */
     offerId: pulumi.Input<string>;
     /**
-     * Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+     * Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
      */
     pollIntervalSeconds?: pulumi.Input<number | undefined>;
     /**
@@ -194,7 +194,7 @@ export interface OfferGoLiveArgs {
      */
     triggers?: pulumi.Input<any[] | undefined>;
     /**
-     * `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+     * `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
      */
     wait?: pulumi.Input<string | undefined>;
 }

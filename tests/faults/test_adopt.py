@@ -496,10 +496,10 @@ def test_row17_canceled_golive_is_not_posted_again_either() -> None:
 def test_adopt_timeout_setting_precedence_and_validation() -> None:
     assert Settings.resolve({}, {}).adopt_timeout == DEFAULT_ADOPT_TIMEOUT
     assert Settings.resolve({}, {"CPP_ADOPT_TIMEOUT": "30"}).adopt_timeout == 30.0
-    assert Settings.resolve({"cpp-golive:adoptTimeout": "7.5"}, {"CPP_ADOPT_TIMEOUT": "30"}).adopt_timeout == 7.5
+    assert Settings.resolve({"adoptTimeout": "7.5"}, {"CPP_ADOPT_TIMEOUT": "30"}).adopt_timeout == 7.5
     for bad in ("0", "-1", "nan", "soon"):
         with pytest.raises(ConfigurationError, match="cpp-golive:adoptTimeout"):
-            Settings.resolve({"cpp-golive:adoptTimeout": bad}, {})
+            Settings.resolve({"adoptTimeout": bad}, {})
     assert session.golive(Settings(adopt_timeout=7.5)).adopt_window == 7.5
 
 

@@ -74,8 +74,8 @@ def test_product_ingestion_settings_come_from_config_then_environment_then_defau
     from_env = Settings.resolve({}, environ)
     assert (from_env.pi_base_url, from_env.pi_access_token, from_env.pi_version) == (
         "https://pi.example.test/rp/product-ingestion", "env-token", "2022-03-01-preview2")
-    config = {"cpp-golive:productIngestionUrl": "http://127.0.0.1:8080/rp/product-ingestion",
-              "cpp-golive:productIngestionToken": "config-token", "cpp-golive:productIngestionVersion": "2023-01-01"}
+    config = {"productIngestionUrl": "http://127.0.0.1:8080/rp/product-ingestion",
+              "productIngestionToken": "config-token", "productIngestionVersion": "2023-01-01"}
     from_config = Settings.resolve(config, environ)
     assert (from_config.pi_base_url, from_config.pi_access_token, from_config.pi_version) == (
         "http://127.0.0.1:8080/rp/product-ingestion", "config-token", "2023-01-01")
@@ -90,5 +90,5 @@ def test_product_ingestion_settings_come_from_config_then_environment_then_defau
 ])
 def test_bad_product_ingestion_settings_are_refused_by_name(key: str, value: str, problem: str) -> None:
     with pytest.raises(ConfigurationError, match=f"cpp-golive:{key}") as caught:
-        Settings.resolve({f"cpp-golive:{key}": value}, {})
+        Settings.resolve({key: value}, {})
     assert problem in str(caught.value)

@@ -18,7 +18,7 @@ from pulumi_cpp_golive.dynamic import OfferGoLive
 from pulumi_cpp_golive.inputs import check_inputs, recorded_state
 from pulumi_cpp_golive.plugin.schema import RESOURCE_TYPE, schema_json
 from pulumi_cpp_golive.record import OperationRecord
-from pulumi_cpp_golive.settings import CONFIG_KEYS
+from pulumi_cpp_golive.setting_table import SETTINGS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BY_NAME = {prop.name: prop for prop in (*resource.INPUTS, *resource.OUTPUTS)}
@@ -140,9 +140,10 @@ def test_readme_output_table_is_the_declared_outputs() -> None:
 
 
 def test_config_keys_are_the_schemas_and_the_readmes() -> None:
+    keys = {setting.key for setting in SETTINGS}
     schema = _schema()
-    assert set(schema["config"]["variables"]) == set(CONFIG_KEYS)
-    assert set(schema["provider"]["inputProperties"]) == set(CONFIG_KEYS)
+    assert set(schema["config"]["variables"]) == keys
+    assert set(schema["provider"]["inputProperties"]) == keys
     readme = README.read_text(encoding="utf-8")
-    for key in CONFIG_KEYS:
+    for key in keys:
         assert f"cpp-golive:{key}" in readme

@@ -167,8 +167,7 @@ def test_settings_precedence_config_then_env_then_default() -> None:
     assert Settings.resolve({}, {}) == Settings()
     from_env = Settings.resolve({}, env)
     assert (from_env.base_url, from_env.poll_interval, from_env.access_token) == ("http://127.0.0.1:9", 5.0, "from-env")
-    config = {"cpp-golive:baseUrl": "https://cpp.example", "cpp-golive:pollInterval": "2",
-              "cpp-golive:accessToken": "from-config"}
+    config = {"baseUrl": "https://cpp.example", "pollInterval": "2", "accessToken": "from-config"}
     both = Settings.resolve(config, env)
     assert (both.base_url, both.poll_interval, both.access_token) == ("https://cpp.example", 2.0, "from-config")
     assert "from-config" not in repr(both)
@@ -186,17 +185,17 @@ def test_settings_precedence_config_then_env_then_default() -> None:
 )
 def test_bad_base_urls_are_refused(url: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=re.escape(message)):
-        Settings.resolve({"cpp-golive:baseUrl": url}, {})
+        Settings.resolve({"baseUrl": url}, {})
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "https://x.y"])
 def test_loopback_http_and_any_https_are_accepted(url: str) -> None:
-    assert Settings.resolve({"cpp-golive:baseUrl": url}, {}).base_url == url
+    assert Settings.resolve({"baseUrl": url}, {}).base_url == url
 
 
 def test_bad_poll_interval_names_the_setting() -> None:
     with pytest.raises(ConfigurationError, match="cpp-golive:pollInterval must be a positive number"):
-        Settings.resolve({"cpp-golive:pollInterval": "-1"}, {})
+        Settings.resolve({"pollInterval": "-1"}, {})
 
 
 def test_pickled_provider_holds_no_settings_or_token() -> None:

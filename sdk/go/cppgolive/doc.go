@@ -1,2 +1,2 @@
-// Drive the Azure Marketplace Cloud Partner Portal "Go Live" step from Pulumi: once, resumable, never posted twice.
+// Drive the Azure Marketplace "Go Live" step from Pulumi, on the Cloud Partner Portal or the Product Ingestion API: once, resumable, never posted twice.
 package cppgolive

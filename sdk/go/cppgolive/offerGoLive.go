@@ -18,21 +18,21 @@ import (
 type OfferGoLive struct {
 	pulumi.CustomResourceState
 
-	// When CPP accepted the go-live (ISO-8601 UTC).
+	// When the API accepted the go-live (ISO-8601 UTC).
 	AcceptedAt pulumi.StringPtrOutput `pulumi:"acceptedAt"`
 	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
 	Api pulumi.StringOutput `pulumi:"api"`
 	// When the operation was seen to end (ISO-8601 UTC); empty while running.
 	CompletedAt pulumi.StringPtrOutput `pulumi:"completedAt"`
-	// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+	// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 	NotificationEmails pulumi.StringArrayOutput `pulumi:"notificationEmails"`
 	// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
 	OfferId pulumi.StringOutput `pulumi:"offerId"`
 	// ID of the go-live operation (a GUID, or `publisher$offer$version$preview` for non-migrated offers).
 	OperationId pulumi.StringOutput `pulumi:"operationId"`
-	// Tracking path of the operation, relative to the CPP base URL, with `api-version`.
+	// Tracking path of the operation, relative to the API's base URL, with `api-version` (CPP) or `$version` (Product Ingestion).
 	OperationLocation pulumi.StringOutput `pulumi:"operationLocation"`
-	// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+	// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds pulumi.Float64PtrOutput `pulumi:"pollIntervalSeconds"`
 	// `product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.
 	ProductId pulumi.StringPtrOutput `pulumi:"productId"`
@@ -46,7 +46,7 @@ type OfferGoLive struct {
 	TimeoutSeconds pulumi.Float64PtrOutput `pulumi:"timeoutSeconds"`
 	// Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
 	Triggers pulumi.ArrayOutput `pulumi:"triggers"`
-	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
 	Wait pulumi.StringOutput `pulumi:"wait"`
 }
 
@@ -104,11 +104,11 @@ func OfferGoLiveExists(ctx *pulumi.Context,
 type offerGoLiveArgs struct {
 	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
 	Api *string `pulumi:"api"`
-	// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+	// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 	NotificationEmails []string `pulumi:"notificationEmails"`
 	// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
 	OfferId string `pulumi:"offerId"`
-	// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+	// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds *float64 `pulumi:"pollIntervalSeconds"`
 	// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
 	PublisherId string `pulumi:"publisherId"`
@@ -116,7 +116,7 @@ type offerGoLiveArgs struct {
 	TimeoutSeconds *float64 `pulumi:"timeoutSeconds"`
 	// Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
 	Triggers []interface{} `pulumi:"triggers"`
-	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
 	Wait *string `pulumi:"wait"`
 }
 
@@ -124,11 +124,11 @@ type offerGoLiveArgs struct {
 type OfferGoLiveArgs struct {
 	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
 	Api pulumi.StringPtrInput
-	// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+	// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 	NotificationEmails pulumi.StringArrayInput
 	// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
 	OfferId pulumi.StringInput
-	// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+	// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds pulumi.Float64PtrInput
 	// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
 	PublisherId pulumi.StringInput
@@ -136,7 +136,7 @@ type OfferGoLiveArgs struct {
 	TimeoutSeconds pulumi.Float64PtrInput
 	// Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
 	Triggers pulumi.ArrayInput
-	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
 	Wait pulumi.StringPtrInput
 }
 
@@ -227,7 +227,7 @@ func (o OfferGoLiveOutput) ToOfferGoLiveOutputWithContext(ctx context.Context) O
 	return o
 }
 
-// When CPP accepted the go-live (ISO-8601 UTC).
+// When the API accepted the go-live (ISO-8601 UTC).
 func (o OfferGoLiveOutput) AcceptedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringPtrOutput { return v.AcceptedAt }).(pulumi.StringPtrOutput)
 }
@@ -242,7 +242,7 @@ func (o OfferGoLiveOutput) CompletedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringPtrOutput { return v.CompletedAt }).(pulumi.StringPtrOutput)
 }
 
-// Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 func (o OfferGoLiveOutput) NotificationEmails() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringArrayOutput { return v.NotificationEmails }).(pulumi.StringArrayOutput)
 }
@@ -257,12 +257,12 @@ func (o OfferGoLiveOutput) OperationId() pulumi.StringOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.OperationId }).(pulumi.StringOutput)
 }
 
-// Tracking path of the operation, relative to the CPP base URL, with `api-version`.
+// Tracking path of the operation, relative to the API's base URL, with `api-version` (CPP) or `$version` (Product Ingestion).
 func (o OfferGoLiveOutput) OperationLocation() pulumi.StringOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.OperationLocation }).(pulumi.StringOutput)
 }
 
-// Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
 func (o OfferGoLiveOutput) PollIntervalSeconds() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.Float64PtrOutput { return v.PollIntervalSeconds }).(pulumi.Float64PtrOutput)
 }
@@ -297,7 +297,7 @@ func (o OfferGoLiveOutput) Triggers() pulumi.ArrayOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.ArrayOutput { return v.Triggers }).(pulumi.ArrayOutput)
 }
 
-// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
 func (o OfferGoLiveOutput) Wait() pulumi.StringOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.Wait }).(pulumi.StringOutput)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// The provider for CPP go-live resources. Reads `cpp-golive:*` stack config.
+// The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.
 type Provider struct {
 	pulumi.ProviderResourceState
 }
@@ -39,41 +39,41 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
-	// Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
+	// Bearer token for the CPP API (store it with `--secret`). Serves `api: cpp`. When unset in stack config: the environment variable `CPP_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 	AccessToken *string `pulumi:"accessToken"`
-	// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
+	// Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
 	AdoptTimeout *float64 `pulumi:"adoptTimeout"`
-	// CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+	// CPP API base URL; plain `http://` is accepted for loopback hosts only (the simulator), and the token is never sent to another host. Serves `api: cpp`. When unset in stack config: the environment variable `CPP_BASE_URL`, else `https://cloudpartner.azure.com`.
 	BaseUrl *string `pulumi:"baseUrl"`
-	// Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
+	// Seconds between status polls when the API sends no `Retry-After`. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_POLL_INTERVAL` (or its older name `CPP_POLL_INTERVAL`), else `60`. Accepted: 0.25 to 86400 seconds.
 	PollInterval *float64 `pulumi:"pollInterval"`
-	// Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+	// Bearer token for the Product Ingestion API (store it with `--secret`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
 	ProductIngestionToken *string `pulumi:"productIngestionToken"`
-	// Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+	// Product Ingestion API base URL; plain `http://` is accepted for loopback hosts only, and the token is never sent to another host. Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_BASE_URL`, else `https://graph.microsoft.com/rp/product-ingestion`.
 	ProductIngestionUrl *string `pulumi:"productIngestionUrl"`
-	// The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+	// The `$version` sent on every Product Ingestion call, a date with an optional preview suffix (`2022-03-01-preview2`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_API_VERSION`, else `2022-07-01`.
 	ProductIngestionVersion *string `pulumi:"productIngestionVersion"`
-	// Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
+	// Seconds one HTTP call may take, from connecting to the last byte of the answer (a timed-out poll is retried; a timed-out go-live POST is resolved by adoption). Serves both APIs. When unset in stack config: the environment variable `GOLIVE_REQUEST_TIMEOUT` (or its older name `CPP_REQUEST_TIMEOUT`), else `120`. Accepted: 0.1 to 3600 seconds.
 	RequestTimeout *float64 `pulumi:"requestTimeout"`
 }
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
-	// Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
+	// Bearer token for the CPP API (store it with `--secret`). Serves `api: cpp`. When unset in stack config: the environment variable `CPP_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 	AccessToken pulumi.StringPtrInput
-	// Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
+	// Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
 	AdoptTimeout pulumi.Float64PtrInput
-	// CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+	// CPP API base URL; plain `http://` is accepted for loopback hosts only (the simulator), and the token is never sent to another host. Serves `api: cpp`. When unset in stack config: the environment variable `CPP_BASE_URL`, else `https://cloudpartner.azure.com`.
 	BaseUrl pulumi.StringPtrInput
-	// Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
+	// Seconds between status polls when the API sends no `Retry-After`. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_POLL_INTERVAL` (or its older name `CPP_POLL_INTERVAL`), else `60`. Accepted: 0.25 to 86400 seconds.
 	PollInterval pulumi.Float64PtrInput
-	// Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+	// Bearer token for the Product Ingestion API (store it with `--secret`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
 	ProductIngestionToken pulumi.StringPtrInput
-	// Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+	// Product Ingestion API base URL; plain `http://` is accepted for loopback hosts only, and the token is never sent to another host. Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_BASE_URL`, else `https://graph.microsoft.com/rp/product-ingestion`.
 	ProductIngestionUrl pulumi.StringPtrInput
-	// The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+	// The `$version` sent on every Product Ingestion call, a date with an optional preview suffix (`2022-03-01-preview2`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_API_VERSION`, else `2022-07-01`.
 	ProductIngestionVersion pulumi.StringPtrInput
-	// Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
+	// Seconds one HTTP call may take, from connecting to the last byte of the answer (a timed-out poll is retried; a timed-out go-live POST is resolved by adoption). Serves both APIs. When unset in stack config: the environment variable `GOLIVE_REQUEST_TIMEOUT` (or its older name `CPP_REQUEST_TIMEOUT`), else `120`. Accepted: 0.1 to 3600 seconds.
 	RequestTimeout pulumi.Float64PtrInput
 }
 

@@ -33,11 +33,11 @@ class OfferGoLiveArgs:
         :param pulumi.Input[_builtins.str] offer_id: Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         :param pulumi.Input[_builtins.str] publisher_id: Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         :param pulumi.Input[_builtins.str] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
-        :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+        :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         :param pulumi.Input[_builtins.float] timeout_seconds: Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
         :param pulumi.Input[Sequence[Any]] triggers: Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
-        :param pulumi.Input[_builtins.str] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+        :param pulumi.Input[_builtins.str] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         """
         pulumi.set(__self__, "offer_id", offer_id)
         pulumi.set(__self__, "publisher_id", publisher_id)
@@ -94,7 +94,7 @@ class OfferGoLiveArgs:
     @pulumi.getter(name="notificationEmails")
     def notification_emails(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+        `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         """
         return pulumi.get(self, "notification_emails")
 
@@ -106,7 +106,7 @@ class OfferGoLiveArgs:
     @pulumi.getter(name="pollIntervalSeconds")
     def poll_interval_seconds(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+        Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         """
         return pulumi.get(self, "poll_interval_seconds")
 
@@ -142,7 +142,7 @@ class OfferGoLiveArgs:
     @pulumi.getter
     def wait(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+        `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         """
         return pulumi.get(self, "wait")
 
@@ -174,13 +174,13 @@ class OfferGoLive(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         :param pulumi.Input[_builtins.str] offer_id: Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
-        :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+        :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         :param pulumi.Input[_builtins.str] publisher_id: Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         :param pulumi.Input[_builtins.float] timeout_seconds: Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
         :param pulumi.Input[Sequence[Any]] triggers: Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
-        :param pulumi.Input[_builtins.str] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+        :param pulumi.Input[_builtins.str] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         """
         ...
     @overload
@@ -293,7 +293,7 @@ class OfferGoLive(pulumi.CustomResource):
     @pulumi.getter(name="acceptedAt")
     def accepted_at(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        When CPP accepted the go-live (ISO-8601 UTC).
+        When the API accepted the go-live (ISO-8601 UTC).
         """
         return pulumi.get(self, "accepted_at")
 
@@ -317,7 +317,7 @@ class OfferGoLive(pulumi.CustomResource):
     @pulumi.getter(name="notificationEmails")
     def notification_emails(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
         """
-        Addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
+        `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         """
         return pulumi.get(self, "notification_emails")
 
@@ -341,7 +341,7 @@ class OfferGoLive(pulumi.CustomResource):
     @pulumi.getter(name="operationLocation")
     def operation_location(self) -> pulumi.Output[_builtins.str]:
         """
-        Tracking path of the operation, relative to the CPP base URL, with `api-version`.
+        Tracking path of the operation, relative to the API's base URL, with `api-version` (CPP) or `$version` (Product Ingestion).
         """
         return pulumi.get(self, "operation_location")
 
@@ -349,7 +349,7 @@ class OfferGoLive(pulumi.CustomResource):
     @pulumi.getter(name="pollIntervalSeconds")
     def poll_interval_seconds(self) -> pulumi.Output[Optional[_builtins.float]]:
         """
-        Seconds between status polls when CPP sends no `Retry-After` (default: provider `pollInterval`).
+        Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         """
         return pulumi.get(self, "poll_interval_seconds")
 
@@ -405,7 +405,7 @@ class OfferGoLive(pulumi.CustomResource):
     @pulumi.getter
     def wait(self) -> pulumi.Output[_builtins.str]:
         """
-        `completed` (default) waits until the operation ends (hours to days); `accepted` returns once CPP accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+        `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         """
         return pulumi.get(self, "wait")
 

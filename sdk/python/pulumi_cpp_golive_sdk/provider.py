@@ -30,14 +30,14 @@ class ProviderArgs:
         """
         The set of arguments for constructing a Provider resource.
 
-        :param pulumi.Input[_builtins.str] access_token: Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
-        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
-        :param pulumi.Input[_builtins.str] base_url: CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
-        :param pulumi.Input[_builtins.float] poll_interval: Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
-        :param pulumi.Input[_builtins.str] product_ingestion_token: Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
-        :param pulumi.Input[_builtins.str] product_ingestion_url: Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
-        :param pulumi.Input[_builtins.str] product_ingestion_version: The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
-        :param pulumi.Input[_builtins.float] request_timeout: Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
+        :param pulumi.Input[_builtins.str] access_token: Bearer token for the CPP API (store it with `--secret`). Serves `api: cpp`. When unset in stack config: the environment variable `CPP_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
+        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
+        :param pulumi.Input[_builtins.str] base_url: CPP API base URL; plain `http://` is accepted for loopback hosts only (the simulator), and the token is never sent to another host. Serves `api: cpp`. When unset in stack config: the environment variable `CPP_BASE_URL`, else `https://cloudpartner.azure.com`.
+        :param pulumi.Input[_builtins.float] poll_interval: Seconds between status polls when the API sends no `Retry-After`. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_POLL_INTERVAL` (or its older name `CPP_POLL_INTERVAL`), else `60`. Accepted: 0.25 to 86400 seconds.
+        :param pulumi.Input[_builtins.str] product_ingestion_token: Bearer token for the Product Ingestion API (store it with `--secret`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        :param pulumi.Input[_builtins.str] product_ingestion_url: Product Ingestion API base URL; plain `http://` is accepted for loopback hosts only, and the token is never sent to another host. Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_BASE_URL`, else `https://graph.microsoft.com/rp/product-ingestion`.
+        :param pulumi.Input[_builtins.str] product_ingestion_version: The `$version` sent on every Product Ingestion call, a date with an optional preview suffix (`2022-03-01-preview2`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_API_VERSION`, else `2022-07-01`.
+        :param pulumi.Input[_builtins.float] request_timeout: Seconds one HTTP call may take, from connecting to the last byte of the answer (a timed-out poll is retried; a timed-out go-live POST is resolved by adoption). Serves both APIs. When unset in stack config: the environment variable `GOLIVE_REQUEST_TIMEOUT` (or its older name `CPP_REQUEST_TIMEOUT`), else `120`. Accepted: 0.1 to 3600 seconds.
         """
         if access_token is not None:
             pulumi.set(__self__, "access_token", access_token)
@@ -60,7 +60,7 @@ class ProviderArgs:
     @pulumi.getter(name="accessToken")
     def access_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
+        Bearer token for the CPP API (store it with `--secret`). Serves `api: cpp`. When unset in stack config: the environment variable `CPP_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
         """
         return pulumi.get(self, "access_token")
 
@@ -72,7 +72,7 @@ class ProviderArgs:
     @pulumi.getter(name="adoptTimeout")
     def adopt_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
+        Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
         """
         return pulumi.get(self, "adopt_timeout")
 
@@ -84,7 +84,7 @@ class ProviderArgs:
     @pulumi.getter(name="baseUrl")
     def base_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+        CPP API base URL; plain `http://` is accepted for loopback hosts only (the simulator), and the token is never sent to another host. Serves `api: cpp`. When unset in stack config: the environment variable `CPP_BASE_URL`, else `https://cloudpartner.azure.com`.
         """
         return pulumi.get(self, "base_url")
 
@@ -96,7 +96,7 @@ class ProviderArgs:
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
+        Seconds between status polls when the API sends no `Retry-After`. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_POLL_INTERVAL` (or its older name `CPP_POLL_INTERVAL`), else `60`. Accepted: 0.25 to 86400 seconds.
         """
         return pulumi.get(self, "poll_interval")
 
@@ -108,7 +108,7 @@ class ProviderArgs:
     @pulumi.getter(name="productIngestionToken")
     def product_ingestion_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        Bearer token for the Product Ingestion API (store it with `--secret`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
         """
         return pulumi.get(self, "product_ingestion_token")
 
@@ -120,7 +120,7 @@ class ProviderArgs:
     @pulumi.getter(name="productIngestionUrl")
     def product_ingestion_url(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
+        Product Ingestion API base URL; plain `http://` is accepted for loopback hosts only, and the token is never sent to another host. Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_BASE_URL`, else `https://graph.microsoft.com/rp/product-ingestion`.
         """
         return pulumi.get(self, "product_ingestion_url")
 
@@ -132,7 +132,7 @@ class ProviderArgs:
     @pulumi.getter(name="productIngestionVersion")
     def product_ingestion_version(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
+        The `$version` sent on every Product Ingestion call, a date with an optional preview suffix (`2022-03-01-preview2`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_API_VERSION`, else `2022-07-01`.
         """
         return pulumi.get(self, "product_ingestion_version")
 
@@ -144,7 +144,7 @@ class ProviderArgs:
     @pulumi.getter(name="requestTimeout")
     def request_timeout(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
+        Seconds one HTTP call may take, from connecting to the last byte of the answer (a timed-out poll is retried; a timed-out go-live POST is resolved by adoption). Serves both APIs. When unset in stack config: the environment variable `GOLIVE_REQUEST_TIMEOUT` (or its older name `CPP_REQUEST_TIMEOUT`), else `120`. Accepted: 0.1 to 3600 seconds.
         """
         return pulumi.get(self, "request_timeout")
 
@@ -169,18 +169,18 @@ class Provider(pulumi.ProviderResource):
                  request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  __props__=None):
         """
-        The provider for CPP go-live resources. Reads `cpp-golive:*` stack config.
+        The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.str] access_token: Bearer token for the CPP API. When unset: the `CPP_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
-        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the operations list to show a go-live that must be running (after an ambiguous go-live POST, a 409, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile (default 120, 1 to 3600, or `CPP_ADOPT_TIMEOUT`). Applies to both APIs.
-        :param pulumi.Input[_builtins.str] base_url: CPP API base URL (default `https://cloudpartner.azure.com`, or `CPP_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
-        :param pulumi.Input[_builtins.float] poll_interval: Seconds between status polls when CPP sends no `Retry-After` (default 60, or `CPP_POLL_INTERVAL`).
-        :param pulumi.Input[_builtins.str] product_ingestion_token: Bearer token for the Product Ingestion API. When unset: the `PI_ACCESS_TOKEN` environment variable, else azure-identity's DefaultAzureCredential for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
-        :param pulumi.Input[_builtins.str] product_ingestion_url: Product Ingestion API base URL, for `api: product-ingestion` (default `https://graph.microsoft.com/rp/product-ingestion`, or `PI_BASE_URL`). Plain `http://` is accepted for loopback hosts only; the token is never sent to another host.
-        :param pulumi.Input[_builtins.str] product_ingestion_version: The `$version` sent on every Product Ingestion call (default `2022-07-01`, or `PI_API_VERSION`).
-        :param pulumi.Input[_builtins.float] request_timeout: Read timeout of one HTTP call in seconds (default 120, or `CPP_REQUEST_TIMEOUT`).
+        :param pulumi.Input[_builtins.str] access_token: Bearer token for the CPP API (store it with `--secret`). Serves `api: cpp`. When unset in stack config: the environment variable `CPP_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
+        :param pulumi.Input[_builtins.float] adopt_timeout: Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
+        :param pulumi.Input[_builtins.str] base_url: CPP API base URL; plain `http://` is accepted for loopback hosts only (the simulator), and the token is never sent to another host. Serves `api: cpp`. When unset in stack config: the environment variable `CPP_BASE_URL`, else `https://cloudpartner.azure.com`.
+        :param pulumi.Input[_builtins.float] poll_interval: Seconds between status polls when the API sends no `Retry-After`. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_POLL_INTERVAL` (or its older name `CPP_POLL_INTERVAL`), else `60`. Accepted: 0.25 to 86400 seconds.
+        :param pulumi.Input[_builtins.str] product_ingestion_token: Bearer token for the Product Ingestion API (store it with `--secret`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` for scope `https://graph.microsoft.com/.default` (an Entra app associated with the Partner Center account).
+        :param pulumi.Input[_builtins.str] product_ingestion_url: Product Ingestion API base URL; plain `http://` is accepted for loopback hosts only, and the token is never sent to another host. Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_BASE_URL`, else `https://graph.microsoft.com/rp/product-ingestion`.
+        :param pulumi.Input[_builtins.str] product_ingestion_version: The `$version` sent on every Product Ingestion call, a date with an optional preview suffix (`2022-03-01-preview2`). Serves `api: product-ingestion`. When unset in stack config: the environment variable `PI_API_VERSION`, else `2022-07-01`.
+        :param pulumi.Input[_builtins.float] request_timeout: Seconds one HTTP call may take, from connecting to the last byte of the answer (a timed-out poll is retried; a timed-out go-live POST is resolved by adoption). Serves both APIs. When unset in stack config: the environment variable `GOLIVE_REQUEST_TIMEOUT` (or its older name `CPP_REQUEST_TIMEOUT`), else `120`. Accepted: 0.1 to 3600 seconds.
         """
         ...
     @overload
@@ -189,7 +189,7 @@ class Provider(pulumi.ProviderResource):
                  args: Optional[ProviderArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        The provider for CPP go-live resources. Reads `cpp-golive:*` stack config.
+        The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.
 
         :param str resource_name: The name of the resource.
         :param ProviderArgs args: The arguments to use to populate this resource's properties.
