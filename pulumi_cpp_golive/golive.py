@@ -249,7 +249,7 @@ class OperationMachine:
         """Adopt the operation an earlier run's ambiguous POST started once the listing shows it (looking for up
         to ``adopt_window`` seconds); post only when it shows none."""
         noun = self.words.noun
-        earlier = self._look_for(spec, survey, cancel, self.adopt_window)
+        earlier = self._listed(spec, survey, cancel, f"the previous run's {noun} POST ended ambiguously")
         if earlier is not None:
             self._say(spec, f"the previous run's {noun} POST ended ambiguously; adopting {noun} operation "
                             f"{earlier.operation_id} from the {self.api.listing}; nothing was posted")
@@ -307,12 +307,7 @@ class OperationMachine:
         Looks for up to ``adopt_window`` seconds (and never past the operation's deadline or Cancel): a listing can
         lag behind an operation the API just created. Stops early when the listing shows why none will come.
         """
-        try:
-            found = self._look_for(spec, survey, cancel, self.adopt_window)
-        except _StoppedLooking as stopped:
-            raise self._ambiguous(spec, f"{why}; {stopped} before the {self.api.listing} showed it") from None
-        except _NoneWillCome as other:
-            raise OfferNotReadyError(f"{why}; {other}") from None
+        found = self._listed(spec, survey, cancel, why)
         if found is None:
             raise self._ambiguous(spec, f"{why}; no {self.words.noun} appeared in the {self.api.listing} of "
                                         f"{spec.publisher_id}/{spec.offer_id} within {self.adopt_window:g} s "
@@ -320,6 +315,17 @@ class OperationMachine:
         self._say(spec, f"{why}; adopting {self.words.noun} operation {found.operation_id} from the "
                         f"{self.api.listing}")
         return found
+
+    def _listed(self, spec: GoLiveSpec, survey: Lookable, cancel: Optional[threading.Event],
+                why: str) -> Optional[OperationRecord]:
+        """The operation the listing shows within ``adopt_window`` seconds, or None. A look cut short by the
+        deadline or Cancel, or a listing that shows why none will come, is the user's error, ``why`` first."""
+        try:
+            return self._look_for(spec, survey, cancel, self.adopt_window)
+        except _StoppedLooking as stopped:
+            raise self._ambiguous(spec, f"{why}; {stopped} before the {self.api.listing} showed it") from None
+        except _NoneWillCome as other:
+            raise OfferNotReadyError(f"{why}; {other}") from None
 
     def _look_for(self, spec: GoLiveSpec, survey: Lookable, cancel: Optional[threading.Event],
                   window: float) -> Optional[OperationRecord]:

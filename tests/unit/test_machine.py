@@ -317,6 +317,26 @@ def test_resume_of_an_unconfirmed_post_posts_once_the_listing_shows_none(flavour
     assert any("shows no go-live after 5 s (cpp-golive:adoptTimeout): posting" in line for line in lines)
 
 
+def test_cancel_while_looking_for_an_unconfirmed_post_keeps_it_unconfirmed(flavour: Flavour, clock: FakeClock,
+                                                                         lines: list[str]) -> None:
+    clock.cancel_after = 1
+    api = fake(flavour, surveys=[Post(flavour.target)])
+    with pytest.raises(AmbiguousGoLiveError) as caught:  # the plugin keeps recording the ambiguous POST
+        machine_for(api, clock, lines).resume(SPEC, record(UNCONFIRMED))
+    assert caught.value.posted and api.count("post") == 0
+    assert str(caught.value).startswith("the previous run's go-live POST ended ambiguously; the go-live was "
+                                        f"cancelled before the {flavour.listing} showed it. The go-live may have")
+
+
+def test_an_unconfirmed_post_with_another_operation_listed_is_not_posted(flavour: Flavour, clock: FakeClock,
+                                                                        lines: list[str]) -> None:
+    api = fake(flavour, surveys=[Post(flavour.target)], lookups=[Lookup(other="a 'publish' operation runs")])
+    with pytest.raises(OfferNotReadyError) as caught:
+        machine_for(api, clock, lines).resume(SPEC, record(UNCONFIRMED))
+    assert str(caught.value) == "the previous run's go-live POST ended ambiguously; a 'publish' operation runs"
+    assert api.count("post") == 0 and api.count("look_for") == 1
+
+
 # ---- timeout, cancel, failed polls: the record is always kept -------------------------------------------------
 
 
