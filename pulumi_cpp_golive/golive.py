@@ -8,9 +8,14 @@ Read it top to bottom:
    Those answers say what the API's words mean (a :data:`~.offer_api.Survey` is one of seven typed outcomes,
    each handled in its own branch of :meth:`~OperationMachine.start`, mypy checking that none is missing) and
    how messages name the operation (:class:`~.offer_api.OperationWords`: "go-live", "the offer is live", the
-   rule for a retry). A second kind, e.g. ``OfferPublish`` (publish to preview), is a second set of answers
-   with its own words, on the same machine and with the same guarantees: adopt-or-post, never post twice,
-   resume, timeouts, Cancel. :data:`GoLiveMachine` is the name the go-live's adapters use for it.
+   rule for a retry; the deadline's messages take the same noun). A second kind, e.g. ``OfferPublish``
+   (publish to preview), is a second set of answers with its own words, on the same machine and with the same
+   guarantees: adopt-or-post, never post twice, resume, timeouts, Cancel. Adding it means one ``OfferApi`` per
+   API (a survey that comes to the same seven outcomes about a publish, its POST, its listing, its reads) with
+   ``words`` of its own, and an adapter that builds ``OperationMachine(api, ...)``: nothing here changes
+   (``tests/unit/test_machine.py`` runs a second kind through a fake to keep it so). It shares the resource's
+   inputs (:class:`~.inputs.GoLiveSpec`: offer, ``wait``, poll interval, timeout) and the error classes.
+   :data:`GoLiveMachine` is the name the go-live's adapters use for the machine.
 1. :meth:`OperationMachine.start` asks the API to survey the offer, then never posts when the operation is
    already running (it *adopts* it) or the offer already is what the operation would make it (for a go-live:
    live with what would be posted). It refuses, without posting, an offer that cannot take it now (unknown,
@@ -189,7 +194,7 @@ class OperationMachine:
         if running is not None:
             yield running
             return
-        with applied(Deadline(timeout or spec.timeout, cancel, clock=self._clock)) as deadline:
+        with applied(Deadline(timeout or spec.timeout, cancel, clock=self._clock, noun=self.words.noun)) as deadline:
             yield deadline
 
     # ---- 1. adopt or post --------------------------------------------------------------------------------

@@ -433,3 +433,11 @@ def test_a_second_kind_keeps_every_guarantee_in_its_own_words(clock: FakeClock, 
     assert lines[-1] == "contoso/vm1: offer is already in preview; adopting its publish operation pub-3 instead of " \
                         "posting again"
     assert not any("go-live" in line for line in lines)
+
+
+def test_a_second_kind_is_named_by_its_deadline_too(clock: FakeClock, lines: list[str]) -> None:
+    api = FakeOfferApi(words=PUBLISH, surveys=[Post()], posts=[gateway_error(502)])
+    with pytest.raises(AmbiguousGoLiveError) as caught:
+        machine_for(api, clock, lines, adopt_window=600.0).create(dataclasses.replace(SPEC, timeout=4.0))
+    assert "the publish's time limit (4 s) was reached before the operations list showed it" in str(caught.value)
+    assert api.count("post") == 1 and "go-live" not in str(caught.value)
