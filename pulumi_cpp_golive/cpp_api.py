@@ -22,7 +22,7 @@ from .cpp_wire import (
 )
 from .errors import ApiError, UnusableAnswerError
 from .inputs import GoLiveSpec
-from .offer_api import ADOPT, FAILED, LAGGING, LIVE, POST, REFUSE, Lookup, Reading, Survey
+from .offer_api import GO_LIVE, Adopt, AlreadyDone, Lagging, LastFailed, Lookable, Lookup, Post, Reading, Refuse, Survey
 from .record import OperationRecord
 from .shapes import is_cpp_operation_id, timestamp
 from .status import CANCELED, RUNNING, SUCCEEDED, squash, utc_now
@@ -41,6 +41,7 @@ class CppOfferApi:
 
     name = "CPP"
     listing = "operations list"
+    words = GO_LIVE
 
     def __init__(self, client: CppClient, *, now: Callable[[], str] = utc_now) -> None:
         self.client = client
@@ -51,31 +52,31 @@ class CppOfferApi:
         failed; otherwise post."""
         running = self._running_golive(spec)
         if running is not None:
-            return Survey(ADOPT, running)
+            return Adopt(running)
         offer = self.client.get_offer_status(spec.publisher_id, spec.offer_id)
         state = squash(offer.get("status", ""))
         if state in _NEVER_PUBLISHED:
-            return Survey(REFUSE, reason=(
+            return Refuse(
                 f"offer {spec.publisher_id}/{spec.offer_id} was never published to preview (offer status "
-                f"{offer.get('status')!r}); publish it and wait for publisher sign-off before go-live."))
+                f"{offer.get('status')!r}); publish it and wait for publisher sign-off before go-live.")
         if state in _OFFER_BUSY:
             # CPP runs one operation per offer: a go-live posted now could only conflict, or start a second one.
-            return Survey(LAGGING, reason=(
+            return Lagging(
                 f"the offer status of {spec.publisher_id}/{spec.offer_id} says {offer.get('status')!r} but the "
-                "operations list shows no running go-live yet; nothing was posted"))
+                "operations list shows no running go-live yet; nothing was posted")
         outcome = normalise_status(offer.get("status"))[0]
         if outcome == SUCCEEDED and not _waiting_for_signoff(offer):
             golives = [s for s in self.client.list_submissions(spec.publisher_id, spec.offer_id)
                        if is_golive_submission(s)]
             if golives:
-                return Survey(LIVE, self._record(spec, _newest(golives)))
+                return AlreadyDone(self._record(spec, _newest(golives)))
         if outcome in (FAILED_STATUS, CANCELED):
             failed = self._last_golive_if_failed(spec)
             if failed is not None:
-                return Survey(FAILED, failed)
-        return Survey(POST)
+                return LastFailed(failed)
+        return Post()
 
-    def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
+    def post(self, spec: GoLiveSpec, survey: Post) -> OperationRecord:
         """POST the go-live once; the operation its tracking header names, recorded by its canonical path (only
         the validated ID is taken from the header: its query, ``api-version`` included, is the server's)."""
         accepted = self.client.post_golive(spec.publisher_id, spec.offer_id, spec.notification_emails)
@@ -94,7 +95,7 @@ class CppOfferApi:
             accepted_at=self._now(),
         )
 
-    def look_for_golive(self, spec: GoLiveSpec, survey: Survey) -> Lookup:
+    def look_for(self, spec: GoLiveSpec, survey: Lookable) -> Lookup:
         submissions = self._of_offer(spec, self.client.list_submissions(spec.publisher_id, spec.offer_id,
                                                                         status="running"))
         running = [s for s in submissions if normalise_status(s.get("submissionState"))[0] == RUNNING]

@@ -43,18 +43,20 @@ _CURRENT: contextvars.ContextVar[Optional[Deadline]] = contextvars.ContextVar("c
 
 
 class Deadline:
-    """The time by which a go-live stops waiting, and the event that cancels it.
+    """The time by which an operation (a go-live) stops waiting, and the event that cancels it.
 
     :param seconds: how long from now, or None for no time limit (Cancel still applies).
     :param cancel: set by Cancel; every pause wakes at once and every request in flight is aborted.
     :param clock: monotonic seconds (injectable for tests).
+    :param noun: how :meth:`why` names the operation (the machine passes its kind's word).
     """
 
     def __init__(self, seconds: Optional[float] = None, cancel: Optional[threading.Event] = None, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, noun: str = "go-live") -> None:
         self.limit = seconds
         self.cancel = cancel
         self._clock = clock
+        self._noun = noun
         self.at = clock() + seconds if seconds else None
 
     def remaining(self) -> Optional[float]:
@@ -99,8 +101,8 @@ class Deadline:
     def why(self) -> str:
         """Why the deadline is done, for error messages."""
         if self.cancelled:
-            return "the go-live was cancelled"
-        return f"the go-live's time limit ({self.limit:g} s) was reached"
+            return f"the {self._noun} was cancelled"
+        return f"the {self._noun}'s time limit ({self.limit:g} s) was reached"
 
 
 def current() -> Optional[Deadline]:

@@ -1,23 +1,38 @@
-"""The go-live state machine: adopt-or-post, wait, resume. Both adapters (dynamic provider, plugin) call this, for
-either API: what an API's words mean is behind :class:`~.offer_api.OfferApi` (``cpp_api``, ``pi_api``).
+"""The operation machine: adopt-or-post, wait, resume. Both adapters (dynamic provider, plugin) call it, for
+either API, to run a go-live; nothing in it is about a go-live or an API in particular.
 
 Read it top to bottom:
 
-1. :meth:`GoLiveMachine.start` asks the API to survey the offer, then never posts when a go-live is already running
-   (it *adopts* it) or the offer is already live with what would be posted. It refuses, without posting, an offer
-   that cannot go live now (unknown, never published to preview, another publish running) and an offer whose last
-   go-live failed or was canceled (retrying is the user's explicit act). When the API says a go-live runs but its
-   listing does not show it yet, it waits for the listing instead of posting. Otherwise it POSTs once. An
-   ambiguous end (a gateway's 5xx, a timeout or reset after sending, an answer that cannot be followed, a
-   conflict) is never re-posted in the same run: it waits, bounded by ``adopt_window``, for the listing to show
-   the go-live and adopts it, or stops saying that re-running is safe. Only a POST that certainly started nothing
-   (the API decides: never sent, or CPP's own 500 error body) is posted again.
-2. :meth:`GoLiveMachine.wait` reads the recorded operation until it ends, honouring ``Retry-After``, the poll
-   interval, a timeout and a cancel event. It rides out transient errors (throttling, 5xx, resets, malformed
-   bodies) and reports every change of status or step. It never posts, so a wait can be resumed any number of
-   times.
-3. :meth:`GoLiveMachine.refresh` reads the recorded operation once (``pulumi refresh``); an operation the API no
-   longer returns keeps its recorded state.
+0. What plugs in. :class:`OperationMachine` is given one :class:`~.offer_api.OfferApi`: the answers of one API
+   about one kind of operation (the go-live on CPP, :mod:`.cpp_api`; on Product Ingestion, :mod:`.pi_api`).
+   Those answers say what the API's words mean (a :data:`~.offer_api.Survey` is one of seven typed outcomes,
+   each handled in its own branch of :meth:`~OperationMachine.start`, mypy checking that none is missing) and
+   how messages name the operation (:class:`~.offer_api.OperationWords`: "go-live", "the offer is live", the
+   rule for a retry; the deadline's messages take the same noun). A second kind, e.g. ``OfferPublish``
+   (publish to preview), is a second set of answers with its own words, on the same machine and with the same
+   guarantees: adopt-or-post, never post twice, resume, timeouts, Cancel. Adding it means one ``OfferApi`` per
+   API (a survey that comes to the same seven outcomes about a publish, its POST, its listing, its reads) with
+   ``words`` of its own, and an adapter that builds ``OperationMachine(api, ...)``: nothing here changes
+   (``tests/unit/test_machine.py`` runs a second kind through a fake to keep it so). It shares the resource's
+   inputs (:class:`~.inputs.GoLiveSpec`: offer, ``wait``, poll interval, timeout) and the error classes.
+   :data:`GoLiveMachine` is the name the go-live's adapters use for the machine.
+1. :meth:`OperationMachine.start` asks the API to survey the offer, then never posts when the operation is
+   already running (it *adopts* it) or the offer already is what the operation would make it (for a go-live:
+   live with what would be posted). It refuses, without posting, an offer that cannot take it now (unknown,
+   never published to preview, another publish running) and an offer whose last operation of this kind failed
+   or was canceled (retrying is the user's explicit act). When the API says one runs but its listing does not
+   show it yet, it waits for the listing instead of posting; when an operation on something else runs, it
+   waits for that to end (bounded) and surveys again. Otherwise it POSTs once. An ambiguous end (a gateway's
+   5xx, a timeout or reset after sending, an answer that cannot be followed, a conflict) is never re-posted in
+   the same run: it waits, bounded by ``adopt_window``, for the listing to show the operation and adopts it,
+   or stops saying that re-running is safe. Only a POST that certainly started nothing (the API decides: never
+   sent) is posted again.
+2. :meth:`OperationMachine.wait` reads the recorded operation until it ends, honouring ``Retry-After``, the
+   poll interval, a timeout and a cancel event. It rides out transient errors (throttling, 5xx, resets,
+   malformed bodies) and reports every change of status or step. It never posts, so a wait can be resumed any
+   number of times (:meth:`OperationMachine.resume`).
+3. :meth:`OperationMachine.refresh` reads the recorded operation once (``pulumi refresh``); an operation the
+   API no longer returns keeps its recorded state.
 
 An operation ID, once known, is never dropped: every failure after acceptance is a :class:`GoLiveError`
 carrying the :class:`OperationRecord`, so an adapter can save it and the next run resumes instead of re-posting.
@@ -32,6 +47,8 @@ import threading
 import time
 from typing import Callable, Iterator, Optional
 
+from typing_extensions import assert_never
+
 from .deadline import Deadline, applied, current
 from .errors import (
     AmbiguousGoLiveError,
@@ -45,7 +62,19 @@ from .errors import (
     contains_secret,
 )
 from .inputs import GoLiveSpec
-from .offer_api import ADOPT, BUSY, FAILED, LAGGING, LIVE, POST, OfferApi, Reading, Survey
+from .offer_api import (
+    Adopt,
+    AlreadyDone,
+    Busy,
+    Lagging,
+    LastFailed,
+    Lookable,
+    OfferApi,
+    Post,
+    Reading,
+    Refuse,
+    Survey,
+)
 from .record import OperationRecord
 from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
@@ -64,10 +93,6 @@ _MIN_POLL_SECONDS = 0.25
 # Pauses between looks at a lagging listing: 0.5 s, doubling, at most 5 s.
 _FIRST_LOOK_DELAY = 0.5
 _MAX_LOOK_DELAY = 5.0
-# The one rule for a failed go-live, as every message that applies it states it (README: "A failed go-live").
-_RETRY_HINT = ("A failed go-live is not posted again on its own, and nothing was posted now. To retry: fix the cause, "
-               "publish the offer again (to preview, up to publisher sign-off), then change `triggers` (or run "
-               "`pulumi up --replace`).")
 
 
 def _sleep_until_cancelled(seconds: float, cancel: Optional[threading.Event]) -> bool:
@@ -79,8 +104,8 @@ def _sleep_until_cancelled(seconds: float, cancel: Optional[threading.Event]) ->
 
 
 def _bounded(sleep: InterruptibleSleep) -> InterruptibleSleep:
-    """``sleep``, never past the current go-live's deadline; True when the caller must stop (cancelled or out
-    of time). Every pause of a go-live goes through this, so none can outlast ``timeout_seconds`` or Cancel."""
+    """``sleep``, never past the current operation's deadline; True when the caller must stop (cancelled or out
+    of time). Every pause of an operation goes through this, so none can outlast ``timeout_seconds`` or Cancel."""
 
     def bounded(seconds: float, cancel: Optional[threading.Event]) -> bool:
         deadline = current()
@@ -107,18 +132,19 @@ class _StoppedLooking(Exception):
 
 
 class _NoneWillCome(Exception):
-    """The listing shows why no go-live will appear (e.g. another kind of operation runs); its text says why."""
+    """The listing shows why no operation will appear (e.g. another kind of operation runs); its text says why."""
 
 
-class GoLiveMachine:
-    """The go-live state machine: drives go-live operations through one API.
+class OperationMachine:
+    """The state machine: drives the operations of one kind through one API, in the words of that kind.
 
-    :param api: the marketplace API (:class:`~.cpp_api.CppOfferApi`, :class:`~.pi_api.PiOfferApi`).
+    :param api: one kind of operation on one marketplace API (the go-live: :class:`~.cpp_api.CppOfferApi`,
+        :class:`~.pi_api.PiOfferApi`); its ``words`` name the operation in every message.
     :param default_poll_interval: seconds between polls when neither ``Retry-After`` nor the resource's
         ``poll_interval_seconds`` says otherwise.
     :param report: receives one human-readable line per event (accepted, adopted, step change, retry).
     :param max_transient_errors: consecutive failed polls tolerated before the wait gives up (with the ID kept).
-    :param adopt_window: seconds to look for a go-live the listing does not show yet (after an ambiguous POST, a
+    :param adopt_window: seconds to look for an operation the listing does not show yet (after an ambiguous POST, a
         conflict, an API that says one runs) before stopping with "re-running is safe".
     :param clock, sleep: injectable for tests.
     """
@@ -136,6 +162,7 @@ class GoLiveMachine:
         now: Callable[[], str] = utc_now,
     ) -> None:
         self.api = api
+        self.words = api.words
         self.default_poll_interval = default_poll_interval
         self._report = report or _LOG.info
         self.max_transient_errors = max_transient_errors
@@ -162,133 +189,152 @@ class GoLiveMachine:
     @contextlib.contextmanager
     def _deadline(self, spec: GoLiveSpec, cancel: Optional[threading.Event],
                   timeout: Optional[float]) -> Iterator[Deadline]:
-        """The deadline of this go-live, current for the block (an enclosing ``create``'s one when there is)."""
+        """The deadline of this operation, current for the block (an enclosing ``create``'s one when there is)."""
         running = current()
         if running is not None:
             yield running
             return
-        with applied(Deadline(timeout or spec.timeout, cancel, clock=self._clock)) as deadline:
+        with applied(Deadline(timeout or spec.timeout, cancel, clock=self._clock, noun=self.words.noun)) as deadline:
             yield deadline
 
     # ---- 1. adopt or post --------------------------------------------------------------------------------
 
     def start(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None, *,
               look_first: bool = False) -> OperationRecord:
-        """Return the go-live running on the offer, or POST one. Never posts while one is running.
+        """Return the operation running on the offer, or POST one. Never posts while one is running.
 
-        ``look_first``: an earlier run's POST ended ambiguously (its state says so), so a go-live it started may
-        not be listed yet: before posting, look for it for up to ``adopt_window`` seconds.
+        Each outcome of the survey has its branch here; ``assert_never`` makes mypy report a missing one.
+        ``look_first``: an earlier run's POST ended ambiguously (its state says so), so an operation it started
+        may not be listed yet: before posting, look for it for up to ``adopt_window`` seconds.
         """
+        noun = self.words.noun
         survey = self._settled_survey(spec, cancel)
-        if survey.decision == ADOPT and survey.record is not None:
-            self._say(spec, f"adopting go-live operation {survey.record.operation_id} already running on the "
-                            "offer; no new go-live was posted")
+        if isinstance(survey, Adopt):
+            self._say(spec, f"adopting {noun} operation {survey.record.operation_id} already running on the "
+                            f"offer; no new {noun} was posted")
             return survey.record
-        if survey.decision == LIVE and survey.record is not None:
-            self._say(spec, f"offer is already live; adopting its go-live operation {survey.record.operation_id} "
-                            "instead of posting again")
+        if isinstance(survey, AlreadyDone):
+            self._say(spec, f"{self.words.already_done}; adopting its {noun} operation "
+                            f"{survey.record.operation_id} instead of posting again")
             return survey.record
-        if survey.decision == FAILED and survey.record is not None:
+        if isinstance(survey, LastFailed):
             record = survey.record
             raise GoLiveFailedError(
-                f"the last go-live of {spec.publisher_id}/{spec.offer_id}, operation {record.operation_id}, ended "
-                f"{record.status}: {self._explain(record.messages)}. {_RETRY_HINT}", record)
-        if survey.decision == LAGGING:
+                f"the last {noun} of {spec.publisher_id}/{spec.offer_id}, operation {record.operation_id}, ended "
+                f"{record.status}: {self._explain(record.messages)}. {self.words.retry_hint}", record)
+        if isinstance(survey, Lagging):
             return self._adopt_when_listed(spec, survey, cancel, survey.reason)
-        if survey.decision != POST:  # REFUSE, a BUSY that did not settle, or a decision without its record
-            raise OfferNotReadyError(f"{survey.reason or 'the API gave no usable answer'} Nothing was posted.")
-        if look_first:
-            earlier = self._look_for(spec, survey, cancel, self.adopt_window)
-            if earlier is not None:
-                self._say(spec, f"the previous run's go-live POST ended ambiguously; adopting go-live operation "
-                                f"{earlier.operation_id} from the {self.api.listing}; nothing was posted")
-                return earlier
-            self._say(spec, f"the previous run's go-live POST ended ambiguously, and the {self.api.listing} shows "
-                            f"no go-live after {self.adopt_window:g} s (cpp-golive:adoptTimeout): posting")
-        return self._post(spec, survey, cancel)
+        if isinstance(survey, Refuse):
+            raise OfferNotReadyError(f"{survey.reason} Nothing was posted.")
+        if isinstance(survey, Busy):  # still running once ``adopt_window`` had passed (see _settled_survey)
+            raise OfferNotReadyError(
+                f"{survey.reason}; it was still running after {self.adopt_window:g} s (cpp-golive:adoptTimeout). "
+                "Re-run `pulumi up` once it has ended. Nothing was posted.")
+        if isinstance(survey, Post):
+            return self._look_then_post(spec, survey, cancel) if look_first else self._post(spec, survey, cancel)
+        assert_never(survey)
 
     def _settled_survey(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> Survey:
-        """The survey, once no go-live of something else is running (``busy``): that one is waited out, for up
-        to ``adopt_window`` seconds, then the offer is surveyed again."""
+        """The survey, once no operation on something else is running (:class:`~.offer_api.Busy`): that one is
+        waited out, for up to ``adopt_window`` seconds, then the offer is surveyed again. A ``Busy`` is returned
+        only once that time has passed."""
         give_up = self._clock() + self.adopt_window
         delay = _FIRST_LOOK_DELAY
         while True:
             survey = self.api.survey(spec)
             remaining = give_up - self._clock()
-            if survey.decision != BUSY or remaining <= 0:
-                if survey.decision == BUSY:
-                    return dataclasses.replace(survey, reason=(
-                        f"{survey.reason}; it was still running after {self.adopt_window:g} s "
-                        "(cpp-golive:adoptTimeout). Re-run `pulumi up` once it has ended."))
+            if not isinstance(survey, Busy) or remaining <= 0:
                 return survey
             self._say(spec, f"waiting: {survey.reason}")
             if self._sleep(min(delay, remaining), cancel):
                 raise OfferNotReadyError(f"{survey.reason}; {self._why_stopped()}. Nothing was posted.")
             delay = min(delay * 2, _MAX_LOOK_DELAY)
 
-    def _post(self, spec: GoLiveSpec, survey: Survey, cancel: Optional[threading.Event]) -> OperationRecord:
+    def _look_then_post(self, spec: GoLiveSpec, survey: Post, cancel: Optional[threading.Event]) -> OperationRecord:
+        """Adopt the operation an earlier run's ambiguous POST started once the listing shows it (looking for up
+        to ``adopt_window`` seconds); post only when it shows none."""
+        noun = self.words.noun
+        earlier = self._listed(spec, survey, cancel, f"the previous run's {noun} POST ended ambiguously")
+        if earlier is not None:
+            self._say(spec, f"the previous run's {noun} POST ended ambiguously; adopting {noun} operation "
+                            f"{earlier.operation_id} from the {self.api.listing}; nothing was posted")
+            return earlier
+        self._say(spec, f"the previous run's {noun} POST ended ambiguously, and the {self.api.listing} shows "
+                        f"no {noun} after {self.adopt_window:g} s (cpp-golive:adoptTimeout): posting")
+        return self._post(spec, survey, cancel)
+
+    def _post(self, spec: GoLiveSpec, survey: Post, cancel: Optional[threading.Event]) -> OperationRecord:
+        """POST once; an ambiguous end is looked for, never re-posted (see the module docstring, 1.)."""
+        noun = self.words.noun
         reposts_left = 2
         while True:
             try:
-                record = self._recordable(self.api.post_golive(spec, survey))
+                record = self._recordable(self.api.post(spec, survey))
             except UnusableAnswerError as exc:
-                # The API took the go-live but did not say how to follow it (or named it in a way that cannot be
+                # The API took the operation but did not say how to follow it (or named it in a way that cannot be
                 # recorded): the listing will.
-                return self._adopt_when_listed(spec, survey, cancel, f"the go-live POST was accepted, but {exc}")
+                return self._adopt_when_listed(spec, survey, cancel, f"the {noun} POST was accepted, but {exc}")
             except ApiError as exc:
                 if self.api.is_conflict(exc):
                     # Another run (or person) got there first: its operation is the one to follow.
                     return self._adopt_when_listed(
                         spec, survey, cancel,
-                        f"the go-live POST was refused because an operation is in progress ({exc})")
+                        f"the {noun} POST was refused because an operation is in progress ({exc})")
                 if exc.status is not None and exc.status < 500 and not exc.ambiguous:
                     raise  # a definite refusal (400/401/403/404/429 after retries): nothing was started
                 if not self.api.certainly_not_started(exc):
                     # A 5xx, a redirect, a timeout or reset after sending, an answer that cannot be read: the
-                    # go-live may be running. Never post again in this run; look for it while a listing lags.
-                    return self._adopt_when_listed(spec, survey, cancel, f"the go-live POST ended ambiguously ({exc})")
+                    # operation may be running. Never post again in this run; look for it while a listing lags.
+                    return self._adopt_when_listed(spec, survey, cancel, f"the {noun} POST ended ambiguously ({exc})")
                 # Not one byte of the request left this process: nothing can have started. Look (after a pause,
                 # so that a listing that lags has caught up), then post again.
                 if self._sleep(2.0, cancel):
                     raise
                 adopted = self._look_quietly(spec, survey)
                 if adopted is not None:
-                    self._say(spec, f"the go-live POST failed ({exc}); adopting operation {adopted.operation_id} "
+                    self._say(spec, f"the {noun} POST failed ({exc}); adopting operation {adopted.operation_id} "
                                     "that is running on the offer")
                     return adopted
                 if reposts_left > 0:
                     reposts_left -= 1
-                    self._say(spec, f"go-live POST not sent ({exc}); nothing is running, posting again")
+                    self._say(spec, f"{noun} POST not sent ({exc}); nothing is running, posting again")
                     continue
                 raise AmbiguousGoLiveError(
-                    f"the go-live POST for {spec.publisher_id}/{spec.offer_id} could not be sent ({exc}). Nothing "
+                    f"the {noun} POST for {spec.publisher_id}/{spec.offer_id} could not be sent ({exc}). Nothing "
                     "was posted. Re-run `pulumi up` once the API can be reached.", posted=False) from None
-            self._say(spec, f"go-live accepted: operation {record.operation_id}")
+            self._say(spec, f"{noun} accepted: operation {record.operation_id}")
             return record
 
-    def _adopt_when_listed(self, spec: GoLiveSpec, survey: Survey, cancel: Optional[threading.Event],
+    def _adopt_when_listed(self, spec: GoLiveSpec, survey: Lookable, cancel: Optional[threading.Event],
                            why: str) -> OperationRecord:
-        """Adopt the go-live that ``why`` implies is running, once the listing shows it; never post.
+        """Adopt the operation that ``why`` implies is running, once the listing shows it; never post.
 
-        Looks for up to ``adopt_window`` seconds (and never past the go-live's deadline or Cancel): a listing can
+        Looks for up to ``adopt_window`` seconds (and never past the operation's deadline or Cancel): a listing can
         lag behind an operation the API just created. Stops early when the listing shows why none will come.
         """
+        found = self._listed(spec, survey, cancel, why)
+        if found is None:
+            raise self._ambiguous(spec, f"{why}; no {self.words.noun} appeared in the {self.api.listing} of "
+                                        f"{spec.publisher_id}/{spec.offer_id} within {self.adopt_window:g} s "
+                                        "(cpp-golive:adoptTimeout)")
+        self._say(spec, f"{why}; adopting {self.words.noun} operation {found.operation_id} from the "
+                        f"{self.api.listing}")
+        return found
+
+    def _listed(self, spec: GoLiveSpec, survey: Lookable, cancel: Optional[threading.Event],
+                why: str) -> Optional[OperationRecord]:
+        """The operation the listing shows within ``adopt_window`` seconds, or None. A look cut short by the
+        deadline or Cancel, or a listing that shows why none will come, is the user's error, ``why`` first."""
         try:
-            found = self._look_for(spec, survey, cancel, self.adopt_window)
+            return self._look_for(spec, survey, cancel, self.adopt_window)
         except _StoppedLooking as stopped:
             raise self._ambiguous(spec, f"{why}; {stopped} before the {self.api.listing} showed it") from None
         except _NoneWillCome as other:
             raise OfferNotReadyError(f"{why}; {other}") from None
-        if found is None:
-            raise self._ambiguous(spec, f"{why}; no go-live appeared in the {self.api.listing} of "
-                                        f"{spec.publisher_id}/{spec.offer_id} within {self.adopt_window:g} s "
-                                        "(cpp-golive:adoptTimeout)")
-        self._say(spec, f"{why}; adopting go-live operation {found.operation_id} from the {self.api.listing}")
-        return found
 
-    def _look_for(self, spec: GoLiveSpec, survey: Survey, cancel: Optional[threading.Event],
+    def _look_for(self, spec: GoLiveSpec, survey: Lookable, cancel: Optional[threading.Event],
                   window: float) -> Optional[OperationRecord]:
-        """The go-live the listing shows within ``window`` seconds (first look after a short pause), or None.
+        """The operation the listing shows within ``window`` seconds (first look after a short pause), or None.
 
         Raises :class:`_NoneWillCome` when the listing shows why none will come, :class:`_StoppedLooking` on the
         deadline or Cancel.
@@ -300,7 +346,7 @@ class GoLiveMachine:
             if self._sleep(min(delay, max(remaining, 0.0)), cancel):
                 raise _StoppedLooking(self._why_stopped())
             try:
-                lookup = self.api.look_for_golive(spec, survey)
+                lookup = self.api.look_for(spec, survey)
             except ApiError as exc:
                 if not exc.transient:
                     raise
@@ -315,25 +361,27 @@ class GoLiveMachine:
 
     def _ambiguous(self, spec: GoLiveSpec, what: str) -> AmbiguousGoLiveError:
         return AmbiguousGoLiveError(
-            f"{what}. The go-live may have been started; nothing was re-posted. The next `pulumi up` looks for it "
-            f"in the {self.api.listing} before it posts (see \"An ambiguous go-live POST\" in the README).",
+            f"{what}. The {self.words.noun} may have been started; nothing was re-posted. The next `pulumi up` "
+            f"looks for it in the {self.api.listing} before it posts (see \"An ambiguous {self.words.noun} POST\" "
+            "in the README).",
             posted=True)
 
     def _why_stopped(self) -> str:
         stopped = current()
-        return stopped.why() if stopped is not None and stopped.done else "the go-live was cancelled"
+        return stopped.why() if stopped is not None and stopped.done else f"the {self.words.noun} was cancelled"
 
     def _recordable(self, record: OperationRecord) -> OperationRecord:
         """``record``, unless a field the stack would record holds a secret this process uses (a server that
-        echoes the token as an ID): then it is not recorded, and the go-live is found in the listing instead."""
+        echoes the token as an ID): then it is not recorded, and the operation is found in the listing instead."""
         if any(contains_secret(str(value)) for value in record.outputs().values() if value):
-            raise UnusableAnswerError("the answer names the go-live with a value that holds a secret; it is not "
-                                   "recorded")
+            raise UnusableAnswerError(f"the answer names the {self.words.noun} with a value that holds a secret; "
+                                      "it is not recorded")
         return record
 
-    def _look_quietly(self, spec: GoLiveSpec, survey: Survey) -> Optional[OperationRecord]:
+    def _look_quietly(self, spec: GoLiveSpec, survey: Post) -> Optional[OperationRecord]:
+        """One look at the listing (after a POST that was never sent); a transient error counts as nothing seen."""
         try:
-            found = self.api.look_for_golive(spec, survey).record
+            found = self.api.look_for(spec, survey).record
         except ApiError as exc:
             if not exc.transient:
                 raise
@@ -347,16 +395,17 @@ class GoLiveMachine:
         A recorded failure is reported again, without any request, until the user retries explicitly (the same
         rule :meth:`start` applies when nothing is recorded); a running operation is waited on when
         ``spec.wait == "completed"``; anything else is returned as it is. A recorded ambiguous POST
-        (:data:`~.status.UNCONFIRMED`) is a create that looks for its go-live before it posts.
+        (:data:`~.status.UNCONFIRMED`) is a create that looks for its operation before it posts.
         """
         if record.operation_id == UNCONFIRMED:
             return self.create(spec, cancel, timeout, look_first=True)
         if record.status in (FAILED_STATUS, CANCELED):
             raise GoLiveFailedError(
-                f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "
-                f"{record.status} (as recorded in the stack). {_RETRY_HINT}", record)
+                f"{self.words.noun} operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "
+                f"{record.status} (as recorded in the stack). {self.words.retry_hint}", record)
         if record.status == RUNNING and spec.wait == WAIT_COMPLETED:
-            self._say(spec, f"resuming the wait on recorded operation {record.operation_id} (no new go-live is posted)")
+            self._say(spec, f"resuming the wait on recorded operation {record.operation_id} (no new "
+                            f"{self.words.noun} is posted)")
             return self.wait(spec, record, cancel, timeout=timeout)
         return record
 
@@ -419,11 +468,11 @@ class GoLiveMachine:
     def _stopped(self, spec: GoLiveSpec, record: OperationRecord, deadline: Deadline) -> GoLiveError:
         if deadline.expired and not deadline.cancelled:
             return GoLiveTimeoutError(
-                f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} is still "
+                f"{self.words.noun} operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} is still "
                 f"running after the {deadline.limit:g} s timeout. It was not cancelled and will not be posted "
                 "again: re-run `pulumi up` to resume waiting on it.", record)
         return GoLiveCancelledError(
-            f"waiting for go-live operation {record.operation_id} of {spec.publisher_id}/{spec.offer_id} "
+            f"waiting for {self.words.noun} operation {record.operation_id} of {spec.publisher_id}/{spec.offer_id} "
             f"was cancelled; the operation keeps running at {self.api.name}. Re-run `pulumi up` to resume waiting.",
             record)
 
@@ -437,9 +486,9 @@ class GoLiveMachine:
                         f"({failures}/{self.max_transient_errors})")
         if failures >= self.max_transient_errors:
             raise GoLiveError(
-                f"gave up polling go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} "
-                f"after {failures} failed attempts (last: {exc}). The operation may still be running: re-run "
-                "`pulumi up` to resume waiting on it.", record)
+                f"gave up polling {self.words.noun} operation {record.operation_id} for "
+                f"{spec.publisher_id}/{spec.offer_id} after {failures} failed attempts (last: {exc}). The operation "
+                "may still be running: re-run `pulumi up` to resume waiting on it.", record)
         return failures
 
     def _finish(self, spec: GoLiveSpec, record: OperationRecord, reading: Reading) -> OperationRecord:
@@ -447,10 +496,10 @@ class GoLiveMachine:
         record.completed_at = self._now()
         record.messages = tuple(reading.messages)
         if reading.status == SUCCEEDED:
-            self._say(spec, f"go-live operation {record.operation_id} succeeded: the offer is live")
+            self._say(spec, f"{self.words.noun} operation {record.operation_id} succeeded: {self.words.done}")
             return record
         raise GoLiveFailedError(
-            f"go-live operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "
+            f"{self.words.noun} operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "
             f"{reading.status}: {self._explain(record.messages)}", record)
 
     def _explain(self, messages: tuple[str, ...]) -> str:
@@ -462,7 +511,8 @@ class GoLiveMachine:
         """Read the recorded operation once. A 404 keeps the recorded state (the API forgets old operations)."""
         spec = GoLiveSpec(publisher_id=record.publisher_id, offer_id=record.offer_id)
         if record.operation_id == UNCONFIRMED:
-            self._say(spec, "the recorded go-live POST ended ambiguously; the next `pulumi up` looks for it")
+            self._say(spec, f"the recorded {self.words.noun} POST ended ambiguously; the next `pulumi up` looks "
+                            "for it")
             return record
         try:
             status = self.api.read(record).status
@@ -479,3 +529,8 @@ class GoLiveMachine:
 
     def _say(self, spec: GoLiveSpec, line: str) -> None:
         self._report(f"{spec.publisher_id}/{spec.offer_id}: {line}")
+
+
+#: The machine as the go-live's adapters and benchmarks name it (``session.golive`` builds one per call): an
+#: :class:`OperationMachine` on a go-live API (:data:`~.offer_api.GO_LIVE` words).
+GoLiveMachine = OperationMachine

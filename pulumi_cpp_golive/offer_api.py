@@ -1,8 +1,10 @@
-"""What the go-live state machine (:mod:`.golive`) asks of a marketplace API, in the machine's own words.
+"""What the operation machine (:mod:`.golive`) asks of a marketplace API, in the machine's own words.
 
-Each API answers the same five questions: CPP in :mod:`.cpp_api`, Product Ingestion in :mod:`.pi_api`. What the
-words of an API mean (CPP's ``submissionType``, PI's ``jobStatus``/``jobResult`` and its submission listing) stays
-in that API's module; the machine only sees a :class:`Survey`, an :class:`~.record.OperationRecord`, a
+One implementation of :class:`OfferApi` answers for one kind of operation on one API: the go-live on CPP
+(:mod:`.cpp_api`) and on Product Ingestion (:mod:`.pi_api`). Another kind (e.g. a publish to preview) is another
+set of answers, with its own :class:`OperationWords`, driven by the same machine. What the words of an API mean
+(CPP's ``submissionType``, PI's ``jobStatus``/``jobResult`` and its submission listing) stays in that API's
+module; the machine only sees a :data:`Survey` (one of seven outcomes), an :class:`~.record.OperationRecord`, a
 :class:`Lookup` and a :class:`Reading`. Errors are :class:`~.errors.ApiError` (status, code, ``transient``) for
 either API.
 """
@@ -10,42 +12,124 @@ either API.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Optional, Protocol, Sequence
+from typing import Mapping, Optional, Protocol, Sequence, Union
 
 from .errors import ApiError
 from .inputs import GoLiveSpec
 from .record import OperationRecord
 
-# The decisions a survey can come to before anything is posted.
-POST = "post"  # nothing runs and the offer is ready: post the go-live once
-ADOPT = "adopt"  # a go-live is running on the offer: follow it, post nothing
-LIVE = "live"  # the offer is already live with what would be posted: record it, post nothing
-FAILED = "failed"  # the offer's last go-live failed or was canceled: refuse until the user retries explicitly
-REFUSE = "refuse"  # the offer cannot go live now (unknown, never published, another publish running): post nothing
-LAGGING = "lagging"  # the API says a go-live runs but its listing does not show it yet: look again, post nothing
-BUSY = "busy"  # a go-live of something else still runs: wait for it to end (bounded), then survey again
+
+@dataclasses.dataclass(frozen=True)
+class OperationWords:
+    """How the machine's messages name one kind of operation (every other word of a message is the machine's).
+
+    ``noun`` names the operation ("go-live operation X", "the go-live POST"); ``done`` is what its success
+    means ("go-live operation X succeeded: the offer is live"); ``already_done`` is the survey's finding that
+    nothing needs posting ("offer is already live; adopting ..."); ``retry_hint`` is the rule every message about
+    a failed operation ends with.
+    """
+
+    noun: str
+    done: str
+    already_done: str
+    retry_hint: str
+
+
+#: The go-live's words (README: "A failed go-live" states the same rule as ``retry_hint``).
+GO_LIVE = OperationWords(
+    noun="go-live",
+    done="the offer is live",
+    already_done="offer is already live",
+    retry_hint=("A failed go-live is not posted again on its own, and nothing was posted now. To retry: fix the "
+                "cause, publish the offer again (to preview, up to publisher sign-off), then change `triggers` "
+                "(or run `pulumi up --replace`)."),
+)
+
+
+# ---- the outcomes of a survey: one class each, so that none lacks what the machine needs to act on it ----------
 
 
 @dataclasses.dataclass(frozen=True)
-class Survey:
-    """What the API shows on the offer before a go-live is posted, as one decision.
+class Post:
+    """Nothing runs and the offer is ready: post the operation once.
 
-    ``record`` is the go-live found (``adopt``, ``live``, ``failed``; for ``failed`` its ``messages`` hold the
-    API's explanation). ``reason`` is a sentence for the user (``refuse``, ``lagging``, ``busy``): what the API shows,
-    e.g. what Partner Center would show (the machine adds that nothing was posted). ``target`` is what a
-    ``post`` needs that the survey found (PI: the product's durable ID and the preview submission's ID); CPP
-    needs nothing.
+    ``target`` is what the post (and a later look at the listing) needs that the survey found (PI: the
+    product's durable ID and the preview submission's ID); CPP needs nothing.
     """
 
-    decision: str
-    record: Optional[OperationRecord] = None
-    reason: str = ""
     target: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
+class _Found:
+    """An outcome about an operation the API showed: its record, never missing."""
+
+    record: OperationRecord
+
+    def __post_init__(self) -> None:
+        # The annotation already says so to mypy; this says it to an untyped caller (a test double, a plugin).
+        if not isinstance(self.record, OperationRecord):
+            raise TypeError(f"{type(self).__name__} needs the operation's record, got {self.record!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Adopt(_Found):
+    """The operation is already running on the offer: follow ``record``, post nothing."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AlreadyDone(_Found):
+    """The offer already is what the operation would make it (for a go-live: live with what would be posted):
+    record ``record``, post nothing."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LastFailed(_Found):
+    """The offer's last operation of this kind failed or was canceled: refuse until the user retries explicitly.
+    ``record.messages`` hold the API's explanation."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reasoned:
+    """An outcome the machine explains to the user: ``reason`` is a sentence saying what the API shows (e.g.
+    what Partner Center would show); the machine adds that nothing was posted. Never empty."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise ValueError(f"{type(self).__name__} needs a reason for the user, got {self.reason!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Refuse(_Reasoned):
+    """The offer cannot take the operation now (unknown, never published, another publish running): post
+    nothing."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Lagging(_Reasoned):
+    """The API says the operation runs but its listing does not show it yet: look again, post nothing.
+    ``target`` is what looking needs (as :attr:`Post.target`)."""
+
+    target: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Busy(_Reasoned):
+    """An operation on something else still runs (e.g. another submission's go-live): wait for it to end
+    (bounded), then survey again."""
+
+
+#: What a survey comes to before anything is posted: exactly one of these.
+Survey = Union[Post, Adopt, AlreadyDone, LastFailed, Refuse, Lagging, Busy]
+#: The outcomes after which the listing is looked at (after an ambiguous or conflicting POST, or a lagging one).
+Lookable = Union[Post, Lagging]
+
+
+@dataclasses.dataclass(frozen=True)
 class Lookup:
-    """What the listing shows after an ambiguous POST: the go-live to adopt (``record``), or why none will come
+    """What the listing shows after an ambiguous POST: the operation to adopt (``record``), or why none will come
     (``other``: e.g. another kind of operation runs on the offer), or neither yet (the listing may lag)."""
 
     record: Optional[OperationRecord] = None
@@ -70,26 +154,30 @@ class Reading:
 
 
 class OfferApi(Protocol):
-    """A marketplace API as the state machine uses it. Every method may raise :class:`~.errors.ApiError`."""
+    """One kind of operation on one marketplace API, as the machine uses it. Every method may raise
+    :class:`~.errors.ApiError`."""
 
-    #: How messages name the API ("CPP", "Product Ingestion") and the listing that shows its go-lives.
+    #: How messages name the API ("CPP", "Product Ingestion") and the listing that shows its operations.
     name: str
     listing: str
+    #: How messages name the kind of operation these answers are about (:data:`GO_LIVE`).
+    words: OperationWords
 
     def survey(self, spec: GoLiveSpec) -> Survey:
-        """Look at the offer (GETs only) and decide what a go-live must do now."""
+        """Look at the offer (GETs only) and decide what the operation must do now."""
         ...
 
-    def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
-        """POST the go-live once (``survey.decision == "post"``); the accepted operation, ``running``.
+    def post(self, spec: GoLiveSpec, survey: Post) -> OperationRecord:
+        """POST the operation once; the accepted operation, ``running``.
 
-        Raises :class:`~.errors.UnusableAnswerError` when the API took the go-live but did not say how to follow it:
-        the machine then finds it with :meth:`look_for_golive`.
+        Raises :class:`~.errors.UnusableAnswerError` when the API took the operation but did not say how to follow
+        it: the machine then finds it with :meth:`look_for`.
         """
         ...
 
-    def look_for_golive(self, spec: GoLiveSpec, survey: Survey) -> Lookup:
-        """After an ambiguous or conflicting POST (GETs only): the go-live the listing shows, if any yet."""
+    def look_for(self, spec: GoLiveSpec, survey: Lookable) -> Lookup:
+        """After an ambiguous or conflicting POST, or a lagging survey (GETs only): the operation the listing
+        shows, if any yet."""
         ...
 
     def read(self, record: OperationRecord) -> Reading:
@@ -102,5 +190,5 @@ class OfferApi(Protocol):
         ...
 
     def is_conflict(self, exc: ApiError) -> bool:
-        """Whether a refused POST says another operation is in progress (its go-live is then looked for)."""
+        """Whether a refused POST says another operation is in progress (its operation is then looked for)."""
         ...

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from .errors import ApiError, UnusableAnswerError
 from .inputs import GoLiveSpec
-from .offer_api import ADOPT, BUSY, FAILED, LIVE, POST, REFUSE, Lookup, Reading, Survey
+from .offer_api import GO_LIVE, Adopt, AlreadyDone, Busy, LastFailed, Lookable, Lookup, Post, Reading, Refuse, Survey
 from .pi_client import JOB_ID_KEYS, SERVICE, PiClient, job_id_of, product_guid
 from .record import OperationRecord
 from .segments import is_path_segment
@@ -179,6 +179,7 @@ class PiOfferApi:
 
     name = SERVICE
     listing = "submission listing"
+    words = GO_LIVE
 
     def __init__(self, client: PiClient, *, now: Callable[[], str] = utc_now) -> None:
         self._client = client
@@ -192,7 +193,7 @@ class PiOfferApi:
         """Find the product and read its listing (GETs only); decide as the module docstring says."""
         search = self._client.find_products(spec.offer_id)
         if len(search.matches) != 1:
-            return Survey(REFUSE, reason=_product_problem(spec.offer_id, search.matches, search.listed))
+            return Refuse(_product_problem(spec.offer_id, search.matches, search.listed))
         product_id = self._product_id(search.matches[0], spec)
         entries = self._entries(product_id)
         previews = [entry for entry in entries if entry.target == _PREVIEW]
@@ -200,40 +201,40 @@ class PiOfferApi:
         live_running = [entry for entry in entries if entry.target == _LIVE and entry.running]
         ours = [entry for entry in live_running if preview is not None and entry.id == preview.id]
         if ours:
-            return Survey(ADOPT, record=self._record(spec, product_id, ours[0], RUNNING))
+            return Adopt(self._record(spec, product_id, ours[0], RUNNING))
         if live_running:
             # A go-live of another submission is still rolling out: adopting it would report the wrong submission
             # live, and posting now would overlap it. The machine waits for it to end, then surveys again.
             other = _newest(live_running)
             wanted = f"preview submission {preview.id}" if preview is not None else "no preview submission"
-            return Survey(BUSY, reason=(
+            return Busy(
                 f"the go-live of {other.describe()} is still running, and the offer's newest preview is {wanted}; "
-                "it is sent live only once that go-live has ended"))
+                "it is sent live only once that go-live has ended")
         if preview is None:
-            return Survey(REFUSE, reason=(
+            return Refuse(
                 "the offer has no preview submission that succeeded (Partner Center shows none in preview): publish "
-                "it to preview and wait for sign-off."))
+                "it to preview and wait for sign-off.")
         if preview.running:
-            return Survey(REFUSE, reason=(
+            return Refuse(
                 f"another publish is in progress: Partner Center shows {preview.describe()}; go live once it has "
-                "reached preview and been signed off."))
+                "reached preview and been signed off.")
         gone_live = [entry for entry in entries if entry.target == _LIVE and entry.id == preview.id]
         if gone_live:
             entry = gone_live[0]
             status = outcome(entry.result)
             record = self._record(spec, product_id, entry, status)
             if status == SUCCEEDED:
-                return Survey(LIVE, record=record)
+                return AlreadyDone(record)
             record.messages = (f"Partner Center lists {entry.describe()}: the go-live of this preview submission "
                                "ended without success",)
-            return Survey(FAILED, record=record)
+            return LastFailed(record)
         if outcome(preview.result) != SUCCEEDED:
-            return Survey(REFUSE, reason=(
+            return Refuse(
                 f"the offer has no preview submission that succeeded: Partner Center shows {preview.describe()}. "
-                "Publish it to preview again and wait for sign-off."))
-        return Survey(POST, target={"product": product_id, "submission": preview.id})
+                "Publish it to preview again and wait for sign-off.")
+        return Post({"product": product_id, "submission": preview.id})
 
-    def post_golive(self, spec: GoLiveSpec, survey: Survey) -> OperationRecord:
+    def post(self, spec: GoLiveSpec, survey: Post) -> OperationRecord:
         """POST the configure request of §3 once; the job, ``running``. A 2xx without a usable job ID raises
         :class:`~.errors.UnusableAnswerError` (taken, but only the listing can show it)."""
         product_id, submission_id = survey.target["product"], survey.target["submission"]
@@ -250,7 +251,7 @@ class PiOfferApi:
             submission_id=submission_id,
         )
 
-    def look_for_golive(self, spec: GoLiveSpec, survey: Survey) -> Lookup:
+    def look_for(self, spec: GoLiveSpec, survey: Lookable) -> Lookup:
         """After an ambiguous or conflicting POST of ``survey`` (a ``post`` survey): the live entry of its
         submission (any status); else, when a preview publish runs, why no go-live will come; else nothing yet
         (the listing may lag)."""

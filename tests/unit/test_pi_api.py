@@ -1,4 +1,4 @@
-"""PiOfferApi: every survey decision, the exact go-live body, looking for a go-live after an ambiguous POST, the
+"""PiOfferApi: every survey outcome, the exact go-live body, looking for a go-live after an ambiguous POST, the
 read phases (job, then rollout), job error messages, unknown words, and which errors are conflicts."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import responses
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.errors import ApiError, UnusableAnswerError
 from pulumi_cpp_golive.inputs import GoLiveSpec
-from pulumi_cpp_golive.offer_api import ADOPT, FAILED, LIVE, POST, REFUSE, OfferApi, Survey
+from pulumi_cpp_golive.offer_api import Adopt, AlreadyDone, LastFailed, OfferApi, Post, Refuse
 from pulumi_cpp_golive.pi_api import PiOfferApi, job_error_messages
 from pulumi_cpp_golive.pi_client import PiClient
 from pulumi_cpp_golive.record import OperationRecord
@@ -72,7 +72,7 @@ def test_pi_offer_api_is_an_offer_api(api: PiOfferApi) -> None:
 def test_an_unknown_offer_is_refused_naming_it_and_nothing_else_is_asked(api: PiOfferApi) -> None:
     serve([], product=False)
     survey = api.survey(SPEC)
-    assert survey.decision == REFUSE
+    assert isinstance(survey, Refuse)
     assert "'vm1'" in survey.reason and "Nothing was posted" not in survey.reason  # the machine says it, once
     assert len(responses.calls) == 1 and _posts() == 0
 
@@ -82,7 +82,7 @@ def test_a_running_live_entry_is_adopted(api: PiOfferApi) -> None:
     serve([sub(1, "live"), sub(2, "preview"), sub(2, "live", status="running", result="pending"),
            {"id": f"submission/{GUID}/0", "target": {"targetType": "draft"}}])
     survey = api.survey(SPEC)
-    assert survey.decision == ADOPT and survey.record is not None
+    assert isinstance(survey, Adopt)
     record = survey.record
     assert (record.operation_id, record.submission_id, record.product_id) == (
         f"submission/{GUID}/2", f"submission/{GUID}/2", PRODUCT)
@@ -95,14 +95,14 @@ def test_a_running_live_entry_is_adopted(api: PiOfferApi) -> None:
 @responses.activate
 def test_a_live_entry_with_an_unknown_status_word_is_adopted_not_taken_for_an_end(api: PiOfferApi) -> None:
     serve([sub(3, "preview"), sub(3, "live", status="rollingOut", result="pending")])
-    assert api.survey(SPEC).decision == ADOPT
+    assert isinstance(api.survey(SPEC), Adopt)
 
 
 @responses.activate
 def test_the_preview_already_live_and_succeeded_is_live(api: PiOfferApi) -> None:
     serve([sub(4, "preview", lifecycleState="generallyAvailable"), sub(4, "live", lifecycleState="deprecated")])
     survey = api.survey(SPEC)
-    assert survey.decision == LIVE and survey.record is not None
+    assert isinstance(survey, AlreadyDone)
     assert survey.record.status == SUCCEEDED and survey.record.operation_id == f"submission/{GUID}/4"
     assert survey.record.completed_at == NOW
 
@@ -111,7 +111,7 @@ def test_the_preview_already_live_and_succeeded_is_live(api: PiOfferApi) -> None
 def test_a_preview_publish_running_is_another_publish(api: PiOfferApi) -> None:
     serve([sub(4, "live"), sub(5, "preview", status="running", result="pending")])
     survey = api.survey(SPEC)
-    assert survey.decision == REFUSE
+    assert isinstance(survey, Refuse)
     assert survey.reason.startswith("another publish is in progress")
     assert f"submission/{GUID}/5" in survey.reason
 
@@ -123,7 +123,7 @@ def test_a_failed_go_live_of_this_preview_is_failed_and_not_re_posted(api: PiOff
                                                                       status: str) -> None:
     serve([sub(6, "preview"), sub(6, "live", result=result)])
     survey = api.survey(SPEC)
-    assert survey.decision == FAILED and survey.record is not None
+    assert isinstance(survey, LastFailed)
     assert survey.record.status == status and survey.record.operation_id == f"submission/{GUID}/6"
     assert survey.record.messages and result in survey.record.messages[0]
 
@@ -132,7 +132,7 @@ def test_a_failed_go_live_of_this_preview_is_failed_and_not_re_posted(api: PiOff
 def test_a_new_preview_after_a_failed_go_live_may_go_live(api: PiOfferApi) -> None:
     serve([sub(6, "live", result="failed"), sub(7, "preview")])
     survey = api.survey(SPEC)
-    assert survey.decision == POST
+    assert isinstance(survey, Post)
     assert dict(survey.target) == {"product": PRODUCT, "submission": f"submission/{GUID}/7"}
 
 
@@ -140,7 +140,7 @@ def test_a_new_preview_after_a_failed_go_live_may_go_live(api: PiOfferApi) -> No
 def test_no_preview_entry_is_refused_saying_what_to_do(api: PiOfferApi) -> None:
     serve([{"id": f"submission/{GUID}/0", "target": {"targetType": "draft"}}])
     survey = api.survey(SPEC)
-    assert survey.decision == REFUSE
+    assert isinstance(survey, Refuse)
     assert "no preview submission that succeeded" in survey.reason and "publish it to preview" in survey.reason
 
 
@@ -148,7 +148,7 @@ def test_no_preview_entry_is_refused_saying_what_to_do(api: PiOfferApi) -> None:
 def test_a_failed_preview_is_refused_naming_it(api: PiOfferApi) -> None:
     serve([sub(4, "live"), sub(5, "preview", result="failed")])
     survey = api.survey(SPEC)
-    assert survey.decision == REFUSE
+    assert isinstance(survey, Refuse)
     assert f"preview submission submission/{GUID}/5 (completed, failed)" in survey.reason
 
 
@@ -166,7 +166,7 @@ def test_a_preview_ready_to_go_live_is_posted_and_odd_entries_are_ignored(api: P
         "not an object",
     ])
     survey = api.survey(SPEC)
-    assert survey.decision == POST
+    assert isinstance(survey, Post)
     assert survey.target["submission"] == f"submission/{GUID}/4"
     assert _posts() == 0
 
@@ -182,14 +182,14 @@ def test_a_product_without_a_usable_id_is_a_malformed_answer(api: PiOfferApi) ->
 # ---- post ----------------------------------------------------------------------------------------------------
 
 
-POST_SURVEY = Survey(POST, target={"product": PRODUCT, "submission": f"submission/{GUID}/4"})
+POST_SURVEY = Post({"product": PRODUCT, "submission": f"submission/{GUID}/4"})
 
 
 @responses.activate
 @pytest.mark.parametrize("key", ["jobId", "jobID"])
 def test_post_golive_sends_the_exact_body_and_records_the_job(api: PiOfferApi, key: str) -> None:
     responses.post(f"{PI}/configure", status=202, json={key: OTHER_JOB_GUID, "jobStatus": "notStarted"})
-    record = api.post_golive(SPEC, POST_SURVEY)
+    record = api.post(SPEC, POST_SURVEY)
     assert json.loads(responses.calls[0].request.body) == {
         "$schema": "https://schema.mp.microsoft.com/schema/configure/2022-03-01-preview2",
         "resources": [{
@@ -211,7 +211,7 @@ def test_post_golive_sends_the_exact_body_and_records_the_job(api: PiOfferApi, k
 def test_a_job_id_that_cannot_be_followed_is_a_tracking_error(api: PiOfferApi, job: dict[str, Any]) -> None:
     responses.post(f"{PI}/configure", status=200, json=job)
     with pytest.raises(UnusableAnswerError):
-        api.post_golive(SPEC, POST_SURVEY)
+        api.post(SPEC, POST_SURVEY)
     assert _posts() == 1
 
 
@@ -225,7 +225,7 @@ def test_a_job_id_that_cannot_be_followed_is_a_tracking_error(api: PiOfferApi, j
 def test_look_finds_the_live_entry_of_the_posted_submission(api: PiOfferApi, status: str, result: str,
                                                             expected: str) -> None:
     responses.get(LISTING, json={"value": [sub(3, "live"), sub(4, "preview"), sub(4, "live", status, result)]})
-    found = api.look_for_golive(SPEC, POST_SURVEY)
+    found = api.look_for(SPEC, POST_SURVEY)
     assert found.record is not None and found.other is None
     assert found.record.operation_id == f"submission/{GUID}/4" and found.record.status == expected
     assert [call.request.method for call in responses.calls] == ["GET"]
@@ -234,14 +234,14 @@ def test_look_finds_the_live_entry_of_the_posted_submission(api: PiOfferApi, sta
 @responses.activate
 def test_look_reports_a_preview_publish_running(api: PiOfferApi) -> None:
     responses.get(LISTING, json={"value": [sub(3, "live"), sub(5, "preview", "running", "pending")]})
-    found = api.look_for_golive(SPEC, POST_SURVEY)
+    found = api.look_for(SPEC, POST_SURVEY)
     assert found.record is None and found.other is not None and found.other.startswith("another publish")
 
 
 @responses.activate
 def test_look_finds_nothing_yet_when_the_listing_lags(api: PiOfferApi) -> None:
     responses.get(LISTING, json={"value": [sub(3, "live"), sub(4, "preview")]})
-    found = api.look_for_golive(SPEC, POST_SURVEY)
+    found = api.look_for(SPEC, POST_SURVEY)
     assert found.record is None and found.other is None
 
 

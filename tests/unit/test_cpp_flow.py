@@ -1,3 +1,6 @@
+"""The go-live on CPP from end to end inside one process: the machine, CppOfferApi and CppClient over azure-core,
+with CPP's answers served by ``responses``. The machine's own rules, on a fake API, are in test_machine.py."""
+
 from __future__ import annotations
 
 from typing import Any
