@@ -1,6 +1,6 @@
 """The Product Ingestion (PI) HTTP client: one method per route go-live needs, no waiting logic.
 
-The pipeline is CPP's (:mod:`.http_pipeline`): a POST is repeated only when answered 429, the Graph token goes to
+The pipeline is CPP's (:mod:`.api_client`): a POST is repeated only when answered 429, the Graph token goes to
 the configured host only (a ``@nextLink`` elsewhere is refused before anything is sent), a bare 401 gets one fresh
 token, and every attempt honours the go-live's deadline. PI's own (``docs/product-ingestion-api.md``): the ``$version``
 query parameter on every call, ``nextLink`` pages included (§1, §9); Graph-style ``{"error": {...}}`` bodies;
@@ -17,9 +17,9 @@ from azure.core.credentials import TokenCredential
 from azure.core.rest import HttpResponse
 from typing_extensions import Unpack
 
+from .api_client import ApiHttpClient, TransportOptions, retry_after_of
 from .auth import PI_SCOPE
 from .errors import ApiError, UnusableAnswerError
-from .http_pipeline import ApiHttpClient, TransportOptions, retry_after_of
 from .segments import is_path_segment
 from .settings import DEFAULT_PI_VERSION, validate_base_url
 from .shapes import is_job_id
@@ -78,7 +78,7 @@ class PiClient(ApiHttpClient):
     :param credential: any azure-core token credential; tokens are asked for the Graph scope
         (:data:`~.auth.PI_SCOPE`).
     :param version: the ``$version`` sent on every call (``cpp-golive:productIngestionVersion``).
-    :param options: timeouts and retries, see :class:`~.http_pipeline.ApiHttpClient`.
+    :param options: timeouts and retries, see :class:`~.api_client.ApiHttpClient`.
     """
 
     def __init__(
@@ -123,7 +123,7 @@ class PiClient(ApiHttpClient):
         """Every entry of ``GET submission/{guid}`` (``product_id`` is ``product/<guid>`` or the bare GUID).
 
         Every page is read (``@nextLink``, or ``nextLink``), on the configured host only, for at most
-        :data:`~.http_pipeline.MAX_LIST_PAGES` pages; a loop or a longer list is an error, never a shorter list:
+        :data:`~.api_client.MAX_LIST_PAGES` pages; a loop or a longer list is an error, never a shorter list:
         a missed running go-live would lead to a second POST.
         """
         url = f"{self.base_url}/submission/{quote(product_guid(product_id), safe='')}"
