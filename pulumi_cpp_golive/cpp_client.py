@@ -2,7 +2,7 @@
 
 The pipeline (retries that never repeat a POST unless it was answered 429, the token kept to the configured host,
 a fresh token on a 401, the go-live's deadline on every attempt) is shared with the Product Ingestion client and
-lives in :mod:`.http_pipeline`; this module holds CPP's routes and its ``api-version``.
+lives in :mod:`.api_client`; this module holds CPP's routes and its ``api-version``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from azure.core.credentials import TokenCredential
 from azure.core.rest import HttpResponse
 from typing_extensions import Unpack
 
+from .api_client import ApiHttpClient, TransportOptions, retry_after_of
 from .auth import CPP_SCOPE
 from .cpp_wire import API_VERSION, resolve_operation_url, tracking_url
 from .errors import UnusableAnswerError
-from .http_pipeline import MAX_LIST_PAGES, ApiHttpClient, TransportOptions, parse_error_body, retry_after_of
 from .settings import validate_base_url
 
-__all__ = ["MAX_LIST_PAGES", "Accepted", "CppClient", "OperationSnapshot", "parse_error_body"]
+__all__ = ["Accepted", "CppClient", "OperationSnapshot"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +45,7 @@ class CppClient(ApiHttpClient):
 
     :param base_url: ``https://host[:port]``, or ``http://`` on a loopback host only.
     :param credential: any azure-core token credential.
-    :param options: timeouts and retries, see :class:`~.http_pipeline.ApiHttpClient`.
+    :param options: timeouts and retries, see :class:`~.api_client.ApiHttpClient`.
     """
 
     def __init__(
@@ -97,8 +97,9 @@ class CppClient(ApiHttpClient):
         """GET ``.../submissions/`` (the operations list), optionally filtered by state (e.g. ``running``).
 
         The docs show a plain JSON array; Azure-style ``{"value": [...], "nextLink": ...}`` pages are accepted
-        too and followed, on the CPP host only and for at most :data:`MAX_LIST_PAGES` pages. A list that cannot
-        be read whole is an error, never a shorter list: a missed running go-live would lead to a second POST.
+        too and followed, on the CPP host only and for at most :data:`~.api_client.MAX_LIST_PAGES` pages. A list
+        that cannot be read whole is an error, never a shorter list: a missed running go-live would lead to a second
+        POST.
         """
         params: Optional[dict[str, str]] = {"status": status} if status else None
         url = self._offer_path(publisher_id, offer_id, "submissions/")

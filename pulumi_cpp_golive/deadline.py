@@ -12,7 +12,7 @@ The rules, in one place:
 * nothing sleeps past the deadline, and no request starts after it (:meth:`Deadline.pause`,
   :meth:`Deadline.request_budget`);
 * an HTTP request in flight is aborted at the deadline or on Cancel, however slowly the server answers
-  (see :mod:`.transport`);
+  (see :mod:`.request_guard`);
 * ``Retry-After`` is parsed robustly (:func:`parse_retry_after`) and capped at :data:`MAX_RETRY_AFTER_SECONDS`;
   no two requests of a wait are closer than :data:`MIN_PAUSE_SECONDS`.
 """

@@ -1,11 +1,10 @@
 """The Product Ingestion API in the go-live machine's words: :class:`PiOfferApi` (see :mod:`.offer_api`).
 
-What PI's words mean, and the rules this module applies (``docs/product-ingestion-api.md``):
+It reads through :class:`~.pi_client.PiClient` and reads the answers with :mod:`.pi_wire` (what PI's words mean:
+which listing entries count, status and result words, job IDs, recorded locations). The rules this module applies
+(``docs/product-ingestion-api.md``):
 
 * The offer is the product whose external ID is the offer ID; its submission listing says what runs (§2, §5).
-  Only ``preview`` and ``live`` entries count; ``lifecycleState`` (deprecation) is ignored; an entry whose ID is
-  not ``submission/<this product's guid>/<n>`` is ignored; a status word this module does not know counts as
-  running (never as an outcome), and a result word it does not know as a failure, keeping the word.
 * Survey (GETs only): a live entry still running is a go-live to adopt; a preview entry running is another
   publish; the preview submission listed as live too (same ID) is already live, or its go-live failed, which
   is never re-posted on its own (a *new* preview submission, with another ID, may go live again); without a
@@ -20,28 +19,34 @@ What PI's words mean, and the rules this module applies (``docs/product-ingestio
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
-from urllib.parse import urlsplit
+from typing import Any, Callable, Mapping, Sequence
 
-from .errors import ApiError, UnusableAnswerError
+from .errors import ApiError
 from .inputs import GoLiveSpec
 from .offer_api import GO_LIVE, Adopt, AlreadyDone, Busy, LastFailed, Lookable, Lookup, Post, Reading, Refuse, Survey
-from .pi_client import JOB_ID_KEYS, SERVICE, PiClient, job_id_of, product_guid
+from .pi_client import PiClient
+from .pi_wire import (
+    COMPLETED,
+    LIVE_TARGET,
+    NOT_COMPLETED_WORDS,
+    PREVIEW_TARGET,
+    SERVICE,
+    ListingEntry,
+    check_job_names,
+    golive_body,
+    job_error_messages,
+    job_id_of,
+    job_status_location,
+    listing_entries,
+    listing_location,
+    outcome,
+    parse_location,
+)
 from .record import OperationRecord
-from .segments import is_path_segment
-from .shapes import is_product_id, submission_number, timestamp
-from .status import CANCELED, CANCELED_WORDS, RUNNING, SUCCEEDED, squash, utc_now
+from .shapes import is_product_id
 from .status import FAILED as FAILED_STATUS
+from .status import RUNNING, SUCCEEDED, squash, utc_now
 
-# The body's schema URLs (§1, §9): the host that still resolves, and the submission schema pinned to the version
-# whose required properties we send (a newer one made ``sources`` required, §6).
-CONFIGURE_SCHEMA = "https://schema.mp.microsoft.com/schema/configure/2022-03-01-preview2"
-SUBMISSION_SCHEMA = "https://schema.mp.microsoft.com/schema/submission/2022-03-01-preview2"
-
-_PREVIEW = "preview"
-_LIVE = "live"
-_COMPLETED = "completed"
-_NOT_COMPLETED_WORDS = frozenset({"notstarted", "running"})  # the other jobStatus / status words (§4, §5)
 # Refusals that say another publish overlaps this one (§6, §9), compared without case.
 _CONFLICT_PHRASES = (
     "an in progress submission already exists",
@@ -49,125 +54,7 @@ _CONFLICT_PHRASES = (
     "cannot be pushed to as its not the latest",
     "cannot be pushed to as it's not the latest",
 )
-# Bounds on how much of a job's error tree becomes messages (a hostile or buggy body must not flood the output).
-_MAX_ERROR_DEPTH = 8
-_MAX_ERROR_MESSAGES = 50
-_MAX_ERROR_NODES = 10_000  # error objects looked at, at most: the rest of a flood is not read
 _ROLLOUT = "rollout"
-
-
-@dataclasses.dataclass(frozen=True)
-class _Entry:
-    """One ``preview`` or ``live`` entry of a submission listing."""
-
-    id: str  # submission/<guid>/<n>
-    number: int  # its <n>
-    target: str  # preview or live
-    status: Optional[str]  # as sent; None when absent
-    result: Optional[str]
-    created: str
-
-    @property
-    def completed(self) -> bool:
-        return self.status is not None and squash(self.status) == _COMPLETED
-
-    @property
-    def running(self) -> bool:
-        """Not (yet) ``completed``: an unknown or missing status word is never taken for an end."""
-        return not self.completed
-
-    @property
-    def known_status(self) -> bool:
-        return self.status is not None and squash(self.status) in _NOT_COMPLETED_WORDS | {_COMPLETED}
-
-    def newness(self) -> tuple[int, str]:
-        return (self.number, self.created)
-
-    def describe(self) -> str:
-        words = [word for word in (self.status, self.result) if word]
-        return f"{self.target} submission {self.id} ({', '.join(words) or 'no status'})"
-
-
-def outcome(result: object) -> str:
-    """The end a completed job or submission came to: ``succeeded``, ``canceled``, else ``failed`` (an unknown
-    or missing result word included: a completed job that did not say it succeeded did not)."""
-    word = squash(result) if isinstance(result, str) else ""
-    if word == "succeeded":
-        return SUCCEEDED
-    if word in CANCELED_WORDS:
-        return CANCELED
-    return FAILED_STATUS
-
-
-def golive_body(product_id: str, submission_id: str) -> dict[str, Any]:
-    """The configure request that sends ``submission_id`` (the preview submission) of ``product_id`` live (§3)."""
-    return {
-        "$schema": CONFIGURE_SCHEMA,
-        "resources": [{
-            "$schema": SUBMISSION_SCHEMA,
-            "id": submission_id,
-            "product": product_id,
-            "target": {"targetType": "live"},
-        }],
-    }
-
-
-def job_error_messages(job: Mapping[str, Any]) -> list[str]:
-    """Every error message of a job document (``errors[]``, nested ``details`` included) as ``code: message``;
-    a certification failure (code ``invalidState``, "certification" in its message or in a nested one) first,
-    called by that name: it is permanent for the submission (§6)."""
-    unique: dict[str, None] = {}  # insertion-ordered set: de-duplicating stays linear
-    certification: Optional[str] = None
-    for scanned, node in enumerate(_error_nodes(job.get("errors"), 0)):
-        if scanned >= _MAX_ERROR_NODES:
-            break
-        if certification is None:
-            certification = _certification_message(node)
-        text = _error_text(node)
-        if text and len(unique) < _MAX_ERROR_MESSAGES:
-            unique.setdefault(text)
-    texts = list(unique)
-    if certification is not None:
-        texts = [f"certification failure: {certification}", *texts[:_MAX_ERROR_MESSAGES - 1]]
-    return texts
-
-
-def _error_nodes(errors: object, depth: int) -> Iterator[Mapping[str, Any]]:
-    if depth > _MAX_ERROR_DEPTH or not isinstance(errors, list):
-        return
-    for error in errors:
-        if isinstance(error, Mapping):
-            yield error
-            yield from _error_nodes(error.get("details"), depth + 1)
-
-
-def _error_text(error: Mapping[str, Any]) -> str:
-    code, message, resource = (error.get(key) for key in ("code", "message", "resourceId"))
-    parts = [str(part).strip() for part in (code, message) if isinstance(part, str) and part.strip()]
-    text = ": ".join(parts)
-    if text and isinstance(resource, str) and resource.strip():
-        text += f" ({resource.strip()})"
-    return text
-
-
-def _certification_message(error: Mapping[str, Any]) -> Optional[str]:
-    if squash(error.get("code") or "") != "invalidstate":
-        return None
-    for node in (error, *_error_nodes(error.get("details"), 1)):
-        message = node.get("message")
-        if isinstance(message, str) and "certification" in message.lower():
-            return message.strip()
-    return None
-
-
-def job_status_location(job_id: str, version: str) -> str:
-    """The recorded location of a configure job: its status path, relative to the base URL, with ``$version``."""
-    return f"/configure/{job_id}/status?$version={version}"
-
-
-def listing_location(product_id: str, version: str) -> str:
-    """The recorded location of a go-live adopted from the listing (no job known): the listing's path."""
-    return f"/submission/{product_guid(product_id)}?$version={version}"
 
 
 class PiOfferApi:
@@ -196,9 +83,9 @@ class PiOfferApi:
             return Refuse(_product_problem(spec.offer_id, search.matches, search.listed))
         product_id = self._product_id(search.matches[0], spec)
         entries = self._entries(product_id)
-        previews = [entry for entry in entries if entry.target == _PREVIEW]
+        previews = [entry for entry in entries if entry.target == PREVIEW_TARGET]
         preview = _newest(previews) if previews else None
-        live_running = [entry for entry in entries if entry.target == _LIVE and entry.running]
+        live_running = [entry for entry in entries if entry.target == LIVE_TARGET and entry.running]
         ours = [entry for entry in live_running if preview is not None and entry.id == preview.id]
         if ours:
             return Adopt(self._record(spec, product_id, ours[0], RUNNING))
@@ -218,7 +105,7 @@ class PiOfferApi:
             return Refuse(
                 f"another publish is in progress: Partner Center shows {preview.describe()}; go live once it has "
                 "reached preview and been signed off.")
-        gone_live = [entry for entry in entries if entry.target == _LIVE and entry.id == preview.id]
+        gone_live = [entry for entry in entries if entry.target == LIVE_TARGET and entry.id == preview.id]
         if gone_live:
             entry = gone_live[0]
             status = outcome(entry.result)
@@ -257,12 +144,12 @@ class PiOfferApi:
         (the listing may lag)."""
         product_id, submission_id = survey.target["product"], survey.target["submission"]
         entries = self._entries(product_id)
-        ours = [entry for entry in entries if entry.target == _LIVE and entry.id == submission_id]
+        ours = [entry for entry in entries if entry.target == LIVE_TARGET and entry.id == submission_id]
         if ours:  # only the go-live of the submission that was posted is ours; another one proves nothing
             entry = ours[0]
             return Lookup(record=self._record(spec, product_id, entry, RUNNING if not entry.completed
                                               else outcome(entry.result)))
-        previews = [entry for entry in entries if entry.target == _PREVIEW and entry.running]
+        previews = [entry for entry in entries if entry.target == PREVIEW_TARGET and entry.running]
         if previews:
             return Lookup(other=f"another publish is in progress: Partner Center shows {_newest(previews).describe()}")
         return Lookup()
@@ -276,7 +163,7 @@ class PiOfferApi:
         The job's ``Retry-After`` is passed on. A job status the API no longer returns (404) is explained by the
         listing when its live entry has ended; otherwise the 404 is raised as it is.
         """
-        kind, key = _parse_location(record.operation_location)
+        kind, key = parse_location(record.operation_location)
         if kind == "submission":
             return self._read_rollout(record, f"product/{key}")
         if key in self._jobs_succeeded:  # its outcome cannot change: only the rollout is left to watch
@@ -292,10 +179,10 @@ class PiOfferApi:
                 raise
             return dataclasses.replace(rollout, messages=(
                 f"the configure job {key} is no longer returned (HTTP 404)", *rollout.messages))
-        _check_job_names(job, key, self._client.base_url)
+        check_job_names(job, key, self._client.base_url)
         word = job.get("jobStatus")
-        if not (isinstance(word, str) and squash(word) == _COMPLETED):
-            known = isinstance(word, str) and squash(word) in _NOT_COMPLETED_WORDS
+        if not (isinstance(word, str) and squash(word) == COMPLETED):
+            known = isinstance(word, str) and squash(word) in NOT_COMPLETED_WORDS
             shown = word if isinstance(word, str) else "(no jobStatus)"
             return Reading(RUNNING, progress={"": f"job {shown}"}, unknown_word=None if known else shown,
                            retry_after=retry_after)
@@ -335,29 +222,11 @@ class PiOfferApi:
                           message=f"the product of external ID {spec.offer_id!r} has no usable id "
                                   f"(product/<guid>): {str(raw)[:100]!r}", service=SERVICE)
 
-    def _entries(self, product_id: str) -> list[_Entry]:
+    def _entries(self, product_id: str) -> list[ListingEntry]:
         """The listing's preview and live entries that name a submission of this product."""
-        guid = product_guid(product_id).lower()
-        entries = []
-        for item in self._client.list_submissions(product_id):
-            target = item.get("target")
-            kind = target.get("targetType") if isinstance(target, Mapping) else None
-            entry_id = item.get("id")
-            number = submission_number(entry_id, guid)
-            if not isinstance(kind, str) or squash(kind) not in (_PREVIEW, _LIVE) or number is None:
-                continue  # not an entry of this product's submissions (or an ID never to be recorded)
-            status, result, created = (item.get(key) for key in ("status", "result", "created"))
-            entries.append(_Entry(
-                id=str(entry_id),
-                number=number,
-                target=squash(kind),
-                status=str(status) if status is not None else None,
-                result=str(result) if result is not None else None,
-                created=timestamp(created) or "",
-            ))
-        return entries
+        return listing_entries(self._client.list_submissions(product_id), product_id)
 
-    def _record(self, spec: GoLiveSpec, product_id: str, entry: _Entry, status: str) -> OperationRecord:
+    def _record(self, spec: GoLiveSpec, product_id: str, entry: ListingEntry, status: str) -> OperationRecord:
         """A go-live found in the listing: known by its live submission's ID (no job ID is known)."""
         return OperationRecord(
             publisher_id=spec.publisher_id,
@@ -384,7 +253,7 @@ class PiOfferApi:
                 return Reading(RUNNING, progress={_ROLLOUT: f"rollout: {len(matches)} products with external ID "
                                                             f"{record.offer_id!r} are listed"})
             product_id = self._product_id(matches[0], GoLiveSpec(record.publisher_id, record.offer_id))
-        live = [entry for entry in self._entries(product_id) if entry.target == _LIVE]
+        live = [entry for entry in self._entries(product_id) if entry.target == LIVE_TARGET]
         wanted = [entry for entry in live if entry.id == record.submission_id] if record.submission_id else live
         if not wanted:
             return Reading(RUNNING, progress={
@@ -415,27 +284,6 @@ def _product_problem(offer_id: str, matches: Sequence[Mapping[str, Any]], listed
             "account.")
 
 
-def _check_job_names(job: Mapping[str, Any], job_id: str, base_url: str) -> None:
-    """A status answer naming another job is not ours to believe (a cache or a proxy mixed answers up)."""
-    for key in JOB_ID_KEYS:
-        named = job.get(key)
-        if named not in (None, "") and str(named).lower() != job_id.lower():
-            raise ApiError(status=200, method="GET", url=f"{base_url}/configure/{job_id}/status",
-                              code="MalformedResponse", message=f"the status answer names another job ({key})",
-                              service=SERVICE)
-
-
-def _newest(entries: Sequence[_Entry]) -> _Entry:
+def _newest(entries: Sequence[ListingEntry]) -> ListingEntry:
     # The listing's order is undocumented: the highest submission number wins, then the latest creation time.
-    return max(entries, key=_Entry.newness)
-
-
-def _parse_location(location: str) -> tuple[str, str]:
-    """``("job", jobId)`` or ``("submission", guid)`` from a recorded location (query ignored)."""
-    segments = urlsplit(location).path.strip("/").split("/")
-    if len(segments) == 3 and segments[0] == "configure" and segments[2] == "status" and is_path_segment(segments[1]):
-        return "job", segments[1]
-    if len(segments) == 2 and segments[0] == "submission" and is_path_segment(segments[1]):
-        return "submission", segments[1]
-    raise UnusableAnswerError(f"the recorded operation location {location[:200]!r} names neither a configure job "
-                           "(/configure/{jobId}/status) nor a submission listing (/submission/{guid})")
+    return max(entries, key=ListingEntry.newness)

@@ -1,72 +1,28 @@
 """The Product Ingestion (PI) HTTP client: one method per route go-live needs, no waiting logic.
 
-The pipeline is CPP's (:mod:`.http_pipeline`): a POST is repeated only when answered 429, the Graph token goes to
+The pipeline is CPP's (:mod:`.api_client`): a POST is repeated only when answered 429, the Graph token goes to
 the configured host only (a ``@nextLink`` elsewhere is refused before anything is sent), a bare 401 gets one fresh
 token, and every attempt honours the go-live's deadline. PI's own (``docs/product-ingestion-api.md``): the ``$version``
 query parameter on every call, ``nextLink`` pages included (§1, §9); Graph-style ``{"error": {...}}`` bodies;
 lists in ``{"value": [...], "@nextLink": ...}`` pages; and a configure job whose ID is only in the body (§4).
+What the answers mean is read by :mod:`.pi_wire`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Optional
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from azure.core.credentials import TokenCredential
 from azure.core.rest import HttpResponse
 from typing_extensions import Unpack
 
+from .api_client import ApiHttpClient, TransportOptions, retry_after_of
 from .auth import PI_SCOPE
 from .errors import ApiError, UnusableAnswerError
-from .http_pipeline import ApiHttpClient, TransportOptions, retry_after_of
+from .pi_wire import SERVICE, ProductSearch, job_id_of, product_guid
 from .segments import is_path_segment
 from .settings import DEFAULT_PI_VERSION, validate_base_url
-from .shapes import is_job_id
-
-SERVICE = "Product Ingestion"
-
-
-# The keys a job document may carry its ID under: Microsoft's docs (``jobId``), its sample (``jobID``), and
-# spellings seen from other clients and gateways (``JobId``, ``id``).
-JOB_ID_KEYS = ("jobId", "jobID", "JobId", "id")
-
-
-def job_id_of(job: Any, location: Optional[str] = None) -> str:
-    """The job ID of a configure answer: its body's ``jobId`` (or ``jobID``, ``JobId``, ``id``), else the
-    ``configure/{jobId}`` of its ``Location`` header.
-
-    Raises :class:`UnusableAnswerError` when there is none, or when it is not a GUID holding no secret: anything else
-    would be recorded in the stack as the resource's ID (a server echoing the token as a job ID included).
-    """
-    # The first spelling present is the one the server meant.
-    found = next((job[key] for key in JOB_ID_KEYS if isinstance(job, dict) and job.get(key) not in (None, "")), None)
-    if found is None and location:
-        segments = urlsplit(location.strip()).path.split("/")
-        if "configure" in segments[:-1]:
-            found = segments[segments.index("configure") + 1]
-    if found is None:
-        raise UnusableAnswerError("the answer carries no job ID (jobId)")
-    if not is_job_id(found):
-        raise UnusableAnswerError("the answer's job ID is not a GUID (or holds a secret); it is not recorded")
-    return str(found)
-
-
-def product_guid(product_id: str) -> str:
-    """The bare GUID of ``product/<guid>`` (or of a bare GUID), as the submission route takes it."""
-    guid = product_id[len("product/"):] if product_id.startswith("product/") else product_id
-    if not is_path_segment(guid):
-        raise UnusableAnswerError(f"{product_id[:100]!r} is not a product ID (product/<guid>)")
-    return guid
-
-
-@dataclasses.dataclass
-class ProductSearch:
-    """What ``GET product?externalId=`` listed: the products that really have the external ID, and every listed
-    product's ID (for a refusal that says what was there instead)."""
-
-    matches: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    listed: list[str] = dataclasses.field(default_factory=list)
 
 
 class PiClient(ApiHttpClient):
@@ -78,7 +34,7 @@ class PiClient(ApiHttpClient):
     :param credential: any azure-core token credential; tokens are asked for the Graph scope
         (:data:`~.auth.PI_SCOPE`).
     :param version: the ``$version`` sent on every call (``cpp-golive:productIngestionVersion``).
-    :param options: timeouts and retries, see :class:`~.http_pipeline.ApiHttpClient`.
+    :param options: timeouts and retries, see :class:`~.api_client.ApiHttpClient`.
     """
 
     def __init__(
@@ -123,14 +79,14 @@ class PiClient(ApiHttpClient):
         """Every entry of ``GET submission/{guid}`` (``product_id`` is ``product/<guid>`` or the bare GUID).
 
         Every page is read (``@nextLink``, or ``nextLink``), on the configured host only, for at most
-        :data:`~.http_pipeline.MAX_LIST_PAGES` pages; a loop or a longer list is an error, never a shorter list:
+        :data:`~.api_client.MAX_LIST_PAGES` pages; a loop or a longer list is an error, never a shorter list:
         a missed running go-live would lead to a second POST.
         """
         url = f"{self.base_url}/submission/{quote(product_guid(product_id), safe='')}"
         return [item for page in self._pages(url, None, self._split_page) for item in page]
 
     def post_configure(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST ``configure`` with ``body``; the job document, its ``jobId`` set (see :func:`job_id_of`).
+        """POST ``configure`` with ``body``; the job document, its ``jobId`` set (see :func:`~.pi_wire.job_id_of`).
 
         Not retried unless answered 429. Any 2xx carrying a job ID means the job was taken (200 and 202 are both
         seen). A 2xx without one raises :class:`UnusableAnswerError`: the request was taken but cannot be followed,

@@ -12,42 +12,33 @@ API whose POST must never be sent twice and whose answers may be hostile.
   :attr:`Answer.body_error` set: a ``202`` whose ``Location`` names the operation is still a ``202`` when its body
   is garbage. A GET's answer is its body: one cut short is :class:`NoAnswerError` (retried); one too large or
   not in its declared encoding stands with ``body_error`` (the client reports it as a malformed answer).
-* **Interim answers** (``1xx``) are skipped: http.client skips only ``100``, and takes a ``103 Early Hints`` for
-  the final answer, leaving the real one in the socket for the next request to read.
-* **A whole-request time limit and Cancel**: requests and urllib3 time each socket read, not the request, so a
-  server trickling a byte a second keeps a request alive indefinitely; a watchdog shuts the socket down when
-  ``request_timeout`` or the go-live's deadline passes, or on Cancel (a shutdown wakes a read blocked in another
-  thread; azure-core's only sync transport is requests-based, and its aiohttp one would make the client async).
+* **A whole-request time limit and Cancel**, from :mod:`.request_guard` (the guard of each attempt and the watchdog
+  that shuts its sockets down), on the connections of :mod:`.guarded_connections` (which also skip interim
+  ``1xx`` answers).
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
-import http.client
 import json
-import socket
-import threading
 import time
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import requests
-import requests.adapters
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest._requests_basic import RestRequestsTransportResponse
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import DecodeError
 from urllib3.util.retry import Retry
 
-from .deadline import MAX_RETRY_AFTER_SECONDS, Deadline, current
+from .deadline import MAX_RETRY_AFTER_SECONDS, current
+from .guarded_connections import GuardedAdapter
+from .request_guard import ACTIVE, WATCHDOG, RequestGuard
 
 # No answer of either API comes near this; a larger body (after decompression) is a malformed answer, not a
 # reason to run out of memory (an endless chunked body arrives at hundreds of MB/s on loopback).
 MAX_BODY_BYTES = 16 * 1024 * 1024
-# Interim (1xx) answers skipped before a final one; more is a server in a loop, not an answer.
-MAX_INTERIM_ANSWERS = 16
 _READ_CHUNK = 64 * 1024
 
 
@@ -97,158 +88,13 @@ class Answer(RestRequestsTransportResponse):
             raise MalformedBody("the body is not valid JSON") from None
 
 
-class _Aborted(OSError):
-    """Raised inside urllib3 when a request's guard fired before its bytes went out."""
-
-
-class _Guard:
-    """One HTTP attempt's time limit: the sockets it uses are shut down when the time is up or on Cancel."""
-
-    def __init__(self, deadline: Optional[Deadline], budget: float) -> None:
-        self.deadline = deadline
-        self.budget = budget
-        self.abort_at = time.monotonic() + budget
-        self.fired: Optional[str] = None  # why it was aborted
-        self.sent = False  # whether any byte of the request may have left this process
-        self.connecting = False  # whether a connection was tried: without it, nothing proves "not sent"
-        self._connections: list[HTTPConnection] = []
-        self._lock = threading.Lock()
-
-    def attach(self, connection: HTTPConnection) -> None:
-        """Called by the connection just before it writes: from now on the request counts as sent, and aborting
-        means shutting its socket down."""
-        with self._lock:
-            if self.fired is not None:
-                raise _Aborted(self.fired)
-            if connection not in self._connections:
-                self._connections.append(connection)
-            self.sent = True
-
-    def reason_to_abort(self, now: float) -> Optional[str]:
-        if self.deadline is not None and self.deadline.done:
-            return self.deadline.why()
-        if now >= self.abort_at:
-            return f"no complete answer within {self.budget:g} s"
-        return None
-
-    def fire(self, reason: str) -> None:
-        with self._lock:
-            self.fired = reason
-            sockets = [connection.sock for connection in self._connections if connection.sock is not None]
-        for sock in sockets:
-            # shutdown (not close) wakes a recv blocked in another thread; on a TLS socket, the plain socket's
-            # shutdown is used so that the TLS object is not torn down under the reading thread.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-class _Watchdog:
-    """One daemon thread that fires the guards of in-flight requests whose time is up or whose go-live was
-    cancelled. Cancel is a plain ``threading.Event``, so it is checked every :data:`_CANCEL_CHECK_SECONDS`."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._guards: set[_Guard] = set()
-        self._thread: Optional[threading.Thread] = None
-
-    @contextlib.contextmanager
-    def watching(self, guard: _Guard) -> Iterator[None]:
-        with self._condition:
-            self._guards.add(guard)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="cpp-golive-watchdog", daemon=True)
-                self._thread.start()
-            self._condition.notify()
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._guards.discard(guard)
-
-    def _run(self) -> None:
-        with self._condition:
-            while True:
-                now = time.monotonic()
-                for guard in list(self._guards):
-                    reason = guard.reason_to_abort(now)
-                    if reason is not None:
-                        self._guards.discard(guard)
-                        guard.fire(reason)
-                if not self._guards:
-                    self._condition.wait()
-                    continue
-                timeout = min(guard.abort_at for guard in self._guards) - now
-                if any(guard.deadline is not None and guard.deadline.cancel is not None for guard in self._guards):
-                    timeout = min(timeout, _CANCEL_CHECK_SECONDS)
-                self._condition.wait(max(timeout, 0.0))
-
-
-_CANCEL_CHECK_SECONDS = 0.2
-_WATCHDOG = _Watchdog()
-_ACTIVE = threading.local()  # the guard of the request this thread is sending, read by the connections below
-
-
-class _FinalAnswerOnly(http.client.HTTPResponse):
-    """http.client's response, reading past every interim (1xx) answer to the final one.
-
-    Written here because http.client skips ``100 Continue`` only (a ``103`` becomes the answer, and the real one
-    is left for the next request on the connection), and urllib3 and requests add nothing.
-    """
-
-    def _read_status(self) -> tuple[str, int, str]:
-        for _ in range(MAX_INTERIM_ANSWERS):
-            version, status, reason = super()._read_status()  # type: ignore[misc]
-            if not 100 <= status < 200 or status == 101:  # 101 Switching Protocols is final (and not ours)
-                return version, status, reason
-            http.client.parse_headers(self.fp)  # the interim answer's headers: skipped with it
-        raise http.client.HTTPException(f"more than {MAX_INTERIM_ANSWERS} interim (1xx) answers")
-
-
-class _GuardedHTTPConnection(HTTPConnection):
-    response_class = _FinalAnswerOnly
-
-    def connect(self) -> None:
-        guard: Optional[_Guard] = getattr(_ACTIVE, "guard", None)
-        if guard is not None:
-            guard.connecting = True
-        super().connect()
-
-    def send(self, data: Any) -> None:
-        guard: Optional[_Guard] = getattr(_ACTIVE, "guard", None)
-        if guard is not None:
-            if self.sock is None:
-                self.connect()  # connect first (refused, DNS, TLS: not sent), so the guard reaches the socket
-            guard.attach(self)
-        super().send(data)
-
-
-class _GuardedHTTPSConnection(_GuardedHTTPConnection, HTTPSConnection):
-    pass
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-class _GuardedAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter on connection pools whose connections register with the request's guard."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
-
-
 class DeadlineTransport(RequestsTransport):  # type: ignore[misc]
     """azure-core's requests transport with a whole-request time limit and Cancel, the body read (capped) inside
     it, interim answers skipped, and "not sent" decided from the socket. Every answer is an :class:`Answer`."""
 
     def __init__(self, *, connect_timeout: float, request_timeout: float) -> None:
         session = requests.Session()
-        adapter = _GuardedAdapter(max_retries=Retry(total=False, redirect=False, raise_on_status=False))
+        adapter = GuardedAdapter(max_retries=Retry(total=False, redirect=False, raise_on_status=False))
         for prefix in ("http://", "https://"):
             session.mount(prefix, adapter)
         super().__init__(session=session, session_owner=True, connection_timeout=connect_timeout,
@@ -264,10 +110,10 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]
                                            budget)
         kwargs["read_timeout"] = min(kwargs.get("read_timeout") or self.request_timeout, budget)
         kwargs["stream"] = True  # the body is read below, capped, inside the guard: not by requests, unbounded
-        guard = _Guard(deadline, budget)
-        _ACTIVE.guard = guard
+        guard = RequestGuard(deadline, budget)
+        ACTIVE.guard = guard
         try:
-            with _WATCHDOG.watching(guard):
+            with WATCHDOG.watching(guard):
                 try:
                     streamed = super().send(request, **kwargs)
                 except Exception as exc:  # whatever class a library chose: the socket says whether it was sent
@@ -275,7 +121,7 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]
                 internal: requests.Response = streamed.internal_response
                 body_error, malformed = _read_body(internal, guard)
         finally:
-            _ACTIVE.guard = None
+            ACTIVE.guard = None
         if body_error is not None and not malformed and request.method.upper() != "POST":
             # A GET's answer is its body: a cut one is no answer (and azure-core's retry asks again). A POST's
             # answer is its status line and headers (a Location names the operation): it stands, body or not;
@@ -294,7 +140,7 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]
             deadline.pause(duration)
 
 
-def _read_body(internal: requests.Response, guard: _Guard) -> tuple[Optional[str], bool]:
+def _read_body(internal: requests.Response, guard: RequestGuard) -> tuple[Optional[str], bool]:
     """Read ``internal``'s body (decompressed, at most :data:`MAX_BODY_BYTES`) into it. Returns why it could not
     be read whole (None when it was), and whether that was the body's own fault (too large, not the gzip it says:
     asking again gets the same) rather than the connection's (cut, reset, stalled). The status line and headers
@@ -327,7 +173,7 @@ def _read_body(internal: requests.Response, guard: _Guard) -> tuple[Optional[str
     return problem, malformed
 
 
-def _transport_error(guard: _Guard, exc: Exception) -> ServiceRequestError | ServiceResponseError:
+def _transport_error(guard: RequestGuard, exc: Exception) -> ServiceRequestError | ServiceResponseError:
     """"Not sent" needs proof: a connection was tried (or the guard fired first) and no byte was written. A
     failure the sockets never saw (a mocked adapter, a library's error before connecting) proves nothing."""
     if isinstance(exc, (NotSentError, NoAnswerError)):

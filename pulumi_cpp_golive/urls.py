@@ -80,7 +80,7 @@ def origin(url: str) -> str:
 def same_origin(url: str, base_url: str, what: str = "URL", service: str = "") -> Url:
     """``url`` parsed (:func:`parse`), provided that its scheme, host and port are ``base_url``'s; else
     :class:`UnusableAnswerError` naming where it points. This is the check every request passes before it is sent
-    (:class:`~.http_pipeline._SameHostPolicy`) and every server-given URL before it is used."""
+    (:class:`~.pipeline_policies.SameHostPolicy`) and every server-given URL before it is used."""
     parsed = parse(url, what)
     target, allowed = origin_of(parsed), origin(base_url)
     if target != allowed:

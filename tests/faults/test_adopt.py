@@ -20,9 +20,10 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import ConfigureRequest, CreateRequest, DiffRequest, UpdateRequest
 
 from pulumi_cpp_golive import session
+from pulumi_cpp_golive.api_client import MAX_LIST_PAGES
 from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.cpp_api import CppOfferApi
-from pulumi_cpp_golive.cpp_client import MAX_LIST_PAGES, CppClient
+from pulumi_cpp_golive.cpp_client import CppClient
 from pulumi_cpp_golive.dynamic import OfferGoLiveProvider
 from pulumi_cpp_golive.errors import ApiError, ConfigurationError, GoLiveFailedError
 from pulumi_cpp_golive.golive import GoLiveMachine

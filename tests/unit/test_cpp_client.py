@@ -9,7 +9,7 @@ import requests
 import responses
 from azure.core.credentials import AccessToken, TokenCredential
 
-from pulumi_cpp_golive.cpp_client import CppClient, parse_error_body
+from pulumi_cpp_golive.cpp_client import CppClient
 from pulumi_cpp_golive.errors import ApiError, UnusableAnswerError
 
 from .conftest import BASE, OFFER, TOKEN
@@ -180,17 +180,3 @@ def test_plain_http_is_refused_off_loopback() -> None:
 
     with pytest.raises(ConfigurationError, match="plain http on a non-loopback host"):
         CppClient("http://cpp.example.test", StaticTokenCredential(TOKEN))
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        ('{"error":{"code":"X","message":"m"}}', ("X", "m")),
-        ('{"Variant":{"serviceName":"Variant","error":"Retry is OK."}}', ("Variant", "Retry is OK.")),
-        ('{"code":"C","message":"flat"}', ("C", "flat")),
-        ("<html>\n  Bad   gateway</html>", (None, "<html> Bad gateway</html>")),
-        ("", (None, None)),
-    ],
-)
-def test_parse_error_body_shapes(body: str, expected: tuple[object, object]) -> None:
-    assert parse_error_body(body) == expected

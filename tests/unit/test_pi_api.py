@@ -13,7 +13,7 @@ from pulumi_cpp_golive.auth import StaticTokenCredential
 from pulumi_cpp_golive.errors import ApiError, UnusableAnswerError
 from pulumi_cpp_golive.inputs import GoLiveSpec
 from pulumi_cpp_golive.offer_api import Adopt, AlreadyDone, LastFailed, OfferApi, Post, Refuse
-from pulumi_cpp_golive.pi_api import PiOfferApi, job_error_messages
+from pulumi_cpp_golive.pi_api import PiOfferApi
 from pulumi_cpp_golive.pi_client import PiClient
 from pulumi_cpp_golive.record import OperationRecord
 from pulumi_cpp_golive.status import CANCELED, RUNNING, SUCCEEDED
@@ -332,15 +332,6 @@ def test_a_failed_job_gives_every_message_nested_ones_included_certification_fir
         "conflict: second top-level error",
     ]
     assert len(responses.calls) == 1  # a failed job needs no listing
-
-
-def test_certification_needs_the_invalid_state_code() -> None:
-    job = {"errors": [{"code": "badRequest", "message": "certification pending"}]}
-    assert job_error_messages(job) == ["badRequest: certification pending"]
-    deep: dict[str, Any] = {"code": "x", "message": "m"}
-    for _ in range(30):
-        deep = {"code": "x", "message": "m", "details": [deep]}
-    assert job_error_messages({"errors": [deep]}) == ["x: m"]  # deduplicated, and bounded in depth
 
 
 @responses.activate

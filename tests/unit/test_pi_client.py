@@ -13,9 +13,9 @@ import pytest
 import responses
 from azure.core.credentials import AccessToken, TokenCredential
 
+from pulumi_cpp_golive.api_client import MAX_LIST_PAGES
 from pulumi_cpp_golive.auth import PI_SCOPE, StaticTokenCredential
 from pulumi_cpp_golive.errors import ApiError, ConfigurationError, UnusableAnswerError, remember_secret
-from pulumi_cpp_golive.http_pipeline import MAX_LIST_PAGES
 from pulumi_cpp_golive.pi_client import PiClient
 
 from .conftest import TOKEN
@@ -264,7 +264,7 @@ def test_401_gets_a_fresh_graph_token_once_and_the_log_names_the_api(caplog: pyt
     url = f"{PI}/configure/{JOB_GUID}/status"
     responses.get(url, status=401, json={"error": {"code": "unauthorized", "message": "expired"}})
     responses.get(url, json={"jobStatus": "running"})
-    with caplog.at_level(logging.INFO, logger="pulumi_cpp_golive.http_pipeline"):
+    with caplog.at_level(logging.INFO, logger="pulumi_cpp_golive.pipeline_policies"):
         assert client.get_job_status(JOB_GUID)[0] == {"jobStatus": "running"}
     assert credential.scopes == [(PI_SCOPE,), (PI_SCOPE,)]
     assert [c.request.headers["Authorization"] for c in responses.calls] == ["Bearer graph-token-1",

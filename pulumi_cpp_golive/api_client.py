@@ -1,15 +1,11 @@
-"""The HTTP plumbing both marketplace clients share: CPP's (:mod:`.cpp_client`) and Product Ingestion's
-(:mod:`.pi_client`).
+"""The base of both marketplace clients, CPP's (:mod:`.cpp_client`) and Product Ingestion's (:mod:`.pi_client`):
+:class:`ApiHttpClient`, which sends through an azure-core pipeline, turns answers into errors and follows
+``nextLink`` pages; and :class:`RedirectedError`, the answer it never follows.
 
 Built on azure-core's pipeline so that retries (``Retry-After`` honoured, bounded exponential back-off), token
-caching and refresh, and header-redacting logging come from the Azure SDK rather than from hand-written code.
-A few small policies are ours, each for a reason azure-core has no setting for:
-
-* :class:`_NoRepostRetryPolicy` never repeats a POST unless it was answered 429: azure-core retries POSTs on
-  500/503/504 and on any ``Retry-After``, which for go-live could send an offer live twice.
-* :class:`_SameHostPolicy` refuses any request whose host is not the configured one, so the bearer token cannot
-  follow a tracking URL or a ``nextLink`` elsewhere.
-* :class:`_RefreshOn401Policy` gets a fresh token once on a bare 401 (no challenge header).
+caching and refresh, and header-redacting logging come from the Azure SDK rather than from hand-written code; the
+few policies that are ours (no re-POST, the token kept to the configured host, a fresh token on a bare 401) are in
+:mod:`.pipeline_policies`, and the reading of error bodies in :mod:`.error_bodies`.
 
 Waiting is bounded by the go-live's :class:`~pulumi_cpp_golive.deadline.Deadline`: the retry policy's sleeps stop
 at it (and on Cancel), no retry is made that could not start before it, and :class:`~.transport.DeadlineTransport`
@@ -17,162 +13,34 @@ aborts a request in flight when its time is up, whatever the server does; it als
 :data:`~.transport.MAX_BODY_BYTES`), skips interim ``1xx`` answers, and decides from the socket whether a
 request was sent at all. Every server-given URL passes :mod:`.urls`' one rule; a ``3xx`` is never followed.
 
-:class:`ApiHttpClient` puts these together and holds what is the same for both APIs: sending (with the API's
-version query parameter on every call), error bodies, JSON, and following ``nextLink`` pages. The two APIs differ
-only in their routes, their scope, their version parameter and the name errors give them.
+What is the same for both APIs is here: sending (with the API's version query parameter on every call), error
+bodies, JSON, and following ``nextLink`` pages. The two APIs differ only in their routes, their scope, their
+version parameter and the name errors give them.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from typing import Any, Callable, Iterator, Mapping, Optional, TypedDict, Union
+from typing import Any, Callable, Iterator, Mapping, Optional, TypedDict
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
-from azure.core.pipeline import PipelineRequest, PipelineResponse
-from azure.core.pipeline.policies import (
-    BearerTokenCredentialPolicy,
-    HeadersPolicy,
-    HttpLoggingPolicy,
-    RetryPolicy,
-    SansIOHTTPPolicy,
-    UserAgentPolicy,
-)
+from azure.core.pipeline.policies import HeadersPolicy, HttpLoggingPolicy, UserAgentPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 
 from . import __version__
-from .deadline import MIN_PAUSE_SECONDS, current, parse_retry_after
-from .errors import ApiError, OfferGoLiveError, UnusableAnswerError, redact
-from .transport import MAX_BODY_BYTES, Answer, DeadlineTransport, MalformedBody, NotSentError
+from .deadline import parse_retry_after
+from .error_bodies import charset_of, decoded_body, parse_error_body, snippet
+from .errors import ApiError, OfferGoLiveError, UnusableAnswerError
+from .pipeline_policies import NoRepostRetryPolicy, RefreshOn401Policy, SameHostPolicy
+from .transport import Answer, DeadlineTransport, MalformedBody, NotSentError
 from .urls import origin, same_origin
 
-__all__ = ["MAX_BODY_BYTES", "MAX_LIST_PAGES", "ApiHttpClient", "RedirectedError", "parse_error_body",
-           "retry_after_of"]
-
-_LOG = logging.getLogger(__name__)
+__all__ = ["MAX_LIST_PAGES", "ApiHttpClient", "RedirectedError", "TransportOptions", "retry_after_of"]
 
 
 # A paged list is followed for at most this many pages (a server that loops must not hold us forever).
 MAX_LIST_PAGES = 50
-
-
-class _NoRepostRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
-    """azure-core's RetryPolicy, except that:
-
-    * a POST is retried only when it was answered 429 (not accepted);
-    * ``Retry-After`` is read by :func:`~pulumi_cpp_golive.deadline.parse_retry_after` (azure-core's own parser
-      raises on ``nan``, ``inf`` or garbage and returns an unbounded delay for ``1e400``);
-    * no two attempts are closer than :data:`~pulumi_cpp_golive.deadline.MIN_PAUSE_SECONDS`;
-    * no retry is made when the go-live's deadline is done or would pass before the retry could start: the
-      last answer (e.g. the 429) is what the caller sees.
-    """
-
-    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
-        if response.http_request.method.upper() == "POST" and response.http_response.status_code != 429:
-            return False
-        return bool(super().is_retry(settings, response))
-
-    def get_retry_after(self, response: PipelineResponse[Any, Any]) -> Optional[float]:
-        return parse_retry_after(response.http_response.headers.get("Retry-After"))
-
-    def increment(
-        self,
-        settings: dict[str, Any],
-        response: Optional[Union[PipelineRequest[Any], PipelineResponse[Any, Any]]] = None,
-        error: Optional[Exception] = None,
-    ) -> bool:
-        if not super().increment(settings, response=response, error=error):
-            return False
-        deadline = current()
-        if deadline is None:
-            return True
-        left = deadline.remaining()
-        answered = response if isinstance(response, PipelineResponse) else None
-        return not deadline.done and (left is None or self._delay(settings, answered) < left)
-
-    def sleep(self, settings: dict[str, Any], transport: Any,
-              response: Optional[PipelineResponse[Any, Any]] = None) -> None:
-        transport.sleep(self._delay(settings, response))
-
-    def _delay(self, settings: dict[str, Any], response: Optional[PipelineResponse[Any, Any]]) -> float:
-        retry_after = self.get_retry_after(response) if response is not None else None
-        delay = retry_after if retry_after is not None else float(self.get_backoff_time(settings))
-        return max(delay, MIN_PAUSE_SECONDS)
-
-
-class _SameHostPolicy(SansIOHTTPPolicy[Any, Any]):
-    """Refuse to send anything (and so the token) to a host other than the configured one, judged by the parser
-    that connects (:func:`~.urls.same_origin`: the same rule as every server-given URL)."""
-
-    def __init__(self, base_url: str, service: str) -> None:
-        super().__init__()
-        self._base_url = base_url
-        self._service = service
-
-    def on_request(self, request: PipelineRequest[Any]) -> None:
-        same_origin(request.http_request.url, self._base_url, what="request URL", service=self._service)
-
-
-class _RefreshOn401Policy(BearerTokenCredentialPolicy):  # type: ignore[type-arg]
-    """On a 401, fetch a fresh token once and resend (a token can expire during a days-long wait).
-
-    azure-core only re-authorises when the 401 carries a ``WWW-Authenticate`` challenge; CPP's may not, and no
-    source shows Product Ingestion's doing so.
-    """
-
-    def __init__(self, credential: TokenCredential, scope: str, *, service: str) -> None:
-        super().__init__(credential, scope)
-        self._service = service
-
-    def on_challenge(self, request: PipelineRequest[Any], response: PipelineResponse[Any, Any]) -> bool:
-        """azure-core's handling of a claims challenge, or (when the challenge cannot be read) none: a bare 401.
-
-        azure-core base64-decodes ``claims="..."`` as the server sent it, so ``claims="__4"`` raises
-        UnicodeDecodeError and ``claims="a"`` a binascii error out of the pipeline, losing the answer.
-        """
-        try:
-            return bool(super().on_challenge(request, response))
-        except Exception:  # an unreadable challenge is no challenge; the 401 stands (and is refreshed once below)
-            _LOG.info("%s sent a WWW-Authenticate challenge that cannot be read; treating it as a bare 401",
-                      self._service)
-            return False
-
-    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
-        response = super().send(request)
-        if response.http_response.status_code == 401 and not request.context.get("cpp_reauthorised"):
-            request.context["cpp_reauthorised"] = True
-            _LOG.info("%s answered 401; acquiring a new token and retrying once", self._service)
-            self.authorize_request(request, *self._scopes)
-            response = self.next.send(request)
-        return response
-
-
-def parse_error_body(text: str) -> tuple[Optional[str], Optional[str]]:
-    """``(code, message)`` from an error body: ``{"error":{...}}`` (CPP's documented shape, and the Graph shape
-    Product Ingestion answers with), CPP's ``{"Variant":{...}}`` shape, a flat ``{"code","message"}``, or text."""
-    try:
-        data = json.loads(text) if text.strip() else None
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict):
-            return _str_or_none(error.get("code")), _str_or_none(error.get("message"))
-        if isinstance(error, str):
-            return None, error
-        variant = data.get("Variant")
-        if isinstance(variant, dict):
-            return "Variant", _str_or_none(variant.get("error")) or _str_or_none(variant.get("message"))
-        if "code" in data or "message" in data:
-            return _str_or_none(data.get("code")), _str_or_none(data.get("message"))
-    snippet = _snippet(text)
-    return None, snippet or None
-
-
-def _str_or_none(value: object) -> Optional[str]:
-    return str(value) if value is not None and str(value).strip() else None
 
 
 def retry_after_of(response: HttpResponse) -> Optional[float]:
@@ -232,13 +100,13 @@ class ApiHttpClient:
         policies: list[Any] = [
             HeadersPolicy({"Accept": "application/json"}),
             UserAgentPolicy(f"pulumi-cpp-golive/{__version__}"),
-            _NoRepostRetryPolicy(
+            NoRepostRetryPolicy(
                 retry_total=retry_total,
                 retry_backoff_factor=retry_backoff,
                 retry_backoff_max=retry_backoff_max,
             ),
-            _SameHostPolicy(self.base_url, service),
-            _RefreshOn401Policy(credential, scope, service=service),
+            SameHostPolicy(self.base_url, service),
+            RefreshOn401Policy(credential, scope, service=service),
             HttpLoggingPolicy(),
         ]
         self._pipeline: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
@@ -347,14 +215,14 @@ class ApiHttpClient:
     def _error(self, response: HttpResponse) -> ApiError:
         """The error an answer that is not the one wanted carries: its status, and its body's code and message
         when the body reads as the API's error JSON (else what of it decodes, masked, then cut)."""
-        text, clean = _decoded_body(response)
+        text, clean = decoded_body(response)
         if clean:
             code, message = parse_error_body(text)
         elif isinstance(response, Answer) and response.body_error is not None:
             code, message = None, f"the error body could not be read: {response.body_error}"
         else:
             # Not what the API's JSON serializer writes, so no error code is trusted from it; show what decodes.
-            code, message = None, f"error body is not valid {_charset(response)}: {_snippet(text)}"
+            code, message = None, f"error body is not valid {charset_of(response)}: {snippet(text)}"
         return ApiError(status=response.status_code, method=response.request.method, url=response.request.url,
                            code=code, message=message, retry_after=retry_after_of(response), service=self.service)
 
@@ -404,29 +272,6 @@ def origin_or_none(url: str) -> Optional[str]:
         return origin(url)
     except UnusableAnswerError:
         return None
-
-
-def _charset(response: HttpResponse) -> str:
-    try:
-        return str(response.encoding or "text")[:40]
-    except Exception:  # azure-core's charset lookup raises TypeError on an RFC 2231 ``charset*=`` parameter
-        return "text"
-
-
-def _snippet(text: str) -> str:
-    # Masked before it is cut: a secret cut at the edge would otherwise escape the mask.
-    return " ".join(redact(text).split())[:300]
-
-
-def _decoded_body(response: HttpResponse) -> tuple[str, bool]:
-    """The body as text, and whether it decoded cleanly in its declared charset (else: with replacement marks,
-    or empty when it could not be read at all)."""
-    try:
-        return response.text(), True
-    except (MalformedBody, UnicodeDecodeError, LookupError):  # bytes that lie about their charset, or no charset
-        if isinstance(response, Answer) and response.body_error is not None:
-            return "", False
-        return bytes(response.content).decode("utf-8", errors="replace"), False
 
 
 def _transport_message(exc: BaseException) -> str:
