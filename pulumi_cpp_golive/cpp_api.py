@@ -11,13 +11,12 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 from .cpp_client import CppClient
+from .cpp_paths import API_VERSION, operation_path
 from .cpp_wire import (
-    API_VERSION,
     error_messages,
     is_golive_submission,
     normalise_status,
     operation_id_from_url,
-    operation_path,
     progress_lines,
 )
 from .errors import ApiError, UnusableAnswerError

@@ -17,7 +17,8 @@ from typing_extensions import Unpack
 
 from .api_client import ApiHttpClient, TransportOptions, retry_after_of
 from .auth import CPP_SCOPE
-from .cpp_wire import API_VERSION, resolve_operation_url, tracking_url
+from .cpp_paths import API_VERSION
+from .cpp_wire import resolve_operation_url, tracking_url
 from .errors import UnusableAnswerError
 from .settings import validate_base_url
 

@@ -12,12 +12,12 @@ import itertools
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from .cpp_paths import API_VERSION
 from .errors import UnusableAnswerError
 from .segments import is_path_segment
 from .status import CANCELED, CANCELED_WORDS, FAILED, RUNNING, SUCCEEDED, squash
 from .urls import origin, same_origin
 
-API_VERSION = "2017-10-31"
 # How many of an operation's messages explain its failure, at most; how many are looked at to find them.
 MAX_MESSAGES = 50
 MAX_MESSAGES_SCANNED = 10_000
@@ -137,11 +137,6 @@ def offer_operation_id(url: str, publisher_id: str, offer_id: str) -> str:
         return operation_id
     raise UnusableAnswerError(
         f"tracking URL path {path[:200]!r} does not name an operation of offer {publisher_id}/{offer_id}")
-
-
-def operation_path(publisher_id: str, offer_id: str, operation_id: str) -> str:
-    """The canonical tracking path of an operation known only by its ID (adoption from the list, import)."""
-    return f"/api/publishers/{publisher_id}/offers/{offer_id}/operations/{operation_id}?api-version={API_VERSION}"
 
 
 def is_golive_submission(submission: Mapping[str, Any]) -> bool:

@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any, Mapping, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .cpp_wire import operation_path
+from .cpp_paths import operation_path
 from .resource import OUTPUT_NAMES
 from .status import RUNNING, TERMINAL
 
