@@ -1,45 +1,25 @@
-"""Drive the Azure Marketplace Cloud Partner Portal "Go Live" step from Pulumi.
+"""Send an Azure Marketplace offer live from Pulumi, on the Cloud Partner Portal API or the Product Ingestion API.
 
 Public names: :class:`OfferGoLive` (the resource), :class:`OfferGoLiveProvider` (its dynamic provider) and the
-errors below. The go-live logic itself is in :mod:`pulumi_cpp_golive.golive`.
+errors of :mod:`pulumi_cpp_golive.errors` (their tree is drawn there). The go-live logic itself is in
+:mod:`pulumi_cpp_golive.golive`.
 """
 
 __version__ = "0.1.0"
 
-from .errors import (
-    AmbiguousGoLiveError,
-    ApiError,
-    ConfigurationError,
-    GoLiveCancelledError,
-    GoLiveError,
-    GoLiveFailedError,
-    GoLiveTimeoutError,
-    OfferGoLiveError,
-    OfferNotReadyError,
-    UnusableAnswerError,
-)
+from . import errors
+from .errors import *  # noqa: F403  (the error tree is public here as it is in errors.__all__)
+
+# The Pulumi resource classes import pulumi (slow, and not needed by the simulator or the client): loaded lazily.
+_LAZY = ("OfferGoLive", "OfferGoLiveProvider")
 
 
 def __getattr__(name: str) -> object:
-    # The Pulumi resource classes import pulumi (slow, and not needed by the simulator or the client): load lazily.
-    if name in ("OfferGoLive", "OfferGoLiveProvider"):
+    if name in _LAZY:
         from . import dynamic
 
         return getattr(dynamic, name)
     raise AttributeError(name)
 
 
-__all__ = [
-    "AmbiguousGoLiveError",
-    "ApiError",
-    "ConfigurationError",
-    "GoLiveCancelledError",
-    "GoLiveError",
-    "GoLiveFailedError",
-    "GoLiveTimeoutError",
-    "OfferGoLive",
-    "OfferGoLiveError",
-    "OfferGoLiveProvider",
-    "OfferNotReadyError",
-    "UnusableAnswerError",
-]
+__all__ = [*errors.__all__, *_LAZY]

@@ -3,7 +3,7 @@
 Both are ``azure.core`` token credentials, so the client's ``BearerTokenCredentialPolicy`` caches the token and
 asks for a new one before it expires, whichever source is used. Every secret involved (the static token, the
 client secret or password azure-identity reads from the environment, each token it hands out) is registered with
-:func:`~pulumi_cpp_golive.errors.remember_secret` before it can be sent anywhere, so no error or log line can
+:func:`~pulumi_cpp_golive.redaction.remember_secret` before it can be sent anywhere, so no error or log line can
 repeat it.
 """
 
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
 from azure.core.exceptions import ClientAuthenticationError
 
-from .errors import install_log_redaction, redact, remember_secret
+from .redaction import install_log_redaction, redact, remember_secret
 from .settings import is_loopback
 
 CPP_SCOPE = "https://cloudpartner.azure.com/.default"
@@ -36,14 +36,7 @@ class StaticTokenCredential(TokenCredential):
     def __init__(self, token: str) -> None:
         self._token = token
 
-    def get_token(
-        self,
-        *scopes: str,
-        claims: Optional[str] = None,
-        tenant_id: Optional[str] = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:  # claims, tenant_id, ...: one token for all
         return AccessToken(self._token, int(time.time()) + _STATIC_TOKEN_LIFETIME)
 
     def __repr__(self) -> str:

@@ -2,7 +2,7 @@
 
 Kept apart from the client so that the shapes both APIs' error bodies take (docs/cpp-api.md §7,
 docs/product-ingestion-api.md) are in one place, and so that what of a body ends up in an error message is masked
-(:func:`~.errors.redact`) and bounded in one place too: an error body may echo the token, or be megabytes long.
+(:func:`~.redaction.redact`) and bounded in one place too: an error body may echo the token, or be megabytes long.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Optional
 
 from azure.core.rest import HttpResponse
 
-from .errors import redact
+from .redaction import redact
 from .transport import Answer, MalformedBody
 
 __all__ = ["charset_of", "decoded_body", "parse_error_body", "snippet"]

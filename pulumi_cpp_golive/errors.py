@@ -5,21 +5,33 @@ code and message, the request (method and URL without its query) and, whenever o
 operation ID. No message ever contains a bearer token or a client secret: the client never puts one into an
 exception, and every :class:`OfferGoLiveError`'s text passes through :func:`~.redaction.redact`, which masks the secrets
 this process actually uses in every spelling a server may echo them in (see :mod:`.redaction`).
+
+The tree (catch :class:`OfferGoLiveError` for all of them)::
+
+    OfferGoLiveError                 every error of this package; its text never shows a registered secret
+    ├── ConfigurationError           a bad setting or input, named (also a ValueError)
+    ├── ApiError                     an API's error answer, either API: status, code, message, operation ID
+    │   └── RedirectedError          a 3xx, never followed (api_client.py)
+    ├── UnusableAnswerError          an answer that cannot be used as it is: a foreign or malformed URL, no job or
+    │                                operation ID, an ID of the wrong shape
+    ├── OfferNotReadyError           the offer cannot go live now (never published, another publish running)
+    ├── AmbiguousGoLiveError         the POST may or may not have started a go-live, and looking did not tell
+    └── GoLiveError                  about a known operation: carries its record
+        ├── GoLiveFailedError        it ended failed or canceled
+        ├── GoLiveTimeoutError       the wait reached its time limit; the operation may still run
+        └── GoLiveCancelledError     the wait was cancelled (Ctrl-C); the operation may still run
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import TYPE_CHECKING, Any, Optional
 
-from .redaction import MIN_SECRET_LENGTH, contains_secret, redact, remember_secret
+from .redaction import redact
 
 if TYPE_CHECKING:
     from .record import OperationRecord
 
 __all__ = [
-    "MIN_SECRET_LENGTH",
     "AmbiguousGoLiveError",
     "ApiError",
     "ConfigurationError",
@@ -30,45 +42,7 @@ __all__ = [
     "OfferGoLiveError",
     "OfferNotReadyError",
     "UnusableAnswerError",
-    "contains_secret",
-    "install_log_redaction",
-    "redact",
-    "remember_secret",
 ]
-
-_KNOWN_LOCK = threading.Lock()  # guards the one-time install of the log record factory
-
-
-_LOG_REDACTION_INSTALLED = False
-
-
-def install_log_redaction() -> None:
-    """Make every log record of this process pass through :func:`redact`, whoever logs it (idempotent).
-
-    Libraries log what servers answered: azure-identity's warning on a refused token request quotes the token
-    endpoint's error body, and a careless endpoint echoes the client secret. A record factory (rather than a
-    handler filter) covers handlers added later and Python's last-resort stderr handler alike.
-    """
-    global _LOG_REDACTION_INSTALLED
-    with _KNOWN_LOCK:
-        if _LOG_REDACTION_INSTALLED:
-            return
-        _LOG_REDACTION_INSTALLED = True
-    make_record = logging.getLogRecordFactory()
-
-    def redacting_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = make_record(*args, **kwargs)
-        try:
-            text = record.getMessage()
-        except Exception:  # a malformed logging call must not raise here; it is still shown, and still masked
-            text = f"{record.msg} {record.args!r}"
-        record.msg, record.args = redact(text), ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        return record
-
-    logging.setLogRecordFactory(redacting_record)
-
 
 class OfferGoLiveError(Exception):
     """Base class of every error raised by pulumi-cpp-golive. Its text never shows a registered secret."""

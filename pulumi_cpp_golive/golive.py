@@ -59,7 +59,6 @@ from .errors import (
     GoLiveTimeoutError,
     OfferNotReadyError,
     UnusableAnswerError,
-    contains_secret,
 )
 from .inputs import GoLiveSpec
 from .offer_api import (
@@ -76,6 +75,7 @@ from .offer_api import (
     Survey,
 )
 from .record import OperationRecord
+from .redaction import contains_secret
 from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
 from .status import CANCELED, RUNNING, SUCCEEDED, UNCONFIRMED, utc_now

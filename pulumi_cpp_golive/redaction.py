@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import quote, quote_plus
 
 # Values shorter than this are not masked: no real token or secret is that short, and masking e.g. "ab" would
@@ -154,3 +155,35 @@ def _masked_run(run: str) -> str:
         out.append(part)
         index += 1
     return ".".join(out)
+
+
+_INSTALL_LOCK = threading.Lock()  # guards the one-time install of the log record factory
+_LOG_REDACTION_INSTALLED = False
+
+
+def install_log_redaction() -> None:
+    """Make every log record of this process pass through :func:`redact`, whoever logs it (idempotent).
+
+    Libraries log what servers answered: azure-identity's warning on a refused token request quotes the token
+    endpoint's error body, and a careless endpoint echoes the client secret. A record factory (rather than a
+    handler filter) covers handlers added later and Python's last-resort stderr handler alike.
+    """
+    global _LOG_REDACTION_INSTALLED
+    with _INSTALL_LOCK:
+        if _LOG_REDACTION_INSTALLED:
+            return
+        _LOG_REDACTION_INSTALLED = True
+    make_record = logging.getLogRecordFactory()
+
+    def redacting_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed logging call must not raise here; it is still shown, and still masked
+            text = f"{record.msg} {record.args!r}"
+        record.msg, record.args = redact(text), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    logging.setLogRecordFactory(redacting_record)

@@ -16,7 +16,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
-from .errors import redact
+from .redaction import redact
 from .resource import API_CPP, API_PRODUCT_INGESTION
 from .settings import Settings
 

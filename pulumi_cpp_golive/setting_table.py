@@ -120,8 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("adoptTimeout", "adopt_timeout", SECONDS, ("GOLIVE_ADOPT_TIMEOUT", "CPP_ADOPT_TIMEOUT"), SERVES_BOTH,
             "Seconds to wait for the API's operation listing to show a go-live that must be running (after an "
             "ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "
-            "\"re-running is safe\"; nothing is posted meanwhile, and the wait never outlasts the go-live's time "
-            "limit or Cancel.",
+            "an error that says what was seen; nothing is posted meanwhile, and the wait never outlasts the "
+            "go-live's time limit or Cancel.",
             default=DEFAULT_ADOPT_TIMEOUT, bounds=ADOPT_TIMEOUT_RANGE),
     Setting("productIngestionUrl", "pi_base_url", URL_WITH_PATH, ("PI_BASE_URL",), SERVES_PRODUCT_INGESTION,
             "Product Ingestion API base URL; plain `http://` is accepted for loopback hosts only, and the token is "

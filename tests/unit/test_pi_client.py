@@ -15,8 +15,9 @@ from azure.core.credentials import AccessToken, TokenCredential
 
 from pulumi_cpp_golive.api_client import MAX_LIST_PAGES
 from pulumi_cpp_golive.auth import PI_SCOPE, StaticTokenCredential
-from pulumi_cpp_golive.errors import ApiError, ConfigurationError, UnusableAnswerError, remember_secret
+from pulumi_cpp_golive.errors import ApiError, ConfigurationError, UnusableAnswerError
 from pulumi_cpp_golive.pi_client import PiClient
+from pulumi_cpp_golive.redaction import remember_secret
 
 from .conftest import TOKEN
 

@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
-from pulumi_cpp_golive.errors import ApiError, OfferGoLiveError, install_log_redaction, redact, remember_secret
+from pulumi_cpp_golive.errors import ApiError, OfferGoLiveError
+from pulumi_cpp_golive.redaction import install_log_redaction, redact, remember_secret
 
 
 def fresh_secret() -> str:

@@ -41,7 +41,7 @@ func NewProvider(ctx *pulumi.Context,
 type providerArgs struct {
 	// Bearer token for the CPP API (store it with `--secret`). Serves `api: cpp`. When unset in stack config: the environment variable `CPP_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 	AccessToken *string `pulumi:"accessToken"`
-	// Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
+	// Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with an error that says what was seen; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
 	AdoptTimeout *float64 `pulumi:"adoptTimeout"`
 	// CPP API base URL; plain `http://` is accepted for loopback hosts only (the simulator), and the token is never sent to another host. Serves `api: cpp`. When unset in stack config: the environment variable `CPP_BASE_URL`, else `https://cloudpartner.azure.com`.
 	BaseUrl *string `pulumi:"baseUrl"`
@@ -61,7 +61,7 @@ type providerArgs struct {
 type ProviderArgs struct {
 	// Bearer token for the CPP API (store it with `--secret`). Serves `api: cpp`. When unset in stack config: the environment variable `CPP_ACCESS_TOKEN`, else azure-identity's `DefaultAzureCredential` (service principal environment variables, workload or managed identity, `az login`) for scope `https://cloudpartner.azure.com/.default`.
 	AccessToken pulumi.StringPtrInput
-	// Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
+	// Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with an error that says what was seen; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
 	AdoptTimeout pulumi.Float64PtrInput
 	// CPP API base URL; plain `http://` is accepted for loopback hosts only (the simulator), and the token is never sent to another host. Serves `api: cpp`. When unset in stack config: the environment variable `CPP_BASE_URL`, else `https://cloudpartner.azure.com`.
 	BaseUrl pulumi.StringPtrInput

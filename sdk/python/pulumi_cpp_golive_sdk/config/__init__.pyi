@@ -21,7 +21,7 @@ Bearer token for the CPP API (store it with `--secret`). Serves `api: cpp`. When
 
 adoptTimeout: Optional[float]
 """
-Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with "re-running is safe"; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
+Seconds to wait for the API's operation listing to show a go-live that must be running (after an ambiguous go-live POST, a conflict, or an offer status that says running) before stopping with an error that says what was seen; nothing is posted meanwhile, and the wait never outlasts the go-live's time limit or Cancel. Serves both APIs. When unset in stack config: the environment variable `GOLIVE_ADOPT_TIMEOUT` (or its older name `CPP_ADOPT_TIMEOUT`), else `120`. Accepted: 1 to 3600 seconds.
 """
 
 baseUrl: Optional[str]
