@@ -52,7 +52,7 @@ RESOURCE_DESCRIPTION = (
 
 SCHEMA: dict[str, Any] = {
     "name": PACKAGE,
-    "displayName": "CPP Go Live",
+    "displayName": "Azure Marketplace Go Live",
     "version": __version__,
     "description": "Drive the Azure Marketplace \"Go Live\" step from Pulumi, on the Cloud Partner Portal or the "
                    "Product Ingestion API: once, resumable, never posted twice.",
