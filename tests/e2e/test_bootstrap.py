@@ -170,3 +170,28 @@ def test_a_yaml_host_that_cannot_be_fetched_is_a_recorded_warning(tmp_path: Path
     again = bootstrap(bin_dir, "--no-path", path=NO_GO_PATH, PULUMI_YAML_VERSION="1.0.0-not-in-the-module-cache")
     assert again.returncode == 0, again.stderr
     assert "could not be built by an earlier run" in again.stderr
+
+
+def test_two_copies_of_the_same_prebuilt_hosts_share_one_cache(tmp_path: Path, pulumi_bin: Path) -> None:
+    """Two checkouts, each with its own copy of ../shared (other paths, other file times): the second bootstrap
+    finds the first one's cache current and changes nothing, instead of copying the hosts again and deleting the
+    build the first one's pulumi may be running from."""
+    source = prebuilt_hosts() or pulumi_bin
+    copies = []
+    for name in ("first", "second"):
+        copy = tmp_path / name / "hosts"
+        copy.mkdir(parents=True)
+        for file in ("pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-pulumi-python"):
+            shutil.copy(source / file, copy / file)  # copy, not copy2: new times, as `cp -r` makes
+        copies.append(copy)
+    bin_dir = private_cache(tmp_path, pulumi_bin)
+    first = bootstrap(bin_dir, "--no-path", "--only", "python", PULUMI_CPP_GOLIVE_HOSTS=str(copies[0]),
+                      PULUMI_CPP_GOLIVE_STAND_INS="")
+    assert first.returncode == 0, first.stderr
+    printed = Path(first.stdout.strip())
+    before = {p.name: inode(p) for p in printed.iterdir()}
+    second = bootstrap(bin_dir, "--no-path", "--only", "python", path=NO_GO_PATH,
+                       PULUMI_CPP_GOLIVE_HOSTS=str(copies[1]), PULUMI_CPP_GOLIVE_STAND_INS="")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+    assert {p.name: inode(p) for p in printed.iterdir()} == before, "the second checkout rebuilt the cache"
