@@ -16,11 +16,49 @@ from .setting_table import POLL_INTERVAL_RANGE
 
 WAIT_COMPLETED = "completed"
 WAIT_ACCEPTED = "accepted"
-WAIT_MODES = (WAIT_COMPLETED, WAIT_ACCEPTED)
-
 API_CPP = "cpp"
 API_PRODUCT_INGESTION = "product-ingestion"
-APIS = (API_CPP, API_PRODUCT_INGESTION)
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """One value of an enumerated input: its schema name (the SDKs' constant, e.g. ``Wait.Completed``), its value
+    and what it means."""
+
+    name: str
+    value: str
+    description: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Enum:
+    """An input whose value is one of a few: a schema enum type, generated into every SDK (TypeScript, Go and C#
+    then refuse a misspelt value at compile time); ``check`` still refuses one from YAML or the dynamic provider."""
+
+    name: str  # the type's name in the schema, ``cpp-golive:index:<name>``
+    description: str
+    choices: tuple[Choice, ...]
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(choice.value for choice in self.choices)
+
+
+API_ENUM = Enum("Api", "Which marketplace API serves the operation.", (
+    Choice("Cpp", API_CPP, "The legacy Cloud Partner Portal API."),
+    Choice("ProductIngestion", API_PRODUCT_INGESTION,
+           "Microsoft's Product Ingestion API, for every offer created in Partner Center."),
+))
+WAIT_ENUM = Enum("Wait", "How long `pulumi up` waits on the operation.", (
+    Choice("Completed", WAIT_COMPLETED, "Until the operation ends (hours to days)."),
+    Choice("Accepted", WAIT_ACCEPTED, "Until the API accepted it and its ID is recorded."),
+))
+ENUMS = (API_ENUM, WAIT_ENUM)
+APIS = API_ENUM.values
+WAIT_MODES = WAIT_ENUM.values
+
+# The schema's token of an enum type, before its name (``cpp-golive:index:Api``).
+ENUM_TYPE_PREFIX = "cpp-golive:index:"
 
 # A wait longer than 30 days is a stuck job (Microsoft's guides put go-live at hours to about two weeks).
 TIMEOUT_RANGE = (0.1, 30 * 86_400.0)
@@ -46,6 +84,7 @@ class Property:
     bounds: Optional[tuple[float, float]] = None  # inclusive range of a number, checked in check
     optional: bool = False  # an output that may be absent (None) in state
     plugin_note: str = ""
+    enum: Optional[Enum] = None  # a string input whose value is one of the enum's (a schema enum type)
 
     @property
     def always_set(self) -> bool:
@@ -58,6 +97,8 @@ class Property:
         """The property as the Pulumi package schema declares it."""
         text = f"{self.description} {self.plugin_note}" if self.plugin_note else self.description
         declared: dict[str, Any] = {"type": self.type}
+        if self.enum is not None:
+            declared = {"$ref": f"#/types/{ENUM_TYPE_PREFIX}{self.enum.name}"}
         if self.items is not None:
             declared["items"] = self.items
         declared["description"] = text
@@ -79,7 +120,7 @@ INPUTS: tuple[Property, ...] = (
              "`cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product "
              "Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends "
              "nothing.",
-             default=API_CPP),
+             default=API_CPP, enum=API_ENUM),
     Property("triggers", "triggers", "array",
              "Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version "
              "you just published here.",
@@ -88,7 +129,7 @@ INPUTS: tuple[Property, ...] = (
              "`completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API "
              "accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the "
              "recorded operation without posting again.",
-             default=WAIT_COMPLETED),
+             default=WAIT_COMPLETED, enum=WAIT_ENUM),
     Property("poll_interval_seconds", "pollIntervalSeconds", "number",
              "Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).",
              bounds=POLL_INTERVAL_RANGE),

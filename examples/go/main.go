@@ -26,10 +26,10 @@ func main() {
 		golive, err := cppgolive.NewOfferGoLive(ctx, "golive", &cppgolive.OfferGoLiveArgs{
 			PublisherId: pulumi.String(conf.Require("publisherId")),
 			OfferId:     pulumi.String(conf.Require("offerId")),
-			Api:         pulumi.String(api),
+			Api:         cppgolive.Api(api),
 			// Bump after publishing a new offer version: a new go-live.
 			Triggers: pulumi.Array{pulumi.String(offerVersion)},
-			Wait:     pulumi.String("completed"),
+			Wait:     cppgolive.WaitCompleted,
 			// Stop waiting after 14 days; the next `pulumi up` resumes the same operation.
 			TimeoutSeconds: pulumi.Float64(14 * 24 * 3600),
 		})

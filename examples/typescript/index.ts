@@ -11,7 +11,8 @@ const golive = new cpp.OfferGoLive("offer-golive", {
     offerId: config.require("offerId"),
     // A new offer version needs a new go-live: changing a trigger replaces the resource.
     triggers: [config.get("offerVersion") ?? "1"],
-    wait: config.get("wait") ?? "completed",
+    // The SDK's enums: a misspelt value is a type error; from config, Pulumi checks it against the allowed ones.
+    wait: config.get("wait", { allowedValues: Object.values(cpp.Wait) }) ?? cpp.Wait.Completed,
     timeoutSeconds,
 });
 

@@ -62,6 +62,14 @@ SCHEMA: dict[str, Any] = {
     "homepage": "https://github.com/pulumi-cpp-golive/pulumi-cpp-golive",
     "repository": "https://github.com/pulumi-cpp-golive/pulumi-cpp-golive",
     "config": {"variables": _CONFIG},
+    "types": {
+        f"{resource.ENUM_TYPE_PREFIX}{enum.name}": {
+            "type": "string",
+            "description": enum.description,
+            "enum": [{"name": c.name, "value": c.value, "description": c.description} for c in enum.choices],
+        }
+        for enum in resource.ENUMS
+    },
     "provider": {
         "description": "The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.",
         "inputProperties": _CONFIG,

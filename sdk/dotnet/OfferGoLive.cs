@@ -28,7 +28,7 @@ namespace PulumiCppGoLive.CppGolive
         /// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         /// </summary>
         [Output("api")]
-        public Output<string> Api { get; private set; } = null!;
+        public Output<PulumiCppGoLive.CppGolive.Api> Api { get; private set; } = null!;
 
         /// <summary>
         /// When the operation was seen to end (ISO-8601 UTC); empty while running.
@@ -106,7 +106,7 @@ namespace PulumiCppGoLive.CppGolive
         /// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         /// </summary>
         [Output("wait")]
-        public Output<string> Wait { get; private set; } = null!;
+        public Output<PulumiCppGoLive.CppGolive.Wait> Wait { get; private set; } = null!;
 
 
         /// <summary>
@@ -157,7 +157,7 @@ namespace PulumiCppGoLive.CppGolive
         /// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         /// </summary>
         [Input("api")]
-        public Input<string>? Api { get; set; }
+        public Input<PulumiCppGoLive.CppGolive.Api>? Api { get; set; }
 
         [Input("notificationEmails")]
         private InputList<string>? _notificationEmails;
@@ -211,7 +211,7 @@ namespace PulumiCppGoLive.CppGolive
         /// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         /// </summary>
         [Input("wait")]
-        public Input<string>? Wait { get; set; }
+        public Input<PulumiCppGoLive.CppGolive.Wait>? Wait { get; set; }
 
         public OfferGoLiveArgs()
         {

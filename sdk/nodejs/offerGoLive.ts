@@ -2,6 +2,9 @@
 // *** Do not edit by hand unless you're certain you know what you are doing! ***
 
 import * as pulumi from "@pulumi/pulumi";
+import * as inputs from "./types/input";
+import * as outputs from "./types/output";
+import * as enums from "./types/enums";
 import * as utilities from "./utilities";
 
 /**
@@ -53,7 +56,7 @@ export class OfferGoLive extends pulumi.CustomResource {
     /**
      * `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
      */
-    declare public readonly api: pulumi.Output<string>;
+    declare public readonly api: pulumi.Output<enums.Api>;
     /**
      * When the operation was seen to end (ISO-8601 UTC); empty while running.
      */
@@ -105,7 +108,7 @@ export class OfferGoLive extends pulumi.CustomResource {
     /**
      * `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
      */
-    declare public readonly wait: pulumi.Output<string>;
+    declare public readonly wait: pulumi.Output<enums.Wait>;
 
     /**
      * Create a OfferGoLive resource with the given unique name, arguments, and options.
@@ -168,7 +171,7 @@ export interface OfferGoLiveArgs {
     /**
      * `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
      */
-    api?: pulumi.Input<string | undefined>;
+    api?: pulumi.Input<enums.Api | undefined>;
     /**
      * `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
      */
@@ -196,5 +199,5 @@ export interface OfferGoLiveArgs {
     /**
      * `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
      */
-    wait?: pulumi.Input<string | undefined>;
+    wait?: pulumi.Input<enums.Wait | undefined>;
 }

@@ -38,6 +38,9 @@ VENV_BIN = ROOT / ".venv" / "bin"
 PLUGIN_SCRIPT = VENV_BIN / "pulumi-resource-cpp-golive"
 PLUGIN_VERSION = "0.1.0"  # the SDK's package.json "pulumi" section
 SDK_SPEC = "file:../../sdk/nodejs"
+# A misspelt enum value: the SDK's `api` is the schema's enum, so the compiler refuses it before anything runs.
+MISSPELT_API = ('export const typo = new cpp.OfferGoLive("typo", '
+                '{ publisherId: "contoso", offerId: "vm2", api: "product_ingestion" });\n')
 # A statement the TypeScript compiler rejects (TS2322) but that runs fine as JavaScript.
 TYPE_ERROR = 'const offerCount: number = "one";\nexport const offers = offerCount;\n'
 
@@ -198,6 +201,17 @@ def test_a_type_error_fails_preview_with_the_compiler_diagnostic(tmp_path: Path,
         "runtime: nodejs\n", "runtime:\n  name: nodejs\n  options:\n    tsconfig: tsconfig.nocheck.json\n"))
     preview = json.loads(stack.preview("--json").stdout)
     assert [s["op"] for s in preview["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
+    assert sim.requests == []
+
+
+def test_a_misspelt_api_is_a_compile_error(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    stack = example_stack(tmp_path, engine_dir, sim, append=MISSPELT_API)
+    install(stack)
+    done = stack.preview(check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "Type '\"product_ingestion\"' is not assignable to type 'Input<Api | undefined>'" in output, output
+    assert "Did you mean '\"product-ingestion\"'?" in output, output
     assert sim.requests == []
 
 

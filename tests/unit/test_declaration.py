@@ -55,7 +55,10 @@ def test_schema_properties_are_the_declared_ones() -> None:
                                     "status"]
     for prop in (*resource.INPUTS, *resource.OUTPUTS):
         schema = declared["properties"][prop.camel]
-        assert schema["type"] == prop.type
+        if prop.enum is None:
+            assert schema["type"] == prop.type
+        else:
+            assert schema["$ref"] == f"#/types/cpp-golive:index:{prop.enum.name}" and "type" not in schema
         assert schema["description"].startswith(prop.description)
         assert schema.get("willReplaceOnChanges", False) == prop.replaces
 
@@ -147,3 +150,14 @@ def test_config_keys_are_the_schemas_and_the_readmes() -> None:
     readme = README.read_text(encoding="utf-8")
     for key in keys:
         assert f"cpp-golive:{key}" in readme
+
+
+def test_api_and_wait_are_schema_enums_of_the_declared_values() -> None:
+    """TypeScript, Go and C# refuse a misspelt `api` or `wait` at compile time only if the schema says enum."""
+    schema = _schema()
+    for camel, values in (("api", resource.APIS), ("wait", resource.WAIT_MODES)):
+        reference = schema["resources"][RESOURCE_TYPE]["inputProperties"][camel]["$ref"]
+        enum = schema["types"][reference.removeprefix("#/types/")]
+        assert enum["type"] == "string"
+        assert tuple(choice["value"] for choice in enum["enum"]) == values
+        assert all(choice["name"] and choice["description"] for choice in enum["enum"])

@@ -21,7 +21,7 @@ type OfferGoLive struct {
 	// When the API accepted the go-live (ISO-8601 UTC).
 	AcceptedAt pulumi.StringPtrOutput `pulumi:"acceptedAt"`
 	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
-	Api pulumi.StringOutput `pulumi:"api"`
+	Api ApiOutput `pulumi:"api"`
 	// When the operation was seen to end (ISO-8601 UTC); empty while running.
 	CompletedAt pulumi.StringPtrOutput `pulumi:"completedAt"`
 	// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
@@ -47,7 +47,7 @@ type OfferGoLive struct {
 	// Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
 	Triggers pulumi.ArrayOutput `pulumi:"triggers"`
 	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
-	Wait pulumi.StringOutput `pulumi:"wait"`
+	Wait WaitOutput `pulumi:"wait"`
 }
 
 // NewOfferGoLive registers a new resource with the given unique name, arguments, and options.
@@ -103,7 +103,7 @@ func OfferGoLiveExists(ctx *pulumi.Context,
 
 type offerGoLiveArgs struct {
 	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
-	Api *string `pulumi:"api"`
+	Api *Api `pulumi:"api"`
 	// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 	NotificationEmails []string `pulumi:"notificationEmails"`
 	// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
@@ -117,13 +117,13 @@ type offerGoLiveArgs struct {
 	// Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
 	Triggers []interface{} `pulumi:"triggers"`
 	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
-	Wait *string `pulumi:"wait"`
+	Wait *Wait `pulumi:"wait"`
 }
 
 // The set of arguments for constructing a OfferGoLive resource.
 type OfferGoLiveArgs struct {
 	// `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
-	Api pulumi.StringPtrInput
+	Api ApiPtrInput
 	// `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
 	NotificationEmails pulumi.StringArrayInput
 	// Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
@@ -137,7 +137,7 @@ type OfferGoLiveArgs struct {
 	// Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
 	Triggers pulumi.ArrayInput
 	// `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
-	Wait pulumi.StringPtrInput
+	Wait WaitPtrInput
 }
 
 func (OfferGoLiveArgs) ElementType() reflect.Type {
@@ -233,8 +233,8 @@ func (o OfferGoLiveOutput) AcceptedAt() pulumi.StringPtrOutput {
 }
 
 // `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
-func (o OfferGoLiveOutput) Api() pulumi.StringOutput {
-	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.Api }).(pulumi.StringOutput)
+func (o OfferGoLiveOutput) Api() ApiOutput {
+	return o.ApplyT(func(v *OfferGoLive) ApiOutput { return v.Api }).(ApiOutput)
 }
 
 // When the operation was seen to end (ISO-8601 UTC); empty while running.
@@ -298,8 +298,8 @@ func (o OfferGoLiveOutput) Triggers() pulumi.ArrayOutput {
 }
 
 // `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
-func (o OfferGoLiveOutput) Wait() pulumi.StringOutput {
-	return o.ApplyT(func(v *OfferGoLive) pulumi.StringOutput { return v.Wait }).(pulumi.StringOutput)
+func (o OfferGoLiveOutput) Wait() WaitOutput {
+	return o.ApplyT(func(v *OfferGoLive) WaitOutput { return v.Wait }).(WaitOutput)
 }
 
 type OfferGoLiveArrayOutput struct{ *pulumi.OutputState }

@@ -13,6 +13,7 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
+from ._enums import *
 
 __all__ = ['OfferGoLiveArgs', 'OfferGoLive']
 
@@ -21,23 +22,23 @@ class OfferGoLiveArgs:
     def __init__(__self__, *,
                  offer_id: pulumi.Input[_builtins.str],
                  publisher_id: pulumi.Input[_builtins.str],
-                 api: pulumi.Input[Optional[_builtins.str]] = None,
+                 api: pulumi.Input[Optional['Api']] = None,
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  timeout_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  triggers: pulumi.Input[Optional[Sequence[Any]]] = None,
-                 wait: pulumi.Input[Optional[_builtins.str]] = None):
+                 wait: pulumi.Input[Optional['Wait']] = None):
         """
         The set of arguments for constructing a OfferGoLive resource.
 
         :param pulumi.Input[_builtins.str] offer_id: Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         :param pulumi.Input[_builtins.str] publisher_id: Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
-        :param pulumi.Input[_builtins.str] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+        :param pulumi.Input['Api'] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         :param pulumi.Input[_builtins.float] timeout_seconds: Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
         :param pulumi.Input[Sequence[Any]] triggers: Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
-        :param pulumi.Input[_builtins.str] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+        :param pulumi.Input['Wait'] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         """
         pulumi.set(__self__, "offer_id", offer_id)
         pulumi.set(__self__, "publisher_id", publisher_id)
@@ -80,14 +81,14 @@ class OfferGoLiveArgs:
 
     @_builtins.property
     @pulumi.getter
-    def api(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def api(self) -> pulumi.Input[Optional['Api']]:
         """
         `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         """
         return pulumi.get(self, "api")
 
     @api.setter
-    def api(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def api(self, value: pulumi.Input[Optional['Api']]):
         pulumi.set(self, "api", value)
 
     @_builtins.property
@@ -140,14 +141,14 @@ class OfferGoLiveArgs:
 
     @_builtins.property
     @pulumi.getter
-    def wait(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def wait(self) -> pulumi.Input[Optional['Wait']]:
         """
         `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         """
         return pulumi.get(self, "wait")
 
     @wait.setter
-    def wait(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def wait(self, value: pulumi.Input[Optional['Wait']]):
         pulumi.set(self, "wait", value)
 
 
@@ -157,14 +158,14 @@ class OfferGoLive(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 api: pulumi.Input[Optional[_builtins.str]] = None,
+                 api: pulumi.Input[Optional['Api']] = None,
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  offer_id: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  publisher_id: pulumi.Input[Optional[_builtins.str]] = None,
                  timeout_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  triggers: pulumi.Input[Optional[Sequence[Any]]] = None,
-                 wait: pulumi.Input[Optional[_builtins.str]] = None,
+                 wait: pulumi.Input[Optional['Wait']] = None,
                  __props__=None):
         """
         Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).
@@ -173,14 +174,14 @@ class OfferGoLive(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.str] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
+        :param pulumi.Input['Api'] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         :param pulumi.Input[_builtins.str] offer_id: Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         :param pulumi.Input[_builtins.str] publisher_id: Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         :param pulumi.Input[_builtins.float] timeout_seconds: Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
         :param pulumi.Input[Sequence[Any]] triggers: Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
-        :param pulumi.Input[_builtins.str] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
+        :param pulumi.Input['Wait'] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         """
         ...
     @overload
@@ -208,14 +209,14 @@ class OfferGoLive(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 api: pulumi.Input[Optional[_builtins.str]] = None,
+                 api: pulumi.Input[Optional['Api']] = None,
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  offer_id: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  publisher_id: pulumi.Input[Optional[_builtins.str]] = None,
                  timeout_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  triggers: pulumi.Input[Optional[Sequence[Any]]] = None,
-                 wait: pulumi.Input[Optional[_builtins.str]] = None,
+                 wait: pulumi.Input[Optional['Wait']] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -299,7 +300,7 @@ class OfferGoLive(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def api(self) -> pulumi.Output[_builtins.str]:
+    def api(self) -> pulumi.Output['Api']:
         """
         `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         """
@@ -403,7 +404,7 @@ class OfferGoLive(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def wait(self) -> pulumi.Output[_builtins.str]:
+    def wait(self) -> pulumi.Output['Wait']:
         """
         `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
         """
