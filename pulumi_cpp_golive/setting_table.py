@@ -141,6 +141,11 @@ SETTINGS: tuple[Setting, ...] = (
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
+def qualified(key: str) -> str:
+    """A bare key as the user types it in stack config, ``cpp-golive:<key>``: also for a key that is no setting."""
+    return f"{NAMESPACE}:{key}"
+
+
 def stack_config(get: Callable[[str], object]) -> dict[str, object]:
     """Every setting's stack config value by bare key, read with ``get`` from the engine's namespaced names.
 

@@ -8,6 +8,7 @@ them; an invalid value raises :class:`~.errors.ConfigurationError` naming its ``
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import math
 import re
@@ -57,6 +58,33 @@ class Settings:
             if text is not None:
                 values[setting.field] = _checked(setting, text)
         return cls(**values)
+
+
+# Keys the engine itself puts among a provider's inputs: not settings, never "unknown".
+_ENGINE_KEYS = frozenset({"version", "pluginDownloadURL"})
+
+
+def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every bad value of stack config (by bare key), with the reason naming ``cpp-golive:<key>`` and its range:
+    what the plugin's CheckConfig reports all at once, before any resource is touched."""
+    problems = []
+    for setting in SETTINGS:
+        value = config.get(setting.key)
+        text = None if value is None else str(value).strip()
+        if text:
+            try:
+                _checked(setting, text)
+            except ConfigurationError as exc:
+                problems.append((setting.key, str(exc)))
+    return problems
+
+
+def unknown_keys(config: Mapping[str, Any]) -> list[tuple[str, Optional[str]]]:
+    """The keys that are no setting of this provider (a typo such as ``basUrl``), each with the nearest setting's
+    key when one is close."""
+    known = [setting.key for setting in SETTINGS]
+    return [(key, next(iter(difflib.get_close_matches(key, known, n=1, cutoff=0.6)), None))
+            for key in config if key not in known and key not in _ENGINE_KEYS and not key.startswith("__")]
 
 
 def _pick(setting: Setting, config: Mapping[str, Any], environ: Mapping[str, str]) -> Optional[str]:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
-from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -40,6 +40,8 @@ from ..errors import AmbiguousGoLiveError, GoLiveError, OfferGoLiveError
 from ..inputs import GoLiveSpec, check_inputs, imported_inputs, input_changes, plan_change, recorded_state
 from ..record import OperationRecord
 from ..session import FORGET_MESSAGE, ProviderSession
+from ..setting_table import SETTINGS, qualified
+from ..settings import config_problems, unknown_keys
 from ..status import RUNNING, UNCONFIRMED, utc_now
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, is_unknown, provider_config, snake_props
@@ -73,16 +75,36 @@ class ResourceInitError(Exception):
 class PluginProvider(Provider):
     """The plugin's provider. ``log(urn, text)`` sends a progress line to the engine, attached to the resource."""
 
-    def __init__(self, log: Optional[Logger] = None) -> None:
+    def __init__(self, log: Optional[Logger] = None, warn: Optional[Logger] = None) -> None:
         self._session = ProviderSession()
         self._cancel = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=_WAIT_THREADS, thread_name_prefix="golive")
         self._log = log or (lambda urn, text: None)
+        self._warn = warn or self._log
 
     # ---- provider-level --------------------------------------------------------------------------------------
 
     async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
         return GetSchemaResponse(schema=schema_json())
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        """Every bad setting at once, named with its key and range, before any resource is touched; a typo'd key
+        warned about with the nearest setting; a token given as plain config returned secret, so that the stack
+        keeps it encrypted (and the user is told to use ``--secret``)."""
+        inputs = dict(request.new_inputs)
+        given = {key: value.value for key, value in inputs.items()
+                 if not isinstance(value.value, Computed) and value.value is not None}
+        failures = [CheckFailure(key, reason) for key, reason in config_problems(given)]
+        for key, nearest in unknown_keys(given):
+            hint = f"; did you mean {qualified(nearest)}?" if nearest else ""
+            self._warn(request.urn, f"{qualified(key)} is not a setting of this provider and is ignored{hint}")
+        for setting in SETTINGS:
+            value = inputs.get(setting.key)
+            if setting.secret and value is not None and not value.is_secret:
+                inputs[setting.key] = value.with_secret(True)
+                self._warn(request.urn, f"{setting.name} is set in plain text; it is kept encrypted in the stack "
+                                        f"from now on, but set it with `pulumi config set --secret {setting.name}`")
+        return CheckResponse(inputs=inputs, failures=failures)
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
         self._session.configure(provider_config(request.args, request.variables))

@@ -40,12 +40,19 @@ class EngineLog:
             self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
 
     def __call__(self, urn: str, message: str) -> None:
+        self._send(engine_pb2.INFO, urn, message)
+
+    def warning(self, urn: str, message: str) -> None:
+        """A line the engine prints as a warning (and counts in its summary)."""
+        self._send(engine_pb2.WARNING, urn, message)
+
+    def _send(self, severity: Any, urn: str, message: str) -> None:
         if self._stub is None:
             progress_line(message)
             return
         try:
-            self._stub.Log(engine_pb2.LogRequest(severity=engine_pb2.INFO, message=message, urn=urn,
-                                                 ephemeral=False), timeout=10)
+            self._stub.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn, ephemeral=False),
+                           timeout=10)
         except grpc.RpcError:
             progress_line(message)  # the engine is going away
 
@@ -90,6 +97,19 @@ class GoLiveServicer(ProviderServicer):
             await context.abort(grpc.StatusCode.UNKNOWN, str(error))
         return provider_pb2.UpdateResponse(properties=PropertyValue.marshal_map(response.properties))
 
+    async def Configure(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # the gRPC method name
+        # As the base class's, but a bad setting from the environment (stack config is checked in CheckConfig)
+        # reads as its one-line message: the base class appends a Python traceback to every error.
+        try:
+            response = await self._provider.configure(api.ConfigureRequest(
+                dict(request.variables), PropertyValue.unmarshal_map(request.args), request.acceptSecrets,
+                request.acceptResources))
+        except OfferGoLiveError as error:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        return provider_pb2.ConfigureResponse(
+            acceptSecrets=response.accept_secrets, acceptResources=response.accept_resources,
+            acceptOutputs=response.accept_outputs, supportsPreview=response.supports_preview)
+
     async def Read(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # the gRPC method name
         try:
             return await super().Read(request, context)
@@ -110,7 +130,8 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     async def serve() -> None:
         server = grpc.aio.server()
-        provider = PluginProvider(log=EngineLog(known.engine))
+        log = EngineLog(known.engine)
+        provider = PluginProvider(log=log, warn=log.warning)
         servicer = GoLiveServicer(args, __version__, provider, engine_address=known.engine or "")
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
         port = server.add_insecure_port("127.0.0.1:0")

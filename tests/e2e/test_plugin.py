@@ -172,3 +172,29 @@ def test_preview_names_a_changed_trigger_as_the_replace_reason(plugin_stack: Sta
     old_and_new = detailed.stdout[detailed.stdout.index("triggers"):]
     assert '"v1"' in old_and_new and '"v2"' in old_and_new, detailed.stdout
     assert sim.requests == []
+
+
+def test_bad_provider_config_fails_up_front_naming_each_key(plugin_stack: Stack, sim: Simulator) -> None:
+    """CheckConfig: every bad value named with its key and range at once, a misspelt key warned about with the
+    nearest setting, and no Python traceback; nothing is sent."""
+    plugin_stack.config("cpp-golive:pollInterval", "0.1")
+    plugin_stack.config("cpp-golive:requestTimeout", "soon")
+    plugin_stack.config("cpp-golive:basUrl", sim.url)
+    done = plugin_stack.preview(check=False)
+    text = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "cpp-golive:pollInterval must be between 0.25 and 86400" in text, text
+    assert "cpp-golive:requestTimeout" in text and "'soon'" in text, text
+    assert "cpp-golive:basUrl is not a setting of this provider and is ignored; did you mean cpp-golive:baseUrl?" \
+        in text, text
+    assert "Traceback" not in text and "Unexpected <class" not in text, text
+    assert sim.requests == []
+
+
+def test_a_token_set_without_secret_is_kept_encrypted_and_warned_about(plugin_stack: Stack, sim: Simulator) -> None:
+    plugin_stack.run("config", "set", "--plaintext", "cpp-golive:accessToken", E2E_TOKEN)
+    up = plugin_stack.up()
+    assert sim.count("POST", "/golive") == 1
+    assert "cpp-golive:accessToken is set in plain text" in up.stdout, up.stdout
+    assert E2E_TOKEN not in json.dumps(plugin_stack.export()), "the token is in the stack's state in plain text"
+    assert E2E_TOKEN not in plugin_stack.state_text()
