@@ -25,7 +25,8 @@ from .inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
 from .record import OperationRecord
 from .resource import API_CPP, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
 from .session import FORGET_MESSAGE, ProviderSession
-from .setting_table import stack_config
+from .setting_table import bare_keys, qualified, stack_config
+from .settings import config_problems, unknown_keys
 
 
 def _is_unknown(value: Any) -> bool:
@@ -38,21 +39,32 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
     def __init__(self) -> None:
         super().__init__()
         self._session = ProviderSession()
+        self._config_problems: list[tuple[str, str]] = []
 
     # Nothing on the instance is pickled into state: settings are rebuilt from config in the provider process.
     def __getstate__(self) -> dict[str, Any]:
         return {}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
-        self._session = ProviderSession()
+        self.__init__()  # type: ignore[misc]  # a fresh provider, as unpickling one must give
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        self._session.configure(stack_config(req.config.get))
+        # Bad settings are reported by check, per resource and naming the key: an error raised here would reach the
+        # user as a Python traceback. Misspelt keys are named with the nearest setting.
+        raw = getattr(req.config, "_props", {})  # the whole stack config: the only way to see keys we never read
+        for key, nearest in unknown_keys(bare_keys(raw)):
+            hint = f"; did you mean {qualified(nearest)}?" if nearest else ""
+            progress_line(f"warning: {qualified(key)} is not a setting of this provider and is ignored{hint}")
+        config = stack_config(req.config.get)
+        self._config_problems = config_problems(config)
+        if not self._config_problems:
+            self._session.configure(config)
 
     # ---- check / diff -------------------------------------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         inputs, failures = check_inputs(news, is_unknown=_is_unknown)
+        failures = [*((qualified(key), reason) for key, reason in self._config_problems), *failures]
         return dyn.CheckResult(inputs, [dyn.CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.DiffResult:

@@ -13,7 +13,7 @@ an import loop through settings.py and errors.py.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional, Union
+from typing import Callable, Mapping, Optional, Union
 
 # The stack config namespace. Adapters hand over bare keys (``pollInterval``): the namespace is added and stripped
 # here only (Setting.name, stack_config).
@@ -144,6 +144,13 @@ BY_KEY = {setting.key: setting for setting in SETTINGS}
 def qualified(key: str) -> str:
     """A bare key as the user types it in stack config, ``cpp-golive:<key>``: also for a key that is no setting."""
     return f"{NAMESPACE}:{key}"
+
+
+def bare_keys(raw: Mapping[str, object]) -> dict[str, object]:
+    """The ``cpp-golive:*`` entries of a whole stack config (``project:key`` names), by bare key: what the user set
+    for this provider, including keys that are no setting."""
+    prefix = f"{NAMESPACE}:"
+    return {name[len(prefix):].removeprefix("config:"): value for name, value in raw.items() if name.startswith(prefix)}
 
 
 def stack_config(get: Callable[[str], object]) -> dict[str, object]:
