@@ -31,8 +31,9 @@ from azure.core.rest import HttpRequest, HttpResponse
 from . import __version__
 from .deadline import parse_retry_after
 from .error_bodies import charset_of, decoded_body, parse_error_body, snippet
-from .errors import ApiError, OfferGoLiveError, UnusableAnswerError
+from .errors import ApiError, CredentialError, OfferGoLiveError, UnusableAnswerError
 from .pipeline_policies import NoRepostRetryPolicy, RefreshOn401Policy, SameHostPolicy
+from .settings import no_token_message
 from .transport import Answer, DeadlineTransport, MalformedBody, NotSentError
 from .urls import origin, same_origin
 
@@ -144,6 +145,8 @@ class ApiHttpClient:
         try:
             response = self._pipeline.send_request(request, enforce_https=self._https)
             response.read()
+        except CredentialError as exc:
+            raise CredentialError(no_token_message(self.service, str(exc))) from None
         except OfferGoLiveError:
             raise
         except Exception as exc:  # any failure without an answer is reported as one, never raised raw

@@ -9,6 +9,7 @@ repeat it.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
 from azure.core.exceptions import ClientAuthenticationError
 
+from .errors import CredentialError
 from .redaction import install_log_redaction, redact, remember_secret
 from .settings import is_loopback
 
@@ -127,16 +129,22 @@ def _close(credential: TokenCredential) -> None:
         close()
 
 
-def _one_line(exc: ClientAuthenticationError) -> ClientAuthenticationError:
-    # azure-identity's message spreads the reason (e.g. "AADSTS7000215: Invalid client secret") over several lines
-    # after a generic first one, and the client reports only the first line of a transport-level error.
-    lines = [line.strip() for line in str(exc.message).splitlines() if line.strip()]
-    reasons = [line for line in lines[1:] if not line.startswith(("Attempted credentials", "To mitigate"))]
-    text = lines[0] if lines else type(exc).__name__
-    if reasons:
-        text = f"{text.rstrip('.')}: {' | '.join(reasons)}"
-    return ClientAuthenticationError(message=redact(text))
+def _one_line(exc: ClientAuthenticationError) -> CredentialError:
+    """azure-identity's refusal as one line: its first line and the attempt the chain stopped at, the one that says
+    why (``AADSTS7000215: Invalid client secret``, or the last sign-in that was not there). The whole list of
+    attempts, a line per credential, goes to the debug log only."""
+    text = redact(str(exc.message))
+    _LOG.debug("azure-identity: %s", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    attempts = [line for line in lines[1:] if not line.startswith(("Attempted credentials", "To mitigate"))]
+    first = lines[0] if lines else type(exc).__name__
+    reason = f"{first.rstrip('.')}; last tried: {attempts[-1]}" if attempts else first
+    return CredentialError(reason if len(reason) <= _MAX_REASON else reason[:_MAX_REASON].rsplit(" ", 1)[0] + " …")
 
+
+_LOG = logging.getLogger(__name__)
+# The longest azure-identity reason an error quotes (cut at a word, never mid-word).
+_MAX_REASON = 400
 
 # Environment variables through which azure-identity may read a secret (service principal or user password).
 SECRET_ENVIRONMENT_VARIABLES = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD")
@@ -157,6 +165,10 @@ def credential_for(token: Optional[str]) -> TokenCredential:
         remember_secret(token)
         return StaticTokenCredential(token)
     from azure.identity import DefaultAzureCredential  # imported late: it is slow and not needed with a token
+
+    # azure-identity logs its whole list of attempts as a warning before it raises; the error says what matters
+    # (see _one_line) and the list goes to our debug log, so that a user does not read it twice.
+    logging.getLogger("azure.identity._credentials.chained").setLevel(logging.ERROR)
 
     authority = (os.environ.get("AZURE_AUTHORITY_HOST") or "").strip()
     authority_host = urlsplit(authority if "://" in authority else f"https://{authority}").hostname or ""

@@ -10,6 +10,7 @@ The tree (catch :class:`OfferGoLiveError` for all of them)::
 
     OfferGoLiveError                 every error of this package; its text never shows a registered secret
     ├── ConfigurationError           a bad setting or input, named (also a ValueError)
+    │   └── CredentialError          no token for an API: which settings would give one, and what azure-identity said
     ├── ApiError                     an API's error answer, either API: status, code, message, operation ID
     │   └── RedirectedError          a 3xx, never followed (api_client.py)
     ├── UnusableAnswerError          an answer that cannot be used as it is: a foreign or malformed URL, no job or
@@ -35,6 +36,7 @@ __all__ = [
     "AmbiguousGoLiveError",
     "ApiError",
     "ConfigurationError",
+    "CredentialError",
     "GoLiveCancelledError",
     "GoLiveError",
     "GoLiveFailedError",
@@ -57,6 +59,11 @@ class OfferGoLiveError(Exception):
 
 class ConfigurationError(OfferGoLiveError, ValueError):
     """A setting (base URL, poll interval, credentials) is missing or invalid."""
+
+
+class CredentialError(ConfigurationError):
+    """No token could be had for an API: none is configured, and azure-identity's ``DefaultAzureCredential`` found
+    no sign-in (or was refused). The message says which API, and which settings give it a token."""
 
 
 class ApiError(OfferGoLiveError):

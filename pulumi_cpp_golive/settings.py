@@ -23,6 +23,8 @@ from .setting_table import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_REQUEST_TIMEOUT,
     SECONDS,
+    SERVES_CPP,
+    SERVES_PRODUCT_INGESTION,
     SETTINGS,
     URL,
     URL_WITH_PATH,
@@ -85,6 +87,17 @@ def unknown_keys(config: Mapping[str, Any]) -> list[tuple[str, Optional[str]]]:
     known = [setting.key for setting in SETTINGS]
     return [(key, next(iter(difflib.get_close_matches(key, known, n=1, cutoff=0.6)), None))
             for key in config if key not in known and key not in _ENGINE_KEYS and not key.startswith("__")]
+
+
+def no_token_message(service: str, reason: str) -> str:
+    """The error for an API without a token: which settings give it a static one, and what azure-identity's
+    ``DefaultAzureCredential`` (the fallback) said."""
+    serves = SERVES_PRODUCT_INGESTION if service == "Product Ingestion" else SERVES_CPP
+    [token] = [setting for setting in SETTINGS if setting.secret and setting.serves == serves]
+    return (f"no token for the {service} API: set one with `pulumi config set --secret {token.name} …` or "
+            f"{token.env[0]}, or sign in for azure-identity's DefaultAzureCredential (AZURE_CLIENT_ID, "
+            f"AZURE_TENANT_ID and AZURE_CLIENT_SECRET, workload or managed identity, `az login`), which got none: "
+            f"{reason}")
 
 
 def _pick(setting: Setting, config: Mapping[str, Any], environ: Mapping[str, str]) -> Optional[str]:
