@@ -155,6 +155,7 @@ class OperationMachine:
         *,
         default_poll_interval: float = 60.0,
         report: Optional[Reporter] = None,
+        progress: Optional[Reporter] = None,
         max_transient_errors: int = 10,
         adopt_window: float = DEFAULT_ADOPT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
@@ -165,6 +166,9 @@ class OperationMachine:
         self.words = api.words
         self.default_poll_interval = default_poll_interval
         self._report = report or _LOG.info
+        # Passing lines (each step change, a retried poll, a wait for another publish): the plugin shows them on the
+        # resource's row while they are news and keeps only the lasting ones in the summary.
+        self._progress = progress or self._report
         self.max_transient_errors = max_transient_errors
         self.adopt_window = adopt_window
         self._clock = clock
@@ -245,7 +249,7 @@ class OperationMachine:
             remaining = give_up - self._clock()
             if not isinstance(survey, Busy) or remaining <= 0:
                 return survey
-            self._say(spec, f"waiting: {survey.reason}")
+            self._say(spec, f"waiting: {survey.reason}", passing=True)
             if self._sleep(min(delay, remaining), cancel):
                 raise OfferNotReadyError(f"{survey.reason}; {self._why_stopped()}. Nothing was posted.")
             delay = min(delay * 2, _MAX_LOOK_DELAY)
@@ -449,7 +453,7 @@ class OperationMachine:
         for key, line in reading.progress.items():
             if polls.progress.get(key) != line:
                 polls.progress[key] = line
-                self._say(spec, f"operation {record.operation_id}: {line}")
+                self._say(spec, f"operation {record.operation_id}: {line}", passing=True)
         word = reading.unknown_word
         if word is not None and word not in polls.unknown_words:
             polls.unknown_words.add(word)
@@ -483,7 +487,7 @@ class OperationMachine:
                 "`pulumi up` to resume waiting.", record) from None
         failures += 1
         self._say(spec, f"polling operation {record.operation_id} failed ({exc}); will retry "
-                        f"({failures}/{self.max_transient_errors})")
+                        f"({failures}/{self.max_transient_errors})", passing=True)
         if failures >= self.max_transient_errors:
             raise GoLiveError(
                 f"gave up polling {self.words.noun} operation {record.operation_id} for "
@@ -527,8 +531,8 @@ class OperationMachine:
             record.completed_at = None if status == RUNNING else (record.completed_at or self._now())
         return record
 
-    def _say(self, spec: GoLiveSpec, line: str) -> None:
-        self._report(f"{spec.publisher_id}/{spec.offer_id}: {line}")
+    def _say(self, spec: GoLiveSpec, line: str, *, passing: bool = False) -> None:
+        (self._progress if passing else self._report)(f"{spec.publisher_id}/{spec.offer_id}: {line}")
 
 
 #: The machine as the go-live's adapters and benchmarks name it (``session.golive`` builds one per call): an

@@ -55,10 +55,11 @@ class ProviderSession:
             self._settings = Settings.resolve({}, os.environ)
         return self._settings
 
-    def golive(self, api: str = API_CPP, report: Optional[Reporter] = None) -> GoLiveMachine:
+    def golive(self, api: str = API_CPP, report: Optional[Reporter] = None,
+               progress: Optional[Reporter] = None) -> GoLiveMachine:
         """A :class:`GoLiveMachine` on ``api`` (``cpp`` or ``product-ingestion``) for this thread; build it on the
-        thread that runs it."""
-        return golive(self.settings, api, report)
+        thread that runs it. ``progress`` gets the passing lines (step changes), ``report`` the lasting ones."""
+        return golive(self.settings, api, report, progress)
 
 
 def credential(settings: Settings, api: str) -> TokenCredential:
@@ -99,12 +100,15 @@ def offer_api(settings: Settings, api: str) -> OfferApi:
     return found
 
 
-def golive(settings: Settings, api: str = API_CPP, report: Optional[Reporter] = None) -> GoLiveMachine:
+def golive(settings: Settings, api: str = API_CPP, report: Optional[Reporter] = None,
+           progress: Optional[Reporter] = None) -> GoLiveMachine:
     """A :class:`GoLiveMachine` for ``settings`` on ``api`` using this thread's client. Every progress line it
     reports is redacted (a line may quote a server's answer, and a server may echo the token)."""
     # Only a create, update or read runs the machine; Check and Diff are answered without loading it.
     from .golive import GoLiveMachine
 
     sink = report or logging.getLogger("pulumi_cpp_golive").info
+    passing = progress or sink
     return GoLiveMachine(offer_api(settings, api), default_poll_interval=settings.poll_interval,
-                         report=lambda line: sink(redact(line)), adopt_window=settings.adopt_timeout)
+                         report=lambda line: sink(redact(line)), progress=lambda line: passing(redact(line)),
+                         adopt_window=settings.adopt_timeout)

@@ -75,12 +75,16 @@ class ResourceInitError(Exception):
 class PluginProvider(Provider):
     """The plugin's provider. ``log(urn, text)`` sends a progress line to the engine, attached to the resource."""
 
-    def __init__(self, log: Optional[Logger] = None, warn: Optional[Logger] = None) -> None:
+    def __init__(self, log: Optional[Logger] = None, warn: Optional[Logger] = None,
+                 passing: Optional[Logger] = None) -> None:
+        """``log`` gets the lasting progress lines (kept in the engine's Diagnostics), ``passing`` the step changes
+        (shown while they are news; default: ``log``), ``warn`` warnings."""
         self._session = ProviderSession()
         self._cancel = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=_WAIT_THREADS, thread_name_prefix="golive")
         self._log = log or (lambda urn, text: None)
         self._warn = warn or self._log
+        self._passing = passing or self._log
 
     # ---- provider-level --------------------------------------------------------------------------------------
 
@@ -143,10 +147,10 @@ class PluginProvider(Provider):
         inputs = snake_props(request.properties)
         spec = GoLiveSpec.from_inputs(inputs)
         timeout = _tighter(spec.timeout, request.timeout)
-        report = self._reporter(request.urn)
+        report, progress = self._reporters(request.urn)
         try:
             record = await self._blocking(
-                lambda: self._session.golive(spec.api, report).create(spec, self._cancel, timeout))
+                lambda: self._session.golive(spec.api, report, progress).create(spec, self._cancel, timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), exc.record.resource_id, _properties(inputs, exc.record)) from None
         except AmbiguousGoLiveError as exc:
@@ -165,13 +169,14 @@ class PluginProvider(Provider):
         olds, news = snake_props(request.olds), snake_props(request.news)
         spec = GoLiveSpec.from_inputs(news)
         recorded = OperationRecord.from_state(request.resource_id, olds)
-        report = self._reporter(request.urn)
+        report, progress = self._reporters(request.urn)
         timeout = _tighter(spec.timeout, request.timeout)
         # A recorded operation is followed on its own API; an unconfirmed POST is looked for on the one posted to.
         api = spec.api if recorded.operation_id == UNCONFIRMED else recorded.api
+        session = self._session
         try:
             record = await self._blocking(
-                lambda: self._session.golive(api, report).resume(spec, recorded, self._cancel, timeout=timeout))
+                lambda: session.golive(api, report, progress).resume(spec, recorded, self._cancel, timeout=timeout))
         except GoLiveError as exc:
             raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
         except AmbiguousGoLiveError as exc:
@@ -188,9 +193,10 @@ class PluginProvider(Provider):
         if not record.publisher_id or not record.offer_id or not record.operation_id:
             raise OfferGoLiveError(f"cannot read {request.resource_id!r}: the ID must be "
                            "{publisherId}/{offerId}/{operationId}")
-        report = self._reporter(request.urn)
+        report, progress = self._reporters(request.urn)
         recorded = record
-        record = await self._blocking(lambda: self._session.golive(recorded.api, report).refresh(recorded))
+        record = await self._blocking(
+            lambda: self._session.golive(recorded.api, report, progress).refresh(recorded))
         inputs = snake_props(request.inputs) or imported_inputs(record)
         return ReadResponse(resource_id=record.resource_id, properties=_properties({**state, **inputs}, record),
                             inputs=camel_props(inputs))
@@ -200,8 +206,9 @@ class PluginProvider(Provider):
 
     # ---- plumbing --------------------------------------------------------------------------------------------
 
-    def _reporter(self, urn: str) -> Reporter:
-        return lambda text: self._log(urn, text)
+    def _reporters(self, urn: str) -> tuple[Reporter, Reporter]:
+        """The machine's two channels for one resource: lasting lines and passing ones."""
+        return (lambda text: self._log(urn, text)), (lambda text: self._passing(urn, text))
 
     async def _blocking(self, work: Callable[[], T]) -> T:
         # Build the GoLiveMachine inside ``work``: the session keeps one HTTP client per thread.

@@ -42,16 +42,20 @@ class EngineLog:
     def __call__(self, urn: str, message: str) -> None:
         self._send(engine_pb2.INFO, urn, message)
 
+    def passing(self, urn: str, message: str) -> None:
+        """A line shown on the resource's row while it is news, and not repeated in the Diagnostics summary."""
+        self._send(engine_pb2.INFO, urn, message, ephemeral=True)
+
     def warning(self, urn: str, message: str) -> None:
         """A line the engine prints as a warning (and counts in its summary)."""
         self._send(engine_pb2.WARNING, urn, message)
 
-    def _send(self, severity: Any, urn: str, message: str) -> None:
+    def _send(self, severity: Any, urn: str, message: str, *, ephemeral: bool = False) -> None:
         if self._stub is None:
             progress_line(message)
             return
         try:
-            self._stub.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn, ephemeral=False),
+            self._stub.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn, ephemeral=ephemeral),
                            timeout=10)
         except grpc.RpcError:
             progress_line(message)  # the engine is going away
@@ -131,7 +135,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     async def serve() -> None:
         server = grpc.aio.server()
         log = EngineLog(known.engine)
-        provider = PluginProvider(log=log, warn=log.warning)
+        provider = PluginProvider(log=log, warn=log.warning, passing=log.passing)
         servicer = GoLiveServicer(args, __version__, provider, engine_address=known.engine or "")
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
         port = server.add_insecure_port("127.0.0.1:0")

@@ -198,3 +198,16 @@ def test_a_token_set_without_secret_is_kept_encrypted_and_warned_about(plugin_st
     assert "cpp-golive:accessToken is set in plain text" in up.stdout, up.stdout
     assert E2E_TOKEN not in json.dumps(plugin_stack.export()), "the token is in the stack's state in plain text"
     assert E2E_TOKEN not in plugin_stack.state_text()
+
+
+def test_step_changes_pass_and_the_summary_keeps_one_outcome_per_resource(plugin_stack: Stack,
+                                                                         sim: Simulator) -> None:
+    """Each step change is shown while it is news (an ephemeral log line); the Diagnostics block at the end keeps
+    the lasting lines only: accepted, and the outcome."""
+    up = plugin_stack.up()
+    assert sim.count("POST", "/golive") == 1
+    shown, summary = up.stdout.split("Diagnostics:", 1)
+    assert "Validate Pre-Requisites" in shown or "status: running" in shown, shown
+    summary = summary.split("Outputs:", 1)[0]
+    assert "go-live accepted: operation" in summary and "succeeded: the offer is live" in summary, summary
+    assert "status: running" not in summary and "Publisher signoff" not in summary, summary
