@@ -131,6 +131,12 @@ class CppOfferApi:
             retry_after=snapshot.retry_after,
         )
 
+    def imported(self, spec: GoLiveSpec, operation_id: str) -> OperationRecord:
+        """An operation of the offer known by ID alone: its canonical path; nothing is asked yet."""
+        return OperationRecord(publisher_id=spec.publisher_id, offer_id=spec.offer_id, operation_id=operation_id,
+                               operation_location=operation_path(spec.publisher_id, spec.offer_id, operation_id),
+                               status=RUNNING, accepted_at=None)
+
     def certainly_not_started(self, exc: ApiError) -> bool:
         """Only a POST of which no byte left this process. Any answer after sending is ambiguous: even a 500 in
         CPP's own error shape has been seen after the go-live started (it was listed 1.5 s later)."""

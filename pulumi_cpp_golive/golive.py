@@ -57,6 +57,7 @@ from .errors import (
     GoLiveError,
     GoLiveFailedError,
     GoLiveTimeoutError,
+    OfferGoLiveError,
     OfferNotReadyError,
     UnusableAnswerError,
 )
@@ -510,6 +511,25 @@ class OperationMachine:
         return "; ".join(messages) if messages else f"{self.api.name} gave no message"
 
     # ---- 3. refresh --------------------------------------------------------------------------------------
+
+    def import_operation(self, spec: GoLiveSpec, operation_id: str) -> OperationRecord:
+        """``pulumi import``: the operation an ID names, read once, and believed only when the API knows it."""
+        noun = self.words.noun
+        try:
+            record = self.api.imported(spec, operation_id)
+            reading = self.api.read(record)
+        except ApiError as exc:
+            if exc.status == 404:
+                raise OfferGoLiveError(
+                    f"cannot import {spec.publisher_id}/{spec.offer_id}/{operation_id}: the {self.api.name} API does "
+                    f"not know {noun} operation {operation_id} of offer {spec.publisher_id}/{spec.offer_id} "
+                    f"({exc}). Nothing was recorded. The ID is {{publisherId}}/{{offerId}}/{{operationId}}; for a "
+                    "Product Ingestion job, {publisherId}/{offerId}/product-ingestion/{jobId}.") from None
+            raise exc.with_operation(operation_id) from None
+        record.status = reading.status
+        record.completed_at = None if reading.status == RUNNING else self._now()
+        self._say(spec, f"imported {noun} operation {operation_id} ({self.api.name}): {reading.status}")
+        return record
 
     def refresh(self, record: OperationRecord) -> OperationRecord:
         """Read the recorded operation once. A 404 keeps the recorded state (the API forgets old operations)."""

@@ -204,7 +204,7 @@ def input_changes(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -
 def imported_inputs(record: OperationRecord) -> dict[str, Any]:
     """The inputs of a go-live adopted by ``pulumi import`` from its ID alone: its offer and the declared defaults."""
     defaults = {prop.name: prop.default for prop in INPUTS if prop.default is not None}
-    return {**defaults, "publisher_id": record.publisher_id, "offer_id": record.offer_id}
+    return {**defaults, "publisher_id": record.publisher_id, "offer_id": record.offer_id, "api": record.api}
 
 
 def recorded_state(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, Any]:

@@ -184,6 +184,11 @@ class OfferApi(Protocol):
         """Read a recorded operation once (GETs only). A 404 the API cannot explain is raised as it is."""
         ...
 
+    def imported(self, spec: GoLiveSpec, operation_id: str) -> OperationRecord:
+        """The record of an operation known only by its ID (``pulumi import``), to be read before it is believed;
+        GETs only (Product Ingestion: the product, to follow its rollout)."""
+        ...
+
     def certainly_not_started(self, exc: ApiError) -> bool:
         """Whether a failed POST certainly started nothing (never sent, or an answer that proves it), so that it
         may be posted again when nothing runs. Anything else after sending is ambiguous and is never re-posted."""

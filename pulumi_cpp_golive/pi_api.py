@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
-from .errors import ApiError
+from .errors import ApiError, OfferNotReadyError
 from .inputs import GoLiveSpec
 from .offer_api import GO_LIVE, Adopt, AlreadyDone, Busy, LastFailed, Lookable, Lookup, Post, Reading, Refuse, Survey
 from .pi_client import PiClient
@@ -200,6 +200,19 @@ class PiOfferApi:
                                    retry_after=retry_after)
 
     # ---- errors ------------------------------------------------------------------------------------------
+
+    def imported(self, spec: GoLiveSpec, operation_id: str) -> OperationRecord:
+        """A configure job known by ID alone: the product it must belong to and the job itself (GETs; a job the API
+        does not return raises its 404 here, where a recorded one's would be explained by the listing)."""
+        search = self._client.find_products(spec.offer_id)
+        if len(search.matches) != 1:
+            raise OfferNotReadyError(_product_problem(spec.offer_id, search.matches, search.listed))
+        product_id = self._product_id(search.matches[0], spec)
+        job, _ = self._client.get_job_status(operation_id)  # a job the API does not know: its 404, as it is
+        check_job_names(job, operation_id, self._client.base_url)
+        return OperationRecord(publisher_id=spec.publisher_id, offer_id=spec.offer_id, operation_id=operation_id,
+                               operation_location=job_status_location(operation_id, self._client.version),
+                               status=RUNNING, accepted_at=None, product_id=product_id)
 
     def certainly_not_started(self, exc: ApiError) -> bool:
         """Only a POST that was never sent: PI has no error answer proven to mean "not taken", and a 5xx may

@@ -37,8 +37,17 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ..errors import AmbiguousGoLiveError, GoLiveError, OfferGoLiveError
-from ..inputs import GoLiveSpec, check_inputs, imported_inputs, input_changes, plan_change, recorded_state
+from ..inputs import (
+    GoLiveSpec,
+    check_inputs,
+    id_problem,
+    imported_inputs,
+    input_changes,
+    plan_change,
+    recorded_state,
+)
 from ..record import OperationRecord
+from ..resource import API_CPP, API_PRODUCT_INGESTION
 from ..session import FORGET_MESSAGE, ProviderSession
 from ..setting_table import SETTINGS, qualified
 from ..settings import config_problems, unknown_keys
@@ -189,6 +198,8 @@ class PluginProvider(Provider):
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         state = snake_props(request.properties) or snake_props(request.inputs)
+        if not state:  # `pulumi import`: nothing but the ID, and nothing is believed until the API confirms it
+            return await self._import(request)
         record = OperationRecord.from_state(request.resource_id, state)
         if not record.publisher_id or not record.offer_id or not record.operation_id:
             raise OfferGoLiveError(f"cannot read {request.resource_id!r}: the ID must be "
@@ -199,6 +210,29 @@ class PluginProvider(Provider):
             lambda: self._session.golive(recorded.api, report, progress).refresh(recorded))
         inputs = snake_props(request.inputs) or imported_inputs(record)
         return ReadResponse(resource_id=record.resource_id, properties=_properties({**state, **inputs}, record),
+                            inputs=camel_props(inputs))
+
+    async def _import(self, request: ReadRequest) -> ReadResponse:
+        parts = request.resource_id.split("/")
+        if len(parts) == 4 and parts[2] == API_PRODUCT_INGESTION:
+            api, (publisher_id, offer_id, _, operation_id) = API_PRODUCT_INGESTION, parts
+        elif len(parts) == 3:
+            api, (publisher_id, offer_id, operation_id) = API_CPP, parts
+        else:
+            raise OfferGoLiveError(
+                f"cannot import {request.resource_id!r}: the ID is {{publisherId}}/{{offerId}}/{{operationId}} (CPP) "
+                "or {publisherId}/{offerId}/product-ingestion/{jobId} (a Product Ingestion configure job)")
+        spec = GoLiveSpec(publisher_id=publisher_id, offer_id=offer_id, api=api)
+        for name, value in (("publisherId", publisher_id), ("offerId", offer_id), ("operationId", operation_id)):
+            problem = id_problem(value)
+            if problem is not None:
+                raise OfferGoLiveError(f"cannot import {request.resource_id!r}: its {name} {problem}")
+        report, progress = self._reporters(request.urn)
+        session = self._session
+        record = await self._blocking(
+            lambda: session.golive(api, report, progress).import_operation(spec, operation_id))
+        inputs = imported_inputs(record)
+        return ReadResponse(resource_id=record.resource_id, properties=_properties(inputs, record),
                             inputs=camel_props(inputs))
 
     async def delete(self, request: DeleteRequest) -> None:

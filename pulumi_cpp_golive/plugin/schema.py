@@ -47,7 +47,8 @@ RESOURCE_DESCRIPTION = (
     "operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next "
     "`pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither "
     "API can). Import an existing go-live with "
-    "`pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`."
+    "`pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}` (a Product Ingestion "
+    "configure job: `{publisherId}/{offerId}/product-ingestion/{jobId}`); an ID the API does not know is refused."
 )
 
 SCHEMA: dict[str, Any] = {

@@ -211,3 +211,16 @@ def test_step_changes_pass_and_the_summary_keeps_one_outcome_per_resource(plugin
     summary = summary.split("Outputs:", 1)[0]
     assert "go-live accepted: operation" in summary and "succeeded: the offer is live" in summary, summary
     assert "status: running" not in summary and "Publisher signoff" not in summary, summary
+
+
+def test_import_of_an_id_the_api_does_not_know_fails(plugin_stack: Stack, sim: Simulator) -> None:
+    """`pulumi import` of an operation no API returns: the import fails saying so, and the stack records nothing."""
+    unknown = "contoso/vm1/00000000-0000-0000-0000-000000000000"
+    done = plugin_stack.run("import", "cpp-golive:index:OfferGoLive", "imported", unknown, "--yes",
+                            "--protect=false", "--generate-code=false", check=False)
+    text = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "the CPP API does not know go-live operation 00000000-0000-0000-0000-000000000000" in text, text
+    assert "1 imported" not in text
+    assert golive_resources(plugin_stack) == []
+    assert sim.count("POST") == 0

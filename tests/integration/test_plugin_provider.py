@@ -17,6 +17,7 @@ from pulumi.provider.experimental.provider import (
     ReadRequest,
 )
 
+from pulumi_cpp_golive.errors import OfferGoLiveError
 from pulumi_cpp_golive.plugin.provider import PluginProvider, ResourceInitError
 from pulumi_cpp_golive.plugin.values import from_python, to_python
 from pulumi_cpp_golive.simulator import Simulator
@@ -162,3 +163,41 @@ def test_diff_and_import_read(sim: Simulator) -> None:
     assert plain(imported.inputs) == {"publisherId": "contoso", "offerId": "vm1", "api": "cpp", "wait": "completed"}
     assert plain(imported.properties)["operationId"] == plain(state)["operationId"]
     assert sim.count("POST") == 1
+
+
+def _import(provider: PluginProvider, resource_id: str) -> Any:
+    return asyncio.run(provider.read(ReadRequest(URN, resource_id, {}, {})))
+
+
+def test_import_of_an_operation_the_api_does_not_know_fails_and_records_nothing(sim: Simulator) -> None:
+    provider = configured(sim)
+    unknown = "contoso/vm1/00000000-0000-0000-0000-000000000000"
+    with pytest.raises(OfferGoLiveError, match=r"cannot import contoso/vm1/0{8}-.*: the CPP API does not know go-live "
+                                               r"operation 0{8}-0{4}-0{4}-0{4}-0{12} of offer contoso/vm1") as caught:
+        _import(provider, unknown)
+    assert "HTTP 404" in str(caught.value) and "product-ingestion/{jobId}" in str(caught.value)
+    assert sim.count("POST") == 0
+    with pytest.raises(OfferGoLiveError, match="the ID is"):
+        _import(provider, "contoso/vm1")
+
+
+def test_import_of_a_product_ingestion_job_takes_the_api_from_the_id(sim: Simulator) -> None:
+    provider = configured(sim)
+    asyncio.run(provider.configure(ConfigureRequest(
+        variables={}, args=props(baseUrl=sim.url, accessToken=SIM_TOKEN, productIngestionUrl=sim.pi_url,
+                                 productIngestionToken=SIM_TOKEN, pollInterval="0.25"),
+        accept_secrets=False, accept_resources=False)))
+    guid = sim.add_product("vm1", state="ready")
+    created = create(provider, api="product-ingestion")
+    job_id = plain(created.properties)["operationId"]
+    posts = sim.count("POST")
+
+    imported = _import(provider, f"contoso/vm1/product-ingestion/{job_id}")
+    assert imported.resource_id == f"contoso/vm1/{job_id}"
+    assert plain(imported.inputs)["api"] == "product-ingestion"
+    outputs = plain(imported.properties)
+    assert outputs["productId"] == f"product/{guid}" and outputs["operationId"] == job_id
+    assert outputs["status"] == "succeeded"
+    with pytest.raises(OfferGoLiveError, match="the Product Ingestion API does not know go-live operation"):
+        _import(provider, "contoso/vm1/product-ingestion/11111111-1111-1111-1111-111111111111")
+    assert sim.count("POST") == posts  # importing reads only

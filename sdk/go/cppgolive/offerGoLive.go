@@ -14,7 +14,7 @@ import (
 
 // Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).
 //
-// `pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither API can). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}`.
+// `pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the offer or posts one, then (with `wait = completed`) waits until it ends, reporting step progress. The operation ID is kept in the stack even when the wait fails, times out or is cancelled, so the next `pulumi up` resumes it instead of posting again. Deleting the resource does not undo going live (neither API can). Import an existing go-live with `pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}` (a Product Ingestion configure job: `{publisherId}/{offerId}/product-ingestion/{jobId}`); an ID the API does not know is refused.
 type OfferGoLive struct {
 	pulumi.CustomResourceState
 
