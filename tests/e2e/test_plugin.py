@@ -187,7 +187,8 @@ def test_bad_provider_config_fails_up_front_naming_each_key(plugin_stack: Stack,
     assert "cpp-golive:requestTimeout" in text and "'soon'" in text, text
     assert "cpp-golive:basUrl is not a setting of this provider and is ignored; did you mean cpp-golive:baseUrl?" \
         in text, text
-    assert "Traceback" not in text and "Unexpected <class" not in text, text
+    # No traceback of ours (the engine then stops the program, whose runner prints its own KeyboardInterrupt).
+    assert "pulumi_cpp_golive" not in text and "Unexpected <class" not in text, text
     assert sim.requests == []
 
 
@@ -197,7 +198,10 @@ def test_a_token_set_without_secret_is_kept_encrypted_and_warned_about(plugin_st
     assert sim.count("POST", "/golive") == 1
     assert "cpp-golive:accessToken is set in plain text" in up.stdout, up.stdout
     assert E2E_TOKEN not in json.dumps(plugin_stack.export()), "the token is in the stack's state in plain text"
-    assert E2E_TOKEN not in plugin_stack.state_text()
+    checkpoints = [p for p in plugin_stack.backend.rglob("*") if p.is_file() and "stacks" in p.parts]
+    assert checkpoints and all(E2E_TOKEN not in p.read_text(errors="replace") for p in checkpoints)
+    # Pulumi itself copies plain-text stack config into its update history (the README says so): only --secret
+    # keeps it out of there.
 
 
 def test_step_changes_pass_and_the_summary_keeps_one_outcome_per_resource(plugin_stack: Stack,
