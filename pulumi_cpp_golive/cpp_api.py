@@ -23,6 +23,7 @@ from .errors import ApiError, UnusableAnswerError
 from .inputs import GoLiveSpec
 from .offer_api import GO_LIVE, Adopt, AlreadyDone, Lagging, LastFailed, Lookable, Lookup, Post, Reading, Refuse, Survey
 from .record import OperationRecord
+from .resource import NEVER_PUBLISHED
 from .shapes import is_cpp_operation_id, timestamp
 from .status import CANCELED, RUNNING, SUCCEEDED, squash, utc_now
 from .status import FAILED as FAILED_STATUS
@@ -57,7 +58,8 @@ class CppOfferApi:
         if state in _NEVER_PUBLISHED:
             return Refuse(
                 f"offer {spec.publisher_id}/{spec.offer_id} was never published to preview (offer status "
-                f"{offer.get('status')!r}); publish it and wait for publisher sign-off before go-live.")
+                f"{offer.get('status')!r}); publish it and wait for publisher sign-off before go-live.",
+                offer_state=NEVER_PUBLISHED)
         if state in _OFFER_BUSY:
             # CPP runs one operation per offer: a go-live posted now could only conflict, or start a second one.
             return Lagging(

@@ -20,10 +20,11 @@ import pulumi.dynamic as dyn
 from pulumi.runtime import rpc
 
 from .console import progress_line
-from .errors import GoLiveError, OfferGoLiveError
-from .inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
+from .errors import ConfigurationError, GoLiveError, OfferGoLiveError
+from .inputs import GoLiveSpec, check_inputs, id_problem, plan_change, recorded_state
+from .offer_status import OfferStatus
 from .record import OperationRecord
-from .resource import API_CPP, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
+from .resource import API_CPP, APIS, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
 from .session import FORGET_MESSAGE, ProviderSession
 from .setting_table import bare_keys, qualified, stack_config
 from .settings import config_problems, unknown_keys
@@ -162,3 +163,23 @@ class OfferGoLive(dyn.Resource, module="cpp-golive", name="OfferGoLive"):
         props: dict[str, Any] = {name: arguments[name] for name in INPUT_NAMES}
         props.update(dict.fromkeys(OUTPUT_NAMES))
         super().__init__(OfferGoLiveProvider(), resource_name, props, opts)
+
+
+def get_offer_status(publisher_id: str, offer_id: str, api: str = API_CPP) -> OfferStatus:
+    """Where an offer stands, for programs that use the dynamic provider (the plugin's ``getOfferStatus``):
+    ``never-published``, ``publishing``, ``preview-ready``, ``going-live`` or ``live``, with the go-live operation the
+    API shows. GETs only: nothing is posted or recorded, so it runs in ``pulumi preview`` too. Reads the same
+    ``cpp-golive:*`` settings as :class:`OfferGoLive` (stack config, else the environment), in the program's own
+    process; call it from a program (or anywhere the environment holds the settings).
+
+    :raises ConfigurationError: an ID that cannot name an offer, an unknown ``api``, or a bad setting.
+    """
+    problems = [f"{name} {problem}" for name, value in (("publisher_id", publisher_id), ("offer_id", offer_id))
+                if (problem := id_problem(value)) is not None]
+    if api not in APIS:
+        problems.append(f"api must be one of {', '.join(APIS)}, got {api!r}")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    session = ProviderSession()
+    session.configure(stack_config(pulumi.runtime.get_config))
+    return session.offer_status(GoLiveSpec(publisher_id=publisher_id, offer_id=offer_id, api=api))

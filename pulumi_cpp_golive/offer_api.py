@@ -104,7 +104,10 @@ class _Reasoned:
 @dataclasses.dataclass(frozen=True)
 class Refuse(_Reasoned):
     """The offer cannot take the operation now (unknown, never published, another publish running): post
-    nothing."""
+    nothing. ``offer_state`` says which, for a status query (:mod:`.offer_status`): ``never-published``,
+    ``publishing``, or empty when the offer is not there to have a state."""
+
+    offer_state: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

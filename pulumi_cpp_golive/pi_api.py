@@ -43,6 +43,7 @@ from .pi_wire import (
     parse_location,
 )
 from .record import OperationRecord
+from .resource import NEVER_PUBLISHED, PUBLISHING
 from .shapes import is_product_id
 from .status import FAILED as FAILED_STATUS
 from .status import RUNNING, SUCCEEDED, squash, utc_now
@@ -100,11 +101,11 @@ class PiOfferApi:
         if preview is None:
             return Refuse(
                 "the offer has no preview submission that succeeded (Partner Center shows none in preview): publish "
-                "it to preview and wait for sign-off.")
+                "it to preview and wait for sign-off.", offer_state=NEVER_PUBLISHED)
         if preview.running:
             return Refuse(
                 f"another publish is in progress: Partner Center shows {preview.describe()}; go live once it has "
-                "reached preview and been signed off.")
+                "reached preview and been signed off.", offer_state=PUBLISHING)
         gone_live = [entry for entry in entries if entry.target == LIVE_TARGET and entry.id == preview.id]
         if gone_live:
             entry = gone_live[0]
@@ -118,7 +119,7 @@ class PiOfferApi:
         if outcome(preview.result) != SUCCEEDED:
             return Refuse(
                 f"the offer has no preview submission that succeeded: Partner Center shows {preview.describe()}. "
-                "Publish it to preview again and wait for sign-off.")
+                "Publish it to preview again and wait for sign-off.", offer_state=NEVER_PUBLISHED)
         return Post({"product": product_id, "submission": preview.id})
 
     def post(self, spec: GoLiveSpec, survey: Post) -> OperationRecord:

@@ -53,7 +53,20 @@ WAIT_ENUM = Enum("Wait", "How long `pulumi up` waits on the operation.", (
     Choice("Completed", WAIT_COMPLETED, "Until the operation ends (hours to days)."),
     Choice("Accepted", WAIT_ACCEPTED, "Until the API accepted it and its ID is recorded."),
 ))
-ENUMS = (API_ENUM, WAIT_ENUM)
+# getOfferStatus's states (offer_status.py): where an offer stands.
+NEVER_PUBLISHED = "never-published"
+PUBLISHING = "publishing"
+PREVIEW_READY = "preview-ready"
+GOING_LIVE = "going-live"
+LIVE = "live"
+OFFER_STATE_ENUM = Enum("OfferState", "Where an offer stands, as `getOfferStatus` reports it.", (
+    Choice("NeverPublished", NEVER_PUBLISHED, "No preview that succeeded: publish to preview first."),
+    Choice("Publishing", PUBLISHING, "A publish to preview is in progress."),
+    Choice("PreviewReady", PREVIEW_READY, "Published to preview and awaiting go-live."),
+    Choice("GoingLive", GOING_LIVE, "A go-live is running."),
+    Choice("Live", LIVE, "The offer is live with its current preview."),
+))
+ENUMS = (API_ENUM, WAIT_ENUM, OFFER_STATE_ENUM)
 APIS = API_ENUM.values
 WAIT_MODES = WAIT_ENUM.values
 

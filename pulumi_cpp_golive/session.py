@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
     from .golive import GoLiveMachine, Reporter
+    from .inputs import GoLiveSpec
     from .offer_api import OfferApi
+    from .offer_status import OfferStatus
 
 _LOCK = threading.Lock()
 _CREDENTIALS: dict[tuple[Settings, str], TokenCredential] = {}
@@ -60,6 +62,12 @@ class ProviderSession:
         """A :class:`GoLiveMachine` on ``api`` (``cpp`` or ``product-ingestion``) for this thread; build it on the
         thread that runs it. ``progress`` gets the passing lines (step changes), ``report`` the lasting ones."""
         return golive(self.settings, api, report, progress)
+
+    def offer_status(self, spec: GoLiveSpec) -> OfferStatus:
+        """Where the offer of ``spec`` stands on ``spec.api`` (GETs only); build it on the thread that runs it."""
+        from .offer_status import offer_status  # loads the API's client: only when a status is asked for
+
+        return offer_status(offer_api(self.settings, spec.api), spec)
 
 
 def credential(settings: Settings, api: str) -> TokenCredential:

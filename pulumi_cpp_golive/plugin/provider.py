@@ -27,6 +27,8 @@ from pulumi.provider.experimental.provider import (
     DiffResponse,
     GetSchemaRequest,
     GetSchemaResponse,
+    InvokeRequest,
+    InvokeResponse,
     PropertyDiff,
     PropertyDiffKind,
     Provider,
@@ -46,14 +48,16 @@ from ..inputs import (
     plan_change,
     recorded_state,
 )
+from ..offer_status import FUNCTION_TYPE
+from ..offer_status import OUTPUTS as STATUS_OUTPUTS
 from ..record import OperationRecord
-from ..resource import API_CPP, API_PRODUCT_INGESTION
+from ..resource import API_CPP, API_PRODUCT_INGESTION, APIS
 from ..session import FORGET_MESSAGE, ProviderSession
 from ..setting_table import SETTINGS, qualified
 from ..settings import config_problems, unknown_keys
 from ..status import RUNNING, UNCONFIRMED, utc_now
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
-from .values import camel_name, camel_props, is_unknown, provider_config, snake_props
+from .values import camel_name, camel_props, is_unknown, provider_config, snake_props, to_python
 
 if TYPE_CHECKING:
     from ..golive import Reporter
@@ -118,6 +122,24 @@ class PluginProvider(Provider):
                 self._warn(request.urn, f"{setting.name} is set in plain text; it is kept encrypted in the stack "
                                         f"from now on, but set it with `pulumi config set --secret {setting.name}`")
         return CheckResponse(inputs=inputs, failures=failures)
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResponse:
+        """``getOfferStatus``: where an offer stands (GETs only)."""
+        if request.tok != FUNCTION_TYPE:
+            raise OfferGoLiveError(f"unknown function {request.tok!r}; this provider has {FUNCTION_TYPE}")
+        args = {key: to_python(value) for key, value in request.args.items()}
+        failures = [CheckFailure(name, f"{name} {problem}") for name in ("publisherId", "offerId")
+                    if (problem := id_problem(args.get(name))) is not None]
+        api = args.get("api") or API_CPP
+        if api not in APIS:
+            failures.append(CheckFailure("api", f"api must be one of {', '.join(APIS)}, got {api!r}"))
+        if failures:
+            return InvokeResponse(failures=failures)
+        spec = GoLiveSpec(publisher_id=str(args["publisherId"]), offer_id=str(args["offerId"]), api=str(api))
+        session = self._session
+        status = await self._blocking(lambda: session.offer_status(spec))
+        return InvokeResponse(return_value={name: PropertyValue(getattr(status, field))
+                                            for name, field, _ in STATUS_OUTPUTS})
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
         self._session.configure(provider_config(request.args, request.variables))

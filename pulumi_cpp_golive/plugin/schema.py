@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import __version__, resource
+from .. import __version__, offer_status, resource
 from ..setting_table import SETTINGS, Setting
 
 PACKAGE = "cpp-golive"
@@ -74,6 +74,31 @@ SCHEMA: dict[str, Any] = {
     "provider": {
         "description": "The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.",
         "inputProperties": _CONFIG,
+    },
+    "functions": {
+        offer_status.FUNCTION_TYPE: {
+            "description": "Where an offer stands, read-only (GETs only: nothing is posted or recorded), for a "
+                           "pipeline to gate on: `never-published`, `publishing`, `preview-ready`, `going-live` or "
+                           "`live`, with the go-live operation the API shows.",
+            "inputs": {
+                "properties": {
+                    "publisherId": {"type": "string", "description": "Publisher (seller) ID, e.g. `contoso`."},
+                    "offerId": {"type": "string", "description": "Offer ID as Partner Center shows it (with "
+                                                                 "`product-ingestion`: the product's external ID)."},
+                    "api": {"$ref": f"#/types/{resource.ENUM_TYPE_PREFIX}{resource.API_ENUM.name}",
+                            "description": "The API to ask: `cpp` (default) or `product-ingestion`."},
+                },
+                "required": ["publisherId", "offerId"],
+            },
+            "outputs": {
+                "properties": {
+                    name: ({"$ref": f"#/types/{resource.ENUM_TYPE_PREFIX}{resource.OFFER_STATE_ENUM.name}"}
+                           if name == "state" else {"type": "string"}) | {"description": description}
+                    for name, _, description in offer_status.OUTPUTS
+                },
+                "required": [name for name, _, _ in offer_status.OUTPUTS],
+            },
+        },
     },
     "resources": {
         RESOURCE_TYPE: {

@@ -114,6 +114,20 @@ class GoLiveServicer(ProviderServicer):
             acceptSecrets=response.accept_secrets, acceptResources=response.accept_resources,
             acceptOutputs=response.accept_outputs, supportsPreview=response.supports_preview)
 
+    async def Invoke(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # the gRPC method name
+        # As the base class's, but our errors (an API's refusal, a missing token) read as their one line.
+        try:
+            response = await self._provider.invoke(api.InvokeRequest(request.tok,
+                                                                     PropertyValue.unmarshal_map(request.args)))
+        except OfferGoLiveError as error:
+            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+        answer: dict[str, Any] = {"return": PropertyValue.marshal_map(response.return_value)
+                                  if response.return_value else None}
+        if response.failures:
+            answer["failures"] = [provider_pb2.CheckFailure(property=f.property, reason=f.reason)
+                                  for f in response.failures]
+        return provider_pb2.InvokeResponse(**answer)
+
     async def Read(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # the gRPC method name
         try:
             return await super().Read(request, context)

@@ -45,6 +45,55 @@ namespace PulumiCppGoLive.CppGolive
     }
 
     /// <summary>
+    /// Where an offer stands, as `getOfferStatus` reports it.
+    /// </summary>
+    [EnumType]
+    public readonly struct OfferState : IEquatable<OfferState>
+    {
+        private readonly string _value;
+
+        private OfferState(string value)
+        {
+            _value = value ?? throw new ArgumentNullException(nameof(value));
+        }
+
+        /// <summary>
+        /// No preview that succeeded: publish to preview first.
+        /// </summary>
+        public static OfferState NeverPublished { get; } = new OfferState("never-published");
+        /// <summary>
+        /// A publish to preview is in progress.
+        /// </summary>
+        public static OfferState Publishing { get; } = new OfferState("publishing");
+        /// <summary>
+        /// Published to preview and awaiting go-live.
+        /// </summary>
+        public static OfferState PreviewReady { get; } = new OfferState("preview-ready");
+        /// <summary>
+        /// A go-live is running.
+        /// </summary>
+        public static OfferState GoingLive { get; } = new OfferState("going-live");
+        /// <summary>
+        /// The offer is live with its current preview.
+        /// </summary>
+        public static OfferState Live { get; } = new OfferState("live");
+
+        public static bool operator ==(OfferState left, OfferState right) => left.Equals(right);
+        public static bool operator !=(OfferState left, OfferState right) => !left.Equals(right);
+
+        public static explicit operator string(OfferState value) => value._value;
+
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public override bool Equals(object? obj) => obj is OfferState other && Equals(other);
+        public bool Equals(OfferState other) => string.Equals(_value, other._value, StringComparison.Ordinal);
+
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public override int GetHashCode() => _value?.GetHashCode() ?? 0;
+
+        public override string ToString() => _value;
+    }
+
+    /// <summary>
     /// How long `pulumi up` waits on the operation.
     /// </summary>
     [EnumType]

@@ -5,6 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 // Export members:
+export { GetOfferStatusArgs, GetOfferStatusResult, GetOfferStatusOutputArgs } from "./getOfferStatus";
+export const getOfferStatus: typeof import("./getOfferStatus").getOfferStatus = null as any;
+export const getOfferStatusOutput: typeof import("./getOfferStatus").getOfferStatusOutput = null as any;
+utilities.lazyLoad(exports, ["getOfferStatus","getOfferStatusOutput"], () => require("./getOfferStatus"));
+
 export { OfferGoLiveArgs } from "./offerGoLive";
 export type OfferGoLive = import("./offerGoLive").OfferGoLive;
 export const OfferGoLive: typeof import("./offerGoLive").OfferGoLive = null as any;

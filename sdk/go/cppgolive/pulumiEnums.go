@@ -178,6 +178,105 @@ func (in *apiPtr) ToApiPtrOutputWithContext(ctx context.Context) ApiPtrOutput {
 	return pulumi.ToOutputWithContext(ctx, in).(ApiPtrOutput)
 }
 
+// Where an offer stands, as `getOfferStatus` reports it.
+type OfferState string
+
+const (
+	// No preview that succeeded: publish to preview first.
+	OfferStateNeverPublished = OfferState("never-published")
+	// A publish to preview is in progress.
+	OfferStatePublishing = OfferState("publishing")
+	// Published to preview and awaiting go-live.
+	OfferStatePreviewReady = OfferState("preview-ready")
+	// A go-live is running.
+	OfferStateGoingLive = OfferState("going-live")
+	// The offer is live with its current preview.
+	OfferStateLive = OfferState("live")
+)
+
+type OfferStateOutput struct{ *pulumi.OutputState }
+
+func (OfferStateOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*OfferState)(nil)).Elem()
+}
+
+func (o OfferStateOutput) ToOfferStateOutput() OfferStateOutput {
+	return o
+}
+
+func (o OfferStateOutput) ToOfferStateOutputWithContext(ctx context.Context) OfferStateOutput {
+	return o
+}
+
+func (o OfferStateOutput) ToOfferStatePtrOutput() OfferStatePtrOutput {
+	return o.ToOfferStatePtrOutputWithContext(context.Background())
+}
+
+func (o OfferStateOutput) ToOfferStatePtrOutputWithContext(ctx context.Context) OfferStatePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v OfferState) *OfferState {
+		return &v
+	}).(OfferStatePtrOutput)
+}
+
+func (o OfferStateOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o OfferStateOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e OfferState) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o OfferStateOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o OfferStateOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e OfferState) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type OfferStatePtrOutput struct{ *pulumi.OutputState }
+
+func (OfferStatePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**OfferState)(nil)).Elem()
+}
+
+func (o OfferStatePtrOutput) ToOfferStatePtrOutput() OfferStatePtrOutput {
+	return o
+}
+
+func (o OfferStatePtrOutput) ToOfferStatePtrOutputWithContext(ctx context.Context) OfferStatePtrOutput {
+	return o
+}
+
+func (o OfferStatePtrOutput) Elem() OfferStateOutput {
+	return o.ApplyT(func(v *OfferState) OfferState {
+		if v != nil {
+			return *v
+		}
+		var ret OfferState
+		return ret
+	}).(OfferStateOutput)
+}
+
+func (o OfferStatePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o OfferStatePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *OfferState) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
 // How long `pulumi up` waits on the operation.
 type Wait string
 
@@ -353,6 +452,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*WaitPtrInput)(nil)).Elem(), Wait("completed"))
 	pulumi.RegisterOutputType(ApiOutput{})
 	pulumi.RegisterOutputType(ApiPtrOutput{})
+	pulumi.RegisterOutputType(OfferStateOutput{})
+	pulumi.RegisterOutputType(OfferStatePtrOutput{})
 	pulumi.RegisterOutputType(WaitOutput{})
 	pulumi.RegisterOutputType(WaitPtrOutput{})
 }

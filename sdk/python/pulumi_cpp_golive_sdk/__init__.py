@@ -7,6 +7,7 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from ._enums import *
+from .get_offer_status import *
 from .offer_go_live import *
 from .provider import *
 

@@ -8,6 +8,7 @@ from enum import Enum
 
 __all__ = [
     'Api',
+    'OfferState',
     'Wait',
 ]
 
@@ -24,6 +25,33 @@ class Api(_builtins.str, Enum):
     PRODUCT_INGESTION = "product-ingestion"
     """
     Microsoft's Product Ingestion API, for every offer created in Partner Center.
+    """
+
+
+@pulumi.type_token("cpp-golive:index:OfferState")
+class OfferState(_builtins.str, Enum):
+    """
+    Where an offer stands, as `getOfferStatus` reports it.
+    """
+    NEVER_PUBLISHED = "never-published"
+    """
+    No preview that succeeded: publish to preview first.
+    """
+    PUBLISHING = "publishing"
+    """
+    A publish to preview is in progress.
+    """
+    PREVIEW_READY = "preview-ready"
+    """
+    Published to preview and awaiting go-live.
+    """
+    GOING_LIVE = "going-live"
+    """
+    A go-live is running.
+    """
+    LIVE = "live"
+    """
+    The offer is live with its current preview.
     """
 
 

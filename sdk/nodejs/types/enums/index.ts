@@ -18,6 +18,34 @@ export const Api = {
  */
 export type Api = (typeof Api)[keyof typeof Api];
 
+export const OfferState = {
+    /**
+     * No preview that succeeded: publish to preview first.
+     */
+    NeverPublished: "never-published",
+    /**
+     * A publish to preview is in progress.
+     */
+    Publishing: "publishing",
+    /**
+     * Published to preview and awaiting go-live.
+     */
+    PreviewReady: "preview-ready",
+    /**
+     * A go-live is running.
+     */
+    GoingLive: "going-live",
+    /**
+     * The offer is live with its current preview.
+     */
+    Live: "live",
+} as const;
+
+/**
+ * Where an offer stands, as `getOfferStatus` reports it.
+ */
+export type OfferState = (typeof OfferState)[keyof typeof OfferState];
+
 export const Wait = {
     /**
      * Until the operation ends (hours to days).
