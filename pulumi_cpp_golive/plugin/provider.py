@@ -106,8 +106,8 @@ class PluginProvider(Provider):
 
     async def check_config(self, request: CheckRequest) -> CheckResponse:
         """Every bad setting at once, named with its key and range, before any resource is touched; a typo'd key
-        warned about with the nearest setting; a token given as plain config returned secret, so that the stack
-        keeps it encrypted (and the user is told to use ``--secret``)."""
+        warned about with the nearest setting; a token returned secret, so that the stack keeps it encrypted even when
+        it was set without ``--secret``."""
         inputs = dict(request.new_inputs)
         given = {key: value.value for key, value in inputs.items()
                  if not isinstance(value.value, Computed) and value.value is not None}
@@ -115,12 +115,12 @@ class PluginProvider(Provider):
         for key, nearest in unknown_keys(given):
             hint = f"; did you mean {qualified(nearest)}?" if nearest else ""
             self._warn(request.urn, f"{qualified(key)} is not a setting of this provider and is ignored{hint}")
+        # The engine hands CheckConfig every value unmarked (it strips secrets before a provider has said it takes
+        # them), so whether the user typed --secret cannot be seen here: a token is returned secret either way.
         for setting in SETTINGS:
             value = inputs.get(setting.key)
-            if setting.secret and value is not None and not value.is_secret:
+            if setting.secret and value is not None:
                 inputs[setting.key] = value.with_secret(True)
-                self._warn(request.urn, f"{setting.name} is set in plain text; it is kept encrypted in the stack "
-                                        f"from now on, but set it with `pulumi config set --secret {setting.name}`")
         return CheckResponse(inputs=inputs, failures=failures)
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
