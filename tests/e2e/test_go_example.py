@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
+from pulumi_cpp_golive.simulator import Simulator
 
-from .conftest import E2E_TOKEN, ROOT, Stack
+from . import test_pi_examples
+from .conftest import ROOT, Stack
 from .pi_support import PI_TOKEN, assert_pi_only, assert_pi_outputs, configure_posts, polled_jobs, use_pi
 from .test_examples import register_plugin, user_path, warnings_in
 
@@ -25,16 +25,10 @@ EXAMPLE = ROOT / "examples" / "go"
 SDK_MODULE = "github.com/pulumi-cpp-golive/pulumi-cpp-golive/sdk/go"
 HOST = "pulumi-language-go"
 
-pytestmark = pytest.mark.xdist_group("example-go")  # one worker: the Go build cache warms once
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    config = SimulatorConfig(token=E2E_TOKEN, golive_seconds=1.5, publish_seconds=0.5, pi_job_seconds=1.5,
-                             pi_rollout_seconds=1.0)
-    with Simulator(config) as simulator:
-        simulator.add_offer("contoso", "vm1", state="ready")
-        yield simulator
+pytestmark = pytest.mark.xdist_group("example-go")
+# The fixture: one simulator with offer contoso/vm1 and product vm1, short operations (a fixture is seen only in the
+# module that defines or names it).
+sim = test_pi_examples.sim  # one worker: the Go build cache warms once
 
 
 def go_stack(tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> Stack:
