@@ -94,7 +94,8 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         try:
             recorded = OperationRecord.from_state(id_, props)
-            record = self._session.golive(recorded.api, progress_line).refresh(recorded)
+            record = self._session.golive(recorded.api, progress_line,
+                                          warn=lambda line: progress_line(f"warning: {line}")).refresh(recorded)
         except OfferGoLiveError as exc:
             raise _user_error(exc) from None
         return dyn.ReadResult(id_, recorded_state(props, record))

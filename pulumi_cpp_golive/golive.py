@@ -157,6 +157,7 @@ class OperationMachine:
         default_poll_interval: float = 60.0,
         report: Optional[Reporter] = None,
         progress: Optional[Reporter] = None,
+        warn: Optional[Reporter] = None,
         max_transient_errors: int = 10,
         adopt_window: float = DEFAULT_ADOPT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
@@ -170,6 +171,7 @@ class OperationMachine:
         # Passing lines (each step change, a retried poll, a wait for another publish): the plugin shows them on the
         # resource's row while they are news and keeps only the lasting ones in the summary.
         self._progress = progress or self._report
+        self._warn = warn or self._report  # what the user should act on though nothing failed
         self.max_transient_errors = max_transient_errors
         self.adopt_window = adopt_window
         self._clock = clock
@@ -543,7 +545,7 @@ class OperationMachine:
         except ApiError as exc:
             if exc.status == 404:
                 self._say(spec, f"operation {record.operation_id} is no longer returned by {self.api.name}; "
-                                "keeping its recorded state")
+                                "keeping its recorded state", warning=True)
                 return record
             raise exc.with_operation(record.operation_id) from None
         if status != record.status:
@@ -551,8 +553,9 @@ class OperationMachine:
             record.completed_at = None if status == RUNNING else (record.completed_at or self._now())
         return record
 
-    def _say(self, spec: GoLiveSpec, line: str, *, passing: bool = False) -> None:
-        (self._progress if passing else self._report)(f"{spec.publisher_id}/{spec.offer_id}: {line}")
+    def _say(self, spec: GoLiveSpec, line: str, *, passing: bool = False, warning: bool = False) -> None:
+        channel = self._warn if warning else self._progress if passing else self._report
+        channel(f"{spec.publisher_id}/{spec.offer_id}: {line}")
 
 
 #: The machine as the go-live's adapters and benchmarks name it (``session.golive`` builds one per call): an

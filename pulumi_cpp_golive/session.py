@@ -58,10 +58,11 @@ class ProviderSession:
         return self._settings
 
     def golive(self, api: str = API_CPP, report: Optional[Reporter] = None,
-               progress: Optional[Reporter] = None) -> GoLiveMachine:
+               progress: Optional[Reporter] = None, warn: Optional[Reporter] = None) -> GoLiveMachine:
         """A :class:`GoLiveMachine` on ``api`` (``cpp`` or ``product-ingestion``) for this thread; build it on the
-        thread that runs it. ``progress`` gets the passing lines (step changes), ``report`` the lasting ones."""
-        return golive(self.settings, api, report, progress)
+        thread that runs it. ``progress`` gets the passing lines (step changes), ``warn`` warnings, ``report`` the
+        other lasting ones."""
+        return golive(self.settings, api, report, progress, warn)
 
     def offer_status(self, spec: GoLiveSpec) -> OfferStatus:
         """Where the offer of ``spec`` stands on ``spec.api`` (GETs only); build it on the thread that runs it."""
@@ -109,14 +110,14 @@ def offer_api(settings: Settings, api: str) -> OfferApi:
 
 
 def golive(settings: Settings, api: str = API_CPP, report: Optional[Reporter] = None,
-           progress: Optional[Reporter] = None) -> GoLiveMachine:
+           progress: Optional[Reporter] = None, warn: Optional[Reporter] = None) -> GoLiveMachine:
     """A :class:`GoLiveMachine` for ``settings`` on ``api`` using this thread's client. Every progress line it
     reports is redacted (a line may quote a server's answer, and a server may echo the token)."""
     # Only a create, update or read runs the machine; Check and Diff are answered without loading it.
     from .golive import GoLiveMachine
 
     sink = report or logging.getLogger("pulumi_cpp_golive").info
-    passing = progress or sink
+    passing, warning = progress or sink, warn or sink
     return GoLiveMachine(offer_api(settings, api), default_poll_interval=settings.poll_interval,
                          report=lambda line: sink(redact(line)), progress=lambda line: passing(redact(line)),
-                         adopt_window=settings.adopt_timeout)
+                         warn=lambda line: warning(redact(line)), adopt_window=settings.adopt_timeout)

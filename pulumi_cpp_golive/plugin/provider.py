@@ -228,8 +228,9 @@ class PluginProvider(Provider):
                            "{publisherId}/{offerId}/{operationId}")
         report, progress = self._reporters(request.urn)
         recorded = record
+        warn = lambda text: self._warn(request.urn, text)  # noqa: E731  (a refresh that keeps a forgotten record)
         record = await self._blocking(
-            lambda: self._session.golive(recorded.api, report, progress).refresh(recorded))
+            lambda: self._session.golive(recorded.api, report, progress, warn).refresh(recorded))
         inputs = snake_props(request.inputs) or imported_inputs(record)
         return ReadResponse(resource_id=record.resource_id, properties=_properties({**state, **inputs}, record),
                             inputs=camel_props(inputs))

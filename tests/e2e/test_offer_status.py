@@ -1,5 +1,5 @@
-"""getOfferStatus through the real engine, from Python programs (the SDK's invoke and the dynamic provider's plain
-function) and a YAML program, on both APIs: the state a pipeline gates on, with nothing posted."""
+"""getOfferStatus through the real engine: each of the five states, on both APIs, from Python programs (the SDK's
+invoke and the dynamic provider's plain function), a YAML program and a TypeScript program; nothing is posted."""
 
 from __future__ import annotations
 
@@ -13,64 +13,96 @@ from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 from .conftest import E2E_TOKEN, USE_PLUGIN, Stack
 from .pi_support import PI_TOKEN, use_pi
 from .test_examples import register_plugin, user_path
+from .test_typescript_example import example_stack, install
 
 PROGRAM = Path(__file__).resolve().parent / "status_program"
-YAML_PROGRAM = """name: offer-status-yaml
-runtime: yaml
-config:
-  api:
-    type: string
-    default: cpp
-variables:
-  found:
-    fn::invoke:
-      function: cpp-golive:index:getOfferStatus
-      arguments:
-        publisherId: contoso
-        offerId: vm1
-        api: ${api}
-      options:
-        version: 0.1.0
-outputs:
-  state: ${found.state}
-"""
+# One offer (CPP) and one product (Product Ingestion) in each state, named for it.
+EXPECTED = {"never": "never-published", "publishing": "publishing", "ready": "preview-ready",
+            "going": "going-live", "live": "live"}
+APIS = ["cpp", "product-ingestion"]
 
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    config = SimulatorConfig(token=E2E_TOKEN, golive_seconds=600, pi_job_seconds=600, pi_rollout_seconds=600)
+    # Operations that last: the states stay put while the programs look.
+    config = SimulatorConfig(token=E2E_TOKEN, tokens={PI_TOKEN}, golive_seconds=600, publish_seconds=600,
+                             pi_job_seconds=600, pi_rollout_seconds=600)
     with Simulator(config) as simulator:
-        simulator.add_offer("contoso", "vm1", state="ready")
-        simulator.add_product("vm1", state="live")
+        simulator.add_offer("contoso", "never", state="never-published")
+        for offer in ("publishing", "ready", "going", "vm1"):
+            simulator.add_offer("contoso", offer, state="ready")
+        simulator.start_publish("contoso", "publishing")
+        simulator.start_golive("contoso", "going")
+        simulator.add_offer("contoso", "live", state="live")
+        simulator.add_product("never", state="draft")
+        simulator.add_product("publishing", state="preview-running")
+        simulator.add_product("ready", state="ready")
+        simulator.add_product("going", state="ready")
+        simulator.start_pi_golive("going")
+        simulator.add_product("live", state="live")
+        simulator.reset_counts()
         yield simulator
 
 
+def no_writes(sim: Simulator) -> list[str]:
+    return [f"{r.method} {r.path}" for r in sim.requests if r.method != "GET"]
+
+
 @pytest.mark.parametrize("adapter", ["sdk", "dynamic"])
-@pytest.mark.parametrize("api", ["cpp", "product-ingestion"])
-def test_a_python_program_reads_the_state_and_posts_nothing(adapter: str, api: str, tmp_path: Path,
-                                                            pulumi_bin: Path, sim: Simulator) -> None:
+@pytest.mark.parametrize("api", APIS)
+def test_python_programs_read_every_state(adapter: str, api: str, tmp_path: Path, pulumi_bin: Path,
+                                          sim: Simulator) -> None:
     stack = Stack(tmp_path, pulumi_bin, sim, program=PROGRAM, project_yaml=USE_PLUGIN)
     stack.config("adapter", adapter)
-    stack.config("offerId", "vm1")
+    stack.config("offers", ",".join(EXPECTED))
     if api == "product-ingestion":
         use_pi(stack, sim)
-        sim.config.tokens = {PI_TOKEN}
     stack.up()
-    outputs = stack.outputs()
-    assert outputs["state"] == ("preview-ready" if api == "cpp" else "live"), outputs
-    assert (outputs["operationId"] != "") == (api != "cpp")
-    assert [r for r in sim.requests if r.method != "GET"] == []
+    assert stack.outputs()["states"] == EXPECTED
+    assert no_writes(sim) == []
+
+
+def yaml_program(api: str) -> str:
+    variables = "".join(
+        f"  {offer}:\n    fn::invoke:\n      function: cpp-golive:index:getOfferStatus\n      arguments:\n"
+        f"        publisherId: contoso\n        offerId: {offer}\n        api: {api}\n      options:\n"
+        f"        version: 0.1.0\n" for offer in EXPECTED)
+    outputs = "".join(f"  {offer}: ${{{offer}.state}}\n" for offer in EXPECTED)
+    return f"name: offer-status-yaml\nruntime: yaml\nvariables:\n{variables}outputs:\n{outputs}"
 
 
 @pytest.mark.xdist_group("example-yaml")
-def test_a_yaml_program_reads_the_state(tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> None:
+@pytest.mark.parametrize("api", APIS)
+def test_a_yaml_program_reads_every_state(api: str, tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> None:
     project = tmp_path / "yaml"
     project.mkdir()
-    (project / "Pulumi.yaml").write_text(YAML_PROGRAM)
+    (project / "Pulumi.yaml").write_text(yaml_program(api))
     workdir = tmp_path / "work"
     workdir.mkdir()
     stack = Stack(workdir, pulumi_bin, sim, installed=project, path=user_path(pulumi_bin))
     register_plugin(stack)
+    if api == "product-ingestion":
+        use_pi(stack, sim)
     stack.up()
-    assert stack.outputs()["state"] == "preview-ready"
-    assert [r for r in sim.requests if r.method != "GET"] == []
+    assert stack.outputs() == EXPECTED
+    assert no_writes(sim) == []
+
+
+def typescript_states(api: str) -> str:
+    """The example's program plus one getOfferStatus per offer, exported as `states`."""
+    constant = "cpp.Api.Cpp" if api == "cpp" else "cpp.Api.ProductIngestion"
+    entries = ", ".join(f'{offer}: cpp.getOfferStatusOutput({{ publisherId: "contoso", offerId: "{offer}", '
+                        f'api: {constant} }}).state' for offer in EXPECTED)
+    return f"export const states = {{ {entries} }};\n"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_typescript_program_reads_every_state(api: str, tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> None:
+    stack = example_stack(tmp_path, pulumi_bin, sim, append=typescript_states(api))
+    stack.config("wait", "accepted")  # the example's own go-live of vm1 (CPP) is not what this test waits for
+    if api == "product-ingestion":
+        use_pi(stack, sim)
+    install(stack)
+    stack.up()
+    assert stack.outputs()["states"] == EXPECTED
+    assert no_writes(sim) == ["POST /api/publishers/contoso/offers/vm1/golive"]  # the example's resource only

@@ -41,9 +41,6 @@ SDK_SPEC = "file:../../sdk/nodejs"
 # A misspelt enum value: the SDK's `api` is the schema's enum, so the compiler refuses it before anything runs.
 MISSPELT_API = ('export const typo = new cpp.OfferGoLive("typo", '
                 '{ publisherId: "contoso", offerId: "vm2", api: "product_ingestion" });\n')
-# The example plus where its offer stands (getOfferStatus, an invoke: read before the go-live runs).
-OFFER_STATE = ('export const offerState = cpp.getOfferStatusOutput('
-               '{ publisherId: "contoso", offerId: "vm1", api: cpp.Api.Cpp }).state;\n')
 # A statement the TypeScript compiler rejects (TS2322) but that runs fine as JavaScript.
 TYPE_ERROR = 'const offerCount: number = "one";\nexport const offers = offerCount;\n'
 
@@ -205,18 +202,6 @@ def test_a_type_error_fails_preview_with_the_compiler_diagnostic(tmp_path: Path,
     preview = json.loads(stack.preview("--json").stdout)
     assert [s["op"] for s in preview["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
     assert sim.requests == []
-
-
-def test_get_offer_status_reports_the_state_before_and_after_the_golive(tmp_path: Path, engine_dir: Path,
-                                                                      sim: Simulator) -> None:
-    stack = example_stack(tmp_path, engine_dir, sim, append=OFFER_STATE)
-    install(stack)
-    stack.up()
-    assert stack.outputs()["offerState"] == "preview-ready"  # read before this run's go-live
-    assert sim.count("POST") == 1
-    stack.up()
-    assert stack.outputs()["offerState"] == "live"
-    assert sim.count("POST") == 1  # the status function posts nothing
 
 
 def test_a_misspelt_api_is_a_compile_error(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:

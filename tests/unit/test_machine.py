@@ -394,6 +394,18 @@ def test_refresh_keeps_an_operation_the_api_forgot(flavour: Flavour, clock: Fake
                      "state"]
 
 
+def test_a_forgotten_operation_is_a_warning_and_step_changes_are_passing(flavour: Flavour, clock: FakeClock,
+                                                                         lines: list[str]) -> None:
+    """The channels an adapter shows differently: warnings, passing lines (ephemeral in the plugin), lasting ones."""
+    warnings: list[str] = []
+    passing: list[str] = []
+    api = fake(flavour, readings=[ApiError(status=404, method="GET", url="https://api.example.test/op")])
+    machine_for(api, clock, lines, warn=warnings.append, progress=passing.append).refresh(record())
+    assert warnings == [f"contoso/vm1: operation op-1 is no longer returned by {flavour.name}; keeping its "
+                        "recorded state"]
+    assert lines == [] and passing == []
+
+
 def test_refresh_of_an_unconfirmed_post_reads_nothing(flavour: Flavour, clock: FakeClock, lines: list[str]) -> None:
     api = fake(flavour)
     assert machine_for(api, clock, lines).refresh(record(UNCONFIRMED)).operation_id == UNCONFIRMED
