@@ -25,7 +25,7 @@ Read it top to bottom:
    waits for that to end (bounded) and surveys again. Otherwise it POSTs once. An ambiguous end (a gateway's
    5xx, a timeout or reset after sending, an answer that cannot be followed, a conflict) is never re-posted in
    the same run: it waits, bounded by ``adopt_window``, for the listing to show the operation and adopts it,
-   or stops saying that re-running is safe. Only a POST that certainly started nothing (the API decides: never
+   or stops saying the operation may have started (nothing more is posted). Only a POST that certainly started nothing (the API decides: never
    sent) is posted again.
 2. :meth:`OperationMachine.wait` reads the recorded operation until it ends, honouring ``Retry-After``, the
    poll interval, a timeout and a cancel event. It rides out transient errors (throttling, 5xx, resets,
@@ -146,7 +146,7 @@ class OperationMachine:
     :param report: receives one human-readable line per event (accepted, adopted, step change, retry).
     :param max_transient_errors: consecutive failed polls tolerated before the wait gives up (with the ID kept).
     :param adopt_window: seconds to look for an operation the listing does not show yet (after an ambiguous POST, a
-        conflict, an API that says one runs) before stopping with "re-running is safe".
+        conflict, an API that says one runs) before stopping with an error that says what was seen.
     :param clock, sleep: injectable for tests.
     """
 
