@@ -25,8 +25,8 @@ Read it top to bottom:
    waits for that to end (bounded) and surveys again. Otherwise it POSTs once. An ambiguous end (a gateway's
    5xx, a timeout or reset after sending, an answer that cannot be followed, a conflict) is never re-posted in
    the same run: it waits, bounded by ``adopt_window``, for the listing to show the operation and adopts it,
-   or stops saying the operation may have started (nothing more is posted). Only a POST that certainly started nothing (the API decides: never
-   sent) is posted again.
+   or stops saying the operation may have started (nothing more is posted). Only a POST that certainly started
+   nothing (the API decides: never sent) is posted again.
 2. :meth:`OperationMachine.wait` reads the recorded operation until it ends, honouring ``Retry-After``, the
    poll interval, a timeout and a cancel event. It rides out transient errors (throttling, 5xx, resets,
    malformed bodies) and reports every change of status or step. It never posts, so a wait can be resumed any

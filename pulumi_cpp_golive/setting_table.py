@@ -39,7 +39,7 @@ DEFAULT_PI_VERSION = "2022-07-01"
 DEFAULT_POLL_INTERVAL = 60.0
 DEFAULT_REQUEST_TIMEOUT = 120.0  # CPP calls can be slow; one real client raised its timeout to 5 minutes
 # How long to wait for the operations list to show a go-live that must exist (after an ambiguous POST, a 409, an
-# offer status that says running) before giving up with an error that says what was seen. Lists lag by seconds, not minutes.
+# offer status that says running) before giving up with an error saying what was seen. Lists lag by seconds.
 DEFAULT_ADOPT_TIMEOUT = 120.0
 
 # Accepted ranges (seconds), inclusive, for this setting and the resource's poll_interval_seconds: polling more
