@@ -27,7 +27,7 @@ from .record import OperationRecord
 from .resource import API_CPP, APIS, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
 from .session import FORGET_MESSAGE, ProviderSession
 from .setting_table import bare_keys, qualified, stack_config
-from .settings import config_problems, unknown_keys
+from .settings import config_problems, unknown_key_warnings
 
 
 def _is_unknown(value: Any) -> bool:
@@ -53,9 +53,8 @@ class OfferGoLiveProvider(dyn.ResourceProvider):
         # Bad settings are reported by check, per resource and naming the key: an error raised here would reach the
         # user as a Python traceback. Misspelt keys are named with the nearest setting.
         raw = getattr(req.config, "_props", {})  # the whole stack config: the only way to see keys we never read
-        for key, nearest in unknown_keys(bare_keys(raw)):
-            hint = f"; did you mean {qualified(nearest)}?" if nearest else ""
-            progress_line(f"warning: {qualified(key)} is not a setting of this provider and is ignored{hint}")
+        for warning in unknown_key_warnings(bare_keys(raw)):
+            progress_line(f"warning: {warning}")
         config = stack_config(req.config.get)
         self._config_problems = config_problems(config)
         if not self._config_problems:

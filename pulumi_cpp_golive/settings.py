@@ -30,6 +30,7 @@ from .setting_table import (
     URL_WITH_PATH,
     VERSION,
     Setting,
+    qualified,
 )
 
 # Defaults other modules take from here (the machine's adopt window, the PI client's version).
@@ -81,12 +82,18 @@ def config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def unknown_keys(config: Mapping[str, Any]) -> list[tuple[str, Optional[str]]]:
-    """The keys that are no setting of this provider (a typo such as ``basUrl``), each with the nearest setting's
-    key when one is close."""
+def unknown_key_warnings(config: Mapping[str, Any]) -> list[str]:
+    """One warning per key that is no setting of this provider (a typo such as ``basUrl``), naming the nearest
+    setting when one is close: what both adapters tell the user."""
     known = [setting.key for setting in SETTINGS]
-    return [(key, next(iter(difflib.get_close_matches(key, known, n=1, cutoff=0.6)), None))
-            for key in config if key not in known and key not in _ENGINE_KEYS and not key.startswith("__")]
+    warnings = []
+    for key in config:
+        if key in known or key in _ENGINE_KEYS or key.startswith("__"):
+            continue
+        nearest = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {qualified(nearest[0])}?" if nearest else ""
+        warnings.append(f"{qualified(key)} is not a setting of this provider and is ignored{hint}")
+    return warnings
 
 
 def no_token_message(service: str, reason: str) -> str:

@@ -53,8 +53,8 @@ from ..offer_status import OUTPUTS as STATUS_OUTPUTS
 from ..record import OperationRecord
 from ..resource import API_CPP, API_PRODUCT_INGESTION, APIS
 from ..session import FORGET_MESSAGE, ProviderSession
-from ..setting_table import SETTINGS, qualified
-from ..settings import config_problems, unknown_keys
+from ..setting_table import SETTINGS
+from ..settings import config_problems, unknown_key_warnings
 from ..status import RUNNING, UNCONFIRMED, utc_now
 from .schema import INPUTS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, is_unknown, provider_config, snake_props, to_python
@@ -112,9 +112,8 @@ class PluginProvider(Provider):
         given = {key: value.value for key, value in inputs.items()
                  if not isinstance(value.value, Computed) and value.value is not None}
         failures = [CheckFailure(key, reason) for key, reason in config_problems(given)]
-        for key, nearest in unknown_keys(given):
-            hint = f"; did you mean {qualified(nearest)}?" if nearest else ""
-            self._warn(request.urn, f"{qualified(key)} is not a setting of this provider and is ignored{hint}")
+        for warning in unknown_key_warnings(given):
+            self._warn(request.urn, warning)
         # The engine hands CheckConfig every value unmarked (it strips secrets before a provider has said it takes
         # them), so whether the user typed --secret cannot be seen here: a token is returned secret either way.
         for setting in SETTINGS:
