@@ -21,10 +21,10 @@ from pulumi.runtime import rpc
 
 from .console import progress_line
 from .errors import ConfigurationError, GoLiveError, OfferGoLiveError
-from .inputs import GoLiveSpec, check_inputs, id_problem, plan_change, recorded_state
-from .offer_status import OfferStatus
+from .inputs import GoLiveSpec, check_inputs, plan_change, recorded_state
+from .offer_status import OfferStatus, query_problems
 from .record import OperationRecord
-from .resource import API_CPP, APIS, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
+from .resource import API_CPP, INPUT_NAMES, INPUTS, OUTPUT_NAMES, OUTPUTS, WAIT_COMPLETED, rst
 from .session import FORGET_MESSAGE, ProviderSession
 from .setting_table import bare_keys, qualified, stack_config
 from .settings import config_problems, unknown_key_warnings
@@ -174,12 +174,9 @@ def get_offer_status(publisher_id: str, offer_id: str, api: str = API_CPP) -> Of
 
     :raises ConfigurationError: an ID that cannot name an offer, an unknown ``api``, or a bad setting.
     """
-    problems = [f"{name} {problem}" for name, value in (("publisher_id", publisher_id), ("offer_id", offer_id))
-                if (problem := id_problem(value)) is not None]
-    if api not in APIS:
-        problems.append(f"api must be one of {', '.join(APIS)}, got {api!r}")
+    problems = query_problems(publisher_id, offer_id, api)
     if problems:
-        raise ConfigurationError("; ".join(problems))
+        raise ConfigurationError("; ".join(reason for _, reason in problems))
     session = ProviderSession()
     session.configure(stack_config(pulumi.runtime.get_config))
     return session.offer_status(GoLiveSpec(publisher_id=publisher_id, offer_id=offer_id, api=api))

@@ -20,10 +20,10 @@ from typing import Optional
 from typing_extensions import assert_never
 
 from .errors import OfferNotReadyError
-from .inputs import GoLiveSpec
+from .inputs import GoLiveSpec, id_problem
 from .offer_api import Adopt, AlreadyDone, Busy, Lagging, LastFailed, OfferApi, Post, Refuse
 from .record import OperationRecord
-from .resource import GOING_LIVE, LIVE, OFFER_STATE_ENUM, PREVIEW_READY, PUBLISHING
+from .resource import APIS, GOING_LIVE, LIVE, OFFER_STATE_ENUM, PREVIEW_READY, PUBLISHING
 
 OFFER_STATES = OFFER_STATE_ENUM.values
 #: The function's type name in the schema and every SDK.
@@ -60,6 +60,17 @@ class OfferStatus:
         if record is None:
             return cls(state, message=message)
         return cls(state, record.operation_id, record.status, record.product_id, record.submission_id, message)
+
+
+def query_problems(publisher_id: object, offer_id: object, api: object,
+                   names: tuple[str, str, str] = ("publisher_id", "offer_id", "api")) -> list[tuple[str, str]]:
+    """Why the arguments cannot name an offer to ask about, as ``(argument, reason)`` under the caller's names for
+    them (the SDKs' camelCase, or Python's snake_case); empty when they can."""
+    problems = [(name, f"{name} {problem}") for name, value in zip(names, (publisher_id, offer_id))
+                if (problem := id_problem(value)) is not None]
+    if api not in APIS:
+        problems.append((names[2], f"{names[2]} must be one of {', '.join(APIS)}, got {api!r}"))
+    return problems
 
 
 def offer_status(api: OfferApi, spec: GoLiveSpec) -> OfferStatus:

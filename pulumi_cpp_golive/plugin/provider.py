@@ -48,10 +48,10 @@ from ..inputs import (
     plan_change,
     recorded_state,
 )
-from ..offer_status import FUNCTION_TYPE
+from ..offer_status import FUNCTION_TYPE, query_problems
 from ..offer_status import OUTPUTS as STATUS_OUTPUTS
 from ..record import OperationRecord
-from ..resource import API_CPP, API_PRODUCT_INGESTION, APIS
+from ..resource import API_CPP, API_PRODUCT_INGESTION
 from ..session import FORGET_MESSAGE, ProviderSession
 from ..setting_table import SETTINGS
 from ..settings import config_problems, unknown_key_warnings
@@ -127,13 +127,10 @@ class PluginProvider(Provider):
         if request.tok != FUNCTION_TYPE:
             raise OfferGoLiveError(f"unknown function {request.tok!r}; this provider has {FUNCTION_TYPE}")
         args = {key: to_python(value) for key, value in request.args.items()}
-        failures = [CheckFailure(name, f"{name} {problem}") for name in ("publisherId", "offerId")
-                    if (problem := id_problem(args.get(name))) is not None]
         api = args.get("api") or API_CPP
-        if api not in APIS:
-            failures.append(CheckFailure("api", f"api must be one of {', '.join(APIS)}, got {api!r}"))
-        if failures:
-            return InvokeResponse(failures=failures)
+        problems = query_problems(args.get("publisherId"), args.get("offerId"), api, ("publisherId", "offerId", "api"))
+        if problems:
+            return InvokeResponse(failures=[CheckFailure(name, reason) for name, reason in problems])
         spec = GoLiveSpec(publisher_id=str(args["publisherId"]), offer_id=str(args["offerId"]), api=str(api))
         session = self._session
         status = await self._blocking(lambda: session.offer_status(spec))
