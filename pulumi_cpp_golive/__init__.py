@@ -1,7 +1,8 @@
 """Send an Azure Marketplace offer live from Pulumi, on the Cloud Partner Portal API or the Product Ingestion API.
 
-Public names: :class:`OfferGoLive` (the resource), :class:`OfferGoLiveProvider` (its dynamic provider),
-:func:`get_offer_status` (where an offer stands, read-only) and the
+Public names: :class:`OfferPublish` (publish to preview) and :class:`OfferGoLive` (go live), the resources;
+:class:`OfferPublishProvider` and :class:`OfferGoLiveProvider`, their dynamic providers; :func:`get_offer_status`
+(where an offer stands, read-only); and the
 errors of :mod:`pulumi_cpp_golive.errors` (their tree is drawn there). The go-live logic itself is in
 :mod:`pulumi_cpp_golive.golive`.
 """
@@ -12,7 +13,7 @@ from . import errors
 from .errors import *  # noqa: F403  (the error tree is public here as it is in errors.__all__)
 
 # The Pulumi resource classes import pulumi (slow, and not needed by the simulator or the client): loaded lazily.
-_LAZY = ("OfferGoLive", "OfferGoLiveProvider", "get_offer_status")
+_LAZY = ("OfferGoLive", "OfferGoLiveProvider", "OfferPublish", "OfferPublishProvider", "get_offer_status")
 
 
 def __getattr__(name: str) -> object:

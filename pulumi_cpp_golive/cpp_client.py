@@ -73,8 +73,17 @@ class CppClient(ApiHttpClient):
         without tracking header, headers pointing elsewhere) :class:`UnusableAnswerError` says so: the operation runs,
         and the caller finds it in the operations list.
         """
+        return self._post_operation(publisher_id, offer_id, "golive", notification_emails)
+
+    def post_publish(self, publisher_id: str, offer_id: str, notification_emails: Sequence[str]) -> Accepted:
+        """POST ``.../offers/{offerId}/publish`` (to preview) with the addresses CPP notifies; as :meth:`post_golive`
+        otherwise."""
+        return self._post_operation(publisher_id, offer_id, "publish", notification_emails)
+
+    def _post_operation(self, publisher_id: str, offer_id: str, route: str,
+                        notification_emails: Sequence[str]) -> Accepted:
         body = {"metadata": {"notification-emails": ",".join(notification_emails)}} if notification_emails else None
-        response = self._send("POST", self._offer_path(publisher_id, offer_id, "golive"), json_body=body)
+        response = self._send("POST", self._offer_path(publisher_id, offer_id, route), json_body=body)
         if not 200 <= response.status_code < 300:
             raise self._error(response)
         try:

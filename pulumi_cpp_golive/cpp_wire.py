@@ -145,10 +145,26 @@ def is_golive_submission(submission: Mapping[str, Any]) -> bool:
     The type's exact spelling is unconfirmed (goLive, GoLive, go-live). An ID that is not one path segment (``..``,
     ``a/b``) is never adopted: it would be recorded and polled as a path.
     """
-    kind = submission.get("submissionType")
+    return _is_submission_of_kind(submission, "golive")
+
+
+def is_publish_submission(submission: Mapping[str, Any]) -> bool:
+    """Whether a submissions-list entry is a publish (to preview) with a usable ID (as :func:`is_golive_submission`)."""
+    return _is_submission_of_kind(submission, "publish")
+
+
+def _is_submission_of_kind(submission: Mapping[str, Any], kind: str) -> bool:
+    given = submission.get("submissionType")
     operation_id = submission.get("id")
-    return (isinstance(kind, str) and squash(kind) == "golive" and isinstance(operation_id, (str, int))
+    return (isinstance(given, str) and squash(given) == kind and isinstance(operation_id, (str, int))
             and not isinstance(operation_id, bool) and is_path_segment(str(operation_id)))
+
+
+def waiting_for_signoff(body: Mapping[str, Any]) -> bool:
+    """Whether an operation (or offer status) body shows the preview ready: its ``publisher-signoff`` step (or the
+    offer's status) is ``waitingForPublisherReview``. CPP keeps such a publish ``running`` until someone goes live."""
+    return any(squash(step.get("status", "")) == "waitingforpublisherreview" for step in _steps(body)) or (
+        squash(body.get("status", "")) == "waitingforpublisherreview")
 
 
 def error_messages(body: Mapping[str, Any]) -> list[str]:

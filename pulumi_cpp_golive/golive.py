@@ -77,7 +77,6 @@ from .offer_api import (
 )
 from .record import OperationRecord
 from .redaction import contains_secret
-from .resource import WAIT_COMPLETED
 from .settings import DEFAULT_ADOPT_TIMEOUT
 from .status import CANCELED, RUNNING, SUCCEEDED, UNCONFIRMED, utc_now
 from .status import FAILED as FAILED_STATUS
@@ -182,14 +181,15 @@ class OperationMachine:
 
     def create(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None,
                timeout: Optional[float] = None, *, look_first: bool = False) -> OperationRecord:
-        """Adopt or post, then wait when ``spec.wait == "completed"``. ``timeout`` overrides ``spec.timeout``;
+        """Adopt or post, then wait when ``spec.waits_to_end`` (``completed``; a publish's ``preview``).
+        ``timeout`` overrides ``spec.timeout``;
         ``look_first`` is :meth:`start`'s.
 
         The time limit and ``cancel`` bound the whole call, the POST and the lookups before it included.
         """
         with self._deadline(spec, cancel, timeout):
             record = self.start(spec, cancel, look_first=look_first)
-            if spec.wait == WAIT_COMPLETED and not record.terminal:
+            if spec.waits_to_end and not record.terminal:
                 record = self.wait(spec, record, cancel, timeout=timeout)
             return record
 
@@ -401,7 +401,7 @@ class OperationMachine:
 
         A recorded failure is reported again, without any request, until the user retries explicitly (the same
         rule :meth:`start` applies when nothing is recorded); a running operation is waited on when
-        ``spec.wait == "completed"``; anything else is returned as it is. A recorded ambiguous POST
+        ``spec.waits_to_end``; anything else is returned as it is. A recorded ambiguous POST
         (:data:`~.status.UNCONFIRMED`) is a create that looks for its operation before it posts.
         """
         if record.operation_id == UNCONFIRMED:
@@ -410,7 +410,7 @@ class OperationMachine:
             raise GoLiveFailedError(
                 f"{self.words.noun} operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "
                 f"{record.status} (as recorded in the stack). {self.words.retry_hint}", record)
-        if record.status == RUNNING and spec.wait == WAIT_COMPLETED:
+        if record.status == RUNNING and spec.waits_to_end:
             self._say(spec, f"resuming the wait on recorded operation {record.operation_id} (no new "
                             f"{self.words.noun} is posted)")
             return self.wait(spec, record, cancel, timeout=timeout)
@@ -453,6 +453,8 @@ class OperationMachine:
             polls.failures = self._poll_failed(spec, record, exc, polls.failures)
             return Reading(RUNNING, retry_after=exc.retry_after)  # a 429 or 503 that azure-core stopped retrying
         polls.failures = 0
+        if reading.submission_id and reading.submission_id != record.submission_id:
+            record.submission_id = reading.submission_id  # kept through a later failure, timeout or Cancel too
         for key, line in reading.progress.items():
             if polls.progress.get(key) != line:
                 polls.progress[key] = line
@@ -530,6 +532,7 @@ class OperationMachine:
             raise exc.with_operation(operation_id) from None
         record.status = reading.status
         record.completed_at = None if reading.status == RUNNING else self._now()
+        record.submission_id = reading.submission_id or record.submission_id
         self._say(spec, f"imported {noun} operation {operation_id} ({self.api.name}): {reading.status}")
         return record
 
@@ -541,13 +544,15 @@ class OperationMachine:
                             "for it")
             return record
         try:
-            status = self.api.read(record).status
+            reading = self.api.read(record)
         except ApiError as exc:
             if exc.status == 404:
                 self._say(spec, f"operation {record.operation_id} is no longer returned by {self.api.name}; "
                                 "keeping its recorded state", warning=True)
                 return record
             raise exc.with_operation(record.operation_id) from None
+        status = reading.status
+        record.submission_id = reading.submission_id or record.submission_id
         if status != record.status:
             record.status = status
             record.completed_at = None if status == RUNNING else (record.completed_at or self._now())

@@ -1,4 +1,4 @@
-"""Validation of the resource's inputs (declared in :mod:`.resource`), shared by the dynamic provider and the plugin.
+"""Validation of the resources' inputs (declared in :mod:`.resource`), shared by the dynamic providers and the plugin.
 
 Validation happens in ``check`` so that ``pulumi preview`` fails before any request is sent, naming the property
 and the bad value.
@@ -11,8 +11,9 @@ import math
 import unicodedata
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from .resource import API_CPP, APIS, INPUT_NAMES, INPUTS, REPLACE_ON_CHANGE, WAIT_COMPLETED, WAIT_MODES
+from .resource import API_CPP, API_PRODUCT_INGESTION, GO_LIVE, PUBLISH, WAIT_ACCEPTED, WAIT_COMPLETED, Declaration
 from .segments import segment_problem
+from .shapes import is_submission_id
 
 if TYPE_CHECKING:
     from .record import OperationRecord
@@ -27,7 +28,7 @@ _LOCAL_PART_SYMBOLS = frozenset("!#$%&'*+/=?^_`{|}~.-")
 
 @dataclasses.dataclass(frozen=True)
 class GoLiveSpec:
-    """Validated inputs of one ``OfferGoLive``."""
+    """Validated inputs of one ``OfferGoLive`` or ``OfferPublish``."""
 
     publisher_id: str
     offer_id: str
@@ -36,6 +37,12 @@ class GoLiveSpec:
     timeout: Optional[float] = None
     notification_emails: tuple[str, ...] = ()
     api: str = API_CPP
+    preview_submission_id: str = ""  # OfferGoLive on Product Ingestion: the only preview it may send live
+
+    @property
+    def waits_to_end(self) -> bool:
+        """Whether ``pulumi up`` waits for the operation to end (``completed``, or ``preview`` for a publish)."""
+        return self.wait != WAIT_ACCEPTED
 
     @classmethod
     def from_inputs(cls, props: Mapping[str, Any]) -> GoLiveSpec:
@@ -49,6 +56,7 @@ class GoLiveSpec:
             timeout=_optional_float(props.get("timeout_seconds")),
             notification_emails=tuple(str(e) for e in emails),
             api=str(props.get("api") or API_CPP),
+            preview_submission_id=str(props.get("preview_submission_id") or ""),
         )
 
 
@@ -115,16 +123,17 @@ def email_problem(value: Any) -> Optional[str]:
 
 
 def check_inputs(
-    news: Mapping[str, Any], *, is_unknown: Callable[[Any], bool] = lambda v: False
+    news: Mapping[str, Any], *, is_unknown: Callable[[Any], bool] = lambda v: False, decl: Declaration = GO_LIVE,
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Validate and fill defaults. Returns ``(inputs, failures)``; each failure is ``(property, reason)``.
+    """Validate ``decl``'s inputs and fill its defaults. Returns ``(inputs, failures)``; each failure is
+    ``(property, reason)``.
 
     ``is_unknown`` tells values not known yet (during preview) apart: they are passed through unchecked.
     """
     inputs = dict(news)
     failures: list[tuple[str, str]] = []
 
-    for name in (prop.name for prop in INPUTS if prop.required):  # the offer's IDs
+    for name in (prop.name for prop in decl.inputs if prop.required):  # the offer's IDs
         value = inputs.get(name)
         if is_unknown(value):
             continue
@@ -132,19 +141,17 @@ def check_inputs(
         if problem:
             failures.append((name, f"{name} {problem}"))
 
-    for prop in INPUTS:
+    for prop in decl.inputs:
         if prop.default is not None and inputs.get(prop.name) is None:
             inputs[prop.name] = prop.default
 
-    wait = inputs["wait"]
-    if not is_unknown(wait) and wait not in WAIT_MODES:
-        failures.append(("wait", f"wait must be one of {', '.join(map(repr, WAIT_MODES))}, got {_describe(wait)}"))
+    for prop in decl.inputs:
+        value = inputs.get(prop.name)
+        if prop.enum is not None and not is_unknown(value) and value not in prop.enum.values:
+            failures.append((prop.name, f"{prop.name} must be one of {', '.join(map(repr, prop.enum.values))}, "
+                                        f"got {_describe(value)}"))
 
-    api = inputs["api"]
-    if not is_unknown(api) and api not in APIS:
-        failures.append(("api", f"api must be one of {', '.join(map(repr, APIS))}, got {_describe(api)}"))
-
-    for prop in INPUTS:
+    for prop in decl.inputs:
         value = inputs.get(prop.name)
         if prop.bounds is None or value is None or is_unknown(value):
             continue
@@ -170,43 +177,78 @@ def check_inputs(
     if triggers is not None and not is_unknown(triggers) and not isinstance(triggers, (list, tuple)):
         failures.append(("triggers", f"triggers must be a list, got {_describe(triggers)}"))
 
+    failures += _per_api_problems(inputs, decl, is_unknown)
     return inputs, failures
 
 
-def plan_change(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> tuple[bool, list[str]]:
+def input_notes(spec: GoLiveSpec, decl: Declaration) -> list[str]:
+    """One-line notes about inputs that are given but do nothing here, for the adapters to show at create."""
+    if decl is PUBLISH and spec.api == API_PRODUCT_INGESTION and spec.notification_emails:
+        return ["note: notification_emails is ignored with api 'product-ingestion' (Partner Center notifies the "
+                "account's contacts)"]
+    return []
+
+
+def _per_api_problems(inputs: Mapping[str, Any], decl: Declaration,
+                      is_unknown: Callable[[Any], bool]) -> list[tuple[str, str]]:
+    """What one API needs that the other does not: CPP's publish needs addresses to notify; only Product
+    Ingestion has preview submissions to pin a go-live to."""
+    api = inputs.get("api")
+    failures: list[tuple[str, str]] = []
+    emails = inputs.get("notification_emails")
+    if decl is PUBLISH and api == API_CPP and not is_unknown(emails) and not emails:
+        failures.append(("notification_emails", "notification_emails is required with api 'cpp': CPP's publish "
+                                                "sends them the certification results (e.g. ['ops@example.com'])"))
+    pinned = inputs.get("preview_submission_id")
+    if decl is GO_LIVE and pinned not in (None, "") and not is_unknown(pinned):
+        if not isinstance(pinned, str) or not is_submission_id(pinned):
+            failures.append(("preview_submission_id", "preview_submission_id must be a submission ID "
+                                                      f"(submission/<guid>/<n>), got {_describe(pinned)}"))
+        elif api == API_CPP:
+            failures.append(("preview_submission_id", f"preview_submission_id is for api "
+                                                      f"{API_PRODUCT_INGESTION!r} only; CPP has no preview "
+                                                      f"submissions (got {_describe(pinned)})"))
+    return failures
+
+
+def plan_change(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any],
+                decl: Declaration = GO_LIVE) -> tuple[bool, list[str]]:
     """What ``diff`` answers, for both adapters: ``(changes, replaced_properties)`` (snake_case names).
 
-    Identity and triggers replace (a new go-live); other inputs update in place; a recorded operation still
-    ``running`` with ``wait="completed"`` is an update too, so that the next ``pulumi up`` resumes the wait; so is
-    a recorded ``failed`` or ``canceled`` one, so that every ``pulumi up`` reports it until the user retries.
+    Identity and triggers replace (a new operation); other inputs update in place; a recorded operation still
+    ``running`` with a ``wait`` that waits to the end (``completed``, ``preview``) is an update too, so that the
+    next ``pulumi up`` resumes the wait; so is a recorded ``failed`` or ``canceled`` one, so that every
+    ``pulumi up`` reports it until the user retries.
     """
-    changed = input_changes(old_state, new_inputs)
-    replaces = [name for name in REPLACE_ON_CHANGE if name in changed]
-    resume = old_state.get("status") == "running" and (new_inputs.get("wait") or WAIT_COMPLETED) == WAIT_COMPLETED
+    changed = input_changes(old_state, new_inputs, decl)
+    replaces = [name for name in decl.replace_on_change if name in changed]
+    resume = old_state.get("status") == "running" and new_inputs.get("wait") != WAIT_ACCEPTED
     failed = old_state.get("status") in ("failed", "canceled")
     return bool(changed or resume or failed), replaces
 
 
-def input_changes(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> dict[str, str]:
+def input_changes(old_state: Mapping[str, Any], new_inputs: Mapping[str, Any],
+                  decl: Declaration = GO_LIVE) -> dict[str, str]:
     """Each input whose value changes (snake_case name), and how: ``add``, ``delete`` or ``update``: what a
     preview shows as ``[diff: ~triggers]`` and ``--diff`` as old and new values."""
     # A state recorded before ``api`` existed was CPP's: that is no change.
     old_state = {**old_state, "api": old_state.get("api") or API_CPP}
     new_inputs = {**new_inputs, "api": new_inputs.get("api") or API_CPP}
     changes: dict[str, str] = {}
-    for name in INPUT_NAMES:
+    for name in decl.input_names:
         old, new = old_state.get(name), new_inputs.get(name)
         if old != new:
             changes[name] = "add" if old is None else "delete" if new is None else "update"
     return changes
 
 
-def imported_inputs(record: OperationRecord) -> dict[str, Any]:
-    """The inputs of a go-live adopted by ``pulumi import`` from its ID alone: its offer and the declared defaults."""
-    defaults = {prop.name: prop.default for prop in INPUTS if prop.default is not None}
+def imported_inputs(record: OperationRecord, decl: Declaration = GO_LIVE) -> dict[str, Any]:
+    """The inputs of an operation adopted by ``pulumi import`` from its ID alone: its offer and the declared
+    defaults."""
+    defaults = {prop.name: prop.default for prop in decl.inputs if prop.default is not None}
     return {**defaults, "publisher_id": record.publisher_id, "offer_id": record.offer_id, "api": record.api}
 
 
-def recorded_state(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, Any]:
+def recorded_state(inputs: Mapping[str, Any], record: OperationRecord, decl: Declaration = GO_LIVE) -> dict[str, Any]:
     """What both adapters store for a resource: its inputs (snake_case) and the operation's outputs."""
-    return {**{name: inputs.get(name) for name in INPUT_NAMES}, **record.outputs()}
+    return {**{name: inputs.get(name) for name in decl.input_names}, **record.outputs()}

@@ -1,12 +1,13 @@
 """What the operation machine (:mod:`.golive`) asks of a marketplace API, in the machine's own words.
 
 One implementation of :class:`OfferApi` answers for one kind of operation on one API: the go-live on CPP
-(:mod:`.cpp_api`) and on Product Ingestion (:mod:`.pi_api`). Another kind (e.g. a publish to preview) is another
-set of answers, with its own :class:`OperationWords`, driven by the same machine. What the words of an API mean
-(CPP's ``submissionType``, PI's ``jobStatus``/``jobResult`` and its submission listing) stays in that API's
-module; the machine only sees a :data:`Survey` (one of seven outcomes), an :class:`~.record.OperationRecord`, a
-:class:`Lookup` and a :class:`Reading`. Errors are :class:`~.errors.ApiError` (status, code, ``transient``) for
-either API.
+(:mod:`.cpp_api`) and on Product Ingestion (:mod:`.pi_api`); the publish to preview on CPP
+(:mod:`.cpp_publish_api`) and on Product Ingestion (:mod:`.pi_publish_api`). Each kind has its own
+:class:`OperationWords` (:data:`GO_LIVE`, :data:`PUBLISH`) and is driven by the same machine. What the words
+of an API mean (CPP's ``submissionType``, PI's ``jobStatus``/``jobResult`` and its submission listing) stays in
+that API's module; the machine only sees a :data:`Survey` (one of seven outcomes), an
+:class:`~.record.OperationRecord`, a :class:`Lookup` and a :class:`Reading`. Errors are
+:class:`~.errors.ApiError` (status, code, ``transient``) for either API.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ GO_LIVE = OperationWords(
     already_done="offer is already live",
     retry_hint=("A failed go-live is not posted again on its own, and nothing was posted now. To retry: fix the "
                 "cause, publish the offer again (to preview, up to publisher sign-off), then change `triggers` "
+                "(or run `pulumi up --replace`)."),
+)
+
+#: The publish's words (README: "A failed publish").
+PUBLISH = OperationWords(
+    noun="publish",
+    done="preview ready: the offer awaits go-live",
+    already_done="the preview is already ready",
+    retry_hint=("A failed publish is not posted again on its own, and nothing was posted now. To retry: fix the "
+                "cause (the API's messages above; in Partner Center or in the draft), then change `triggers` "
                 "(or run `pulumi up --replace`)."),
 )
 
@@ -146,7 +157,9 @@ class Reading:
     ``status`` is one of the four words of :mod:`.status`. ``progress`` maps a key (``""`` for the overall
     status, else a step or phase) to the line the user sees; the machine reports a line when its key's value
     changes. ``messages`` explain a bad end. ``unknown_word`` is a status word the API sent that is not known
-    (treated as running, reported once). ``retry_after`` is the server's hint in seconds.
+    (treated as running, reported once). ``retry_after`` is the server's hint in seconds. ``submission_id`` is the
+    submission the operation turned out to be about once the API shows it (a publish's new preview submission):
+    the machine records it.
     """
 
     status: str
@@ -154,6 +167,7 @@ class Reading:
     messages: Sequence[str] = ()
     unknown_word: Optional[str] = None
     retry_after: Optional[float] = None
+    submission_id: str = ""
 
 
 class OfferApi(Protocol):
@@ -163,7 +177,7 @@ class OfferApi(Protocol):
     #: How messages name the API ("CPP", "Product Ingestion") and the listing that shows its operations.
     name: str
     listing: str
-    #: How messages name the kind of operation these answers are about (:data:`GO_LIVE`).
+    #: How messages name the kind of operation these answers are about (:data:`GO_LIVE`, :data:`PUBLISH`).
     words: OperationWords
 
     def survey(self, spec: GoLiveSpec) -> Survey:

@@ -32,8 +32,10 @@ SERVICE = "Product Ingestion"
 CONFIGURE_SCHEMA = "https://schema.mp.microsoft.com/schema/configure/2022-03-01-preview2"
 SUBMISSION_SCHEMA = "https://schema.mp.microsoft.com/schema/submission/2022-03-01-preview2"
 
+DRAFT_TARGET = "draft"
 PREVIEW_TARGET = "preview"
 LIVE_TARGET = "live"
+_TARGETS = (DRAFT_TARGET, PREVIEW_TARGET, LIVE_TARGET)
 COMPLETED = "completed"
 NOT_COMPLETED_WORDS = frozenset({"notstarted", "running"})  # the other jobStatus / status words (§4, §5)
 
@@ -86,11 +88,11 @@ class ProductSearch:
 
 @dataclasses.dataclass(frozen=True)
 class ListingEntry:
-    """One ``preview`` or ``live`` entry of a submission listing."""
+    """One ``draft``, ``preview`` or ``live`` entry of a submission listing (a draft has no status or result)."""
 
     id: str  # submission/<guid>/<n>
     number: int  # its <n>
-    target: str  # preview or live
+    target: str  # draft, preview or live
     status: Optional[str]  # as sent; None when absent
     result: Optional[str]
     created: str
@@ -121,8 +123,8 @@ class ListingEntry:
 
 
 def listing_entries(items: Iterable[Mapping[str, Any]], product_id: str) -> list[ListingEntry]:
-    """The preview and live entries of a submission listing (``GET submission/{guid}``) that name a submission
-    of the product ``product_id``; the rest is ignored."""
+    """The draft, preview and live entries of a submission listing (``GET submission/{guid}``) that name a
+    submission of the product ``product_id``; the rest is ignored."""
     guid = product_guid(product_id).lower()
     entries = []
     for item in items:
@@ -130,7 +132,7 @@ def listing_entries(items: Iterable[Mapping[str, Any]], product_id: str) -> list
         kind = target.get("targetType") if isinstance(target, Mapping) else None
         entry_id = item.get("id")
         number = submission_number(entry_id, guid)
-        if not isinstance(kind, str) or squash(kind) not in (PREVIEW_TARGET, LIVE_TARGET) or number is None:
+        if not isinstance(kind, str) or squash(kind) not in _TARGETS or number is None:
             continue  # not an entry of this product's submissions (or an ID never to be recorded)
         status, result, created = (item.get(key) for key in ("status", "result", "created"))
         entries.append(ListingEntry(
@@ -157,13 +159,23 @@ def outcome(result: object) -> str:
 
 def golive_body(product_id: str, submission_id: str) -> dict[str, Any]:
     """The configure request that sends ``submission_id`` (the preview submission) of ``product_id`` live (§3)."""
+    return configure_body(product_id, submission_id, LIVE_TARGET)
+
+
+def publish_body(product_id: str, draft_id: str) -> dict[str, Any]:
+    """The configure request that publishes ``draft_id`` (the draft submission) of ``product_id`` to preview
+    (§10)."""
+    return configure_body(product_id, draft_id, PREVIEW_TARGET)
+
+
+def configure_body(product_id: str, submission_id: str, target: str) -> dict[str, Any]:
     return {
         "$schema": CONFIGURE_SCHEMA,
         "resources": [{
             "$schema": SUBMISSION_SCHEMA,
             "id": submission_id,
             "product": product_id,
-            "target": {"targetType": "live"},
+            "target": {"targetType": target},
         }],
     }
 

@@ -1,8 +1,9 @@
-"""The one declaration of ``OfferGoLive``'s inputs and outputs.
+"""The one declaration of each resource's inputs and outputs: ``OfferGoLive`` (:data:`GO_LIVE`) and
+``OfferPublish`` (:data:`PUBLISH`).
 
-Everything else that names a property is generated from :data:`INPUTS` and :data:`OUTPUTS` or checked against them
-by ``tests/unit/test_declaration.py``: the plugin schema (``plugin/schema.py``), the dynamic resource's signature
-and docstring (``dynamic.py``), the recorded outputs (``OperationRecord.outputs``), the state both adapters store
+Everything else that names a property is generated from a :class:`Declaration` or checked against it by
+``tests/unit/test_declaration.py``: the plugin schema (``plugin/schema.py``), the dynamic resources' signatures
+and docstrings (``dynamic.py``), the recorded outputs (``OperationRecord.outputs``), the state both adapters store
 (``inputs.recorded_state``) and the README's input and output tables. Adding an input is one entry here, its
 validation in ``inputs.check_inputs`` when it needs one, and ``scripts/gen-sdk`` for the SDKs.
 """
@@ -16,6 +17,7 @@ from .setting_table import POLL_INTERVAL_RANGE
 
 WAIT_COMPLETED = "completed"
 WAIT_ACCEPTED = "accepted"
+WAIT_PREVIEW = "preview"  # OfferPublish: until the preview is ready for go-live
 API_CPP = "cpp"
 API_PRODUCT_INGESTION = "product-ingestion"
 
@@ -66,7 +68,11 @@ OFFER_STATE_ENUM = Enum("OfferState", "Where an offer stands, as `getOfferStatus
     Choice("GoingLive", GOING_LIVE, "A go-live is running."),
     Choice("Live", LIVE, "The offer is live with its current preview."),
 ))
-ENUMS = (API_ENUM, WAIT_ENUM, OFFER_STATE_ENUM)
+PUBLISH_WAIT_ENUM = Enum("PublishWait", "How long `pulumi up` waits on a publish to preview.", (
+    Choice("Preview", WAIT_PREVIEW, "Until the preview is ready for go-live (hours to days: certification)."),
+    Choice("Accepted", WAIT_ACCEPTED, "Until the API accepted the publish and its ID is recorded."),
+))
+ENUMS = (API_ENUM, WAIT_ENUM, PUBLISH_WAIT_ENUM, OFFER_STATE_ENUM)
 APIS = API_ENUM.values
 WAIT_MODES = WAIT_ENUM.values
 
@@ -99,13 +105,6 @@ class Property:
     plugin_note: str = ""
     enum: Optional[Enum] = None  # a string input whose value is one of the enum's (a schema enum type)
 
-    @property
-    def always_set(self) -> bool:
-        """Whether the property has a value in every recorded state (the schema's ``required``)."""
-        if self in INPUTS:
-            return self.required or self.default is not None
-        return not self.optional
-
     def schema(self) -> dict[str, Any]:
         """The property as the Pulumi package schema declares it."""
         text = f"{self.description} {self.plugin_note}" if self.plugin_note else self.description
@@ -120,7 +119,7 @@ class Property:
         return declared
 
 
-INPUTS: tuple[Property, ...] = (
+INPUTS: tuple[Property, ...] = (  # OfferGoLive's
     Property("publisher_id", "publisherId", "string",
              "Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only "
              "names the seller in the resource ID.",
@@ -153,6 +152,11 @@ INPUTS: tuple[Property, ...] = (
     Property("notification_emails", "notificationEmails", "array",
              "`cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).",
              items={"type": "string"}),
+    Property("preview_submission_id", "previewSubmissionId", "string",
+             "`product-ingestion` only: go live only if the offer's current preview submission is this one "
+             "(`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to "
+             "send live exactly what the stack published; changing it is a new go-live.",
+             replaces=True),
 )
 
 OUTPUTS: tuple[Property, ...] = (
@@ -172,9 +176,79 @@ OUTPUTS: tuple[Property, ...] = (
              optional=True),
 )
 
-INPUT_NAMES = tuple(prop.name for prop in INPUTS)
-OUTPUT_NAMES = tuple(prop.name for prop in OUTPUTS)
-REPLACE_ON_CHANGE = tuple(prop.name for prop in INPUTS if prop.replaces)
+_PUBLISH_DESCRIPTIONS = {
+    "offer_id": "Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). With "
+                "`product-ingestion` its draft submission is what is published.",
+    "triggers": "Any values; changing them replaces the resource, i.e. publishes again. Put the offer version "
+                "(or a hash of its draft) here.",
+    "wait": "`preview` (default) waits until the preview is ready for go-live (certification: hours to days); "
+            "`accepted` returns once the API accepted the publish and its ID is recorded. A later `pulumi up` "
+            "with `preview` resumes the recorded operation without posting again.",
+    "notification_emails": "Addresses CPP notifies about the publish (required with `cpp`, sent comma-joined); "
+                           "ignored, with a note, by `product-ingestion`.",
+}
+PUBLISH_INPUTS: tuple[Property, ...] = tuple(
+    dataclasses.replace(prop, description=_PUBLISH_DESCRIPTIONS.get(prop.name, prop.description),
+                        default=WAIT_PREVIEW if prop.name == "wait" else prop.default,
+                        enum=PUBLISH_WAIT_ENUM if prop.name == "wait" else prop.enum)
+    for prop in INPUTS if prop.name != "preview_submission_id"
+)
+_PUBLISH_OUTPUT_DESCRIPTIONS = {
+    "operation_id": "ID of the publish: CPP's operation GUID; Product Ingestion's configure job ID (or, for a "
+                    "publish adopted from the listing, its preview submission ID).",
+    "status": "`running`, `succeeded` (the preview is ready for go-live), `failed` or `canceled`.",
+    "accepted_at": "When the API accepted the publish (ISO-8601 UTC).",
+    "completed_at": "When the preview was seen ready, or the publish to end (ISO-8601 UTC); empty while running.",
+    "submission_id": "`product-ingestion` only: the preview submission the publish created, "
+                     "`submission/<guid>/<n>` (wire it to `OfferGoLive`'s `previewSubmissionId`); empty for CPP.",
+}
+PUBLISH_OUTPUTS: tuple[Property, ...] = tuple(
+    dataclasses.replace(prop, description=_PUBLISH_OUTPUT_DESCRIPTIONS.get(prop.name, prop.description))
+    for prop in OUTPUTS
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    """One resource: its name (the schema token is ``cpp-golive:index:<name>``), inputs and outputs."""
+
+    name: str
+    inputs: tuple[Property, ...]
+    outputs: tuple[Property, ...]
+
+    @property
+    def token(self) -> str:
+        return f"{ENUM_TYPE_PREFIX}{self.name}"
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(prop.name for prop in self.inputs)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(prop.name for prop in self.outputs)
+
+    @property
+    def replace_on_change(self) -> tuple[str, ...]:
+        return tuple(prop.name for prop in self.inputs if prop.replaces)
+
+    def input(self, name: str) -> Optional[Property]:
+        return next((prop for prop in self.inputs if prop.name == name), None)
+
+    def always_set(self, prop: Property) -> bool:
+        """Whether ``prop`` has a value in every recorded state (the schema's ``required``)."""
+        if prop in self.inputs:
+            return prop.required or prop.default is not None
+        return not prop.optional
+
+
+GO_LIVE = Declaration("OfferGoLive", INPUTS, OUTPUTS)
+PUBLISH = Declaration("OfferPublish", PUBLISH_INPUTS, PUBLISH_OUTPUTS)
+RESOURCES = (GO_LIVE, PUBLISH)
+
+INPUT_NAMES = GO_LIVE.input_names
+OUTPUT_NAMES = GO_LIVE.output_names
+REPLACE_ON_CHANGE = GO_LIVE.replace_on_change
 
 
 def rst(markdown: str) -> str:

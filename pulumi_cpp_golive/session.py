@@ -17,7 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .redaction import redact
-from .resource import API_CPP, API_PRODUCT_INGESTION
+from .resource import API_CPP, API_PRODUCT_INGESTION, GO_LIVE, Declaration
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -32,9 +32,13 @@ _LOCK = threading.Lock()
 _CREDENTIALS: dict[tuple[Settings, str], TokenCredential] = {}
 _LOCAL = threading.local()
 
-# What deleting the resource does, as both adapters tell the user: neither API has a call that takes an offer off
-# the marketplace again.
-FORGET_MESSAGE = "removed from the stack only; the offer stays live (neither API has an 'undo go-live')"
+# What deleting a resource does, as both adapters tell the user: neither API has a call that takes an offer off
+# the marketplace again, or a preview back.
+FORGET_MESSAGES = {
+    "OfferGoLive": "removed from the stack only; the offer stays live (neither API has an 'undo go-live')",
+    "OfferPublish": "removed from the stack only; the preview stays published (neither API can unpublish)",
+}
+FORGET_MESSAGE = FORGET_MESSAGES["OfferGoLive"]
 
 
 class ProviderSession:
@@ -58,11 +62,12 @@ class ProviderSession:
         return self._settings
 
     def golive(self, api: str = API_CPP, report: Optional[Reporter] = None,
-               progress: Optional[Reporter] = None, warn: Optional[Reporter] = None) -> GoLiveMachine:
-        """A :class:`GoLiveMachine` on ``api`` (``cpp`` or ``product-ingestion``) for this thread; build it on the
-        thread that runs it. ``progress`` gets the passing lines (step changes), ``warn`` warnings, ``report`` the
-        other lasting ones."""
-        return golive(self.settings, api, report, progress, warn)
+               progress: Optional[Reporter] = None, warn: Optional[Reporter] = None, *,
+               kind: Declaration = GO_LIVE) -> GoLiveMachine:
+        """The machine for ``kind``'s operation (the go-live, or ``resource.PUBLISH``'s publish) on ``api``
+        (``cpp`` or ``product-ingestion``) for this thread; build it on the thread that runs it. ``progress`` gets
+        the passing lines (step changes), ``warn`` warnings, ``report`` the other lasting ones."""
+        return golive(self.settings, api, report, progress, warn, kind=kind)
 
     def offer_status(self, spec: GoLiveSpec) -> OfferStatus:
         """Where the offer of ``spec`` stands on ``spec.api`` (GETs only); build it on the thread that runs it."""
@@ -84,40 +89,45 @@ def credential(settings: Settings, api: str) -> TokenCredential:
         return found
 
 
-def offer_api(settings: Settings, api: str) -> OfferApi:
-    """This thread's client for ``api``, behind the machine's questions."""
-    apis: Optional[dict[tuple[Settings, str], OfferApi]] = getattr(_LOCAL, "apis", None)
+def offer_api(settings: Settings, api: str, kind: Declaration = GO_LIVE) -> OfferApi:
+    """This thread's client for ``api``, behind the machine's questions about ``kind``'s operation."""
+    apis: Optional[dict[tuple[Settings, str, str], OfferApi]] = getattr(_LOCAL, "apis", None)
     if apis is None:
         apis = _LOCAL.apis = {}
-    found = apis.get((settings, api))
+    found = apis.get((settings, api, kind.name))
     if found is None:
         made: OfferApi
+        publish = kind is not GO_LIVE
         # The clients pull in requests and azure-core; imported on the first request, not when Check or Diff run.
         if api == API_PRODUCT_INGESTION:
             from .pi_api import PiOfferApi
             from .pi_client import PiClient
+            from .pi_publish_api import PiPublishApi
 
-            made = PiOfferApi(PiClient(settings.pi_base_url, credential(settings, api), version=settings.pi_version,
-                                        request_timeout=settings.request_timeout))
+            pi = PiClient(settings.pi_base_url, credential(settings, api), version=settings.pi_version,
+                          request_timeout=settings.request_timeout)
+            made = PiPublishApi(pi) if publish else PiOfferApi(pi)
         else:
             from .cpp_api import CppOfferApi
             from .cpp_client import CppClient
+            from .cpp_publish_api import CppPublishApi
 
-            made = CppOfferApi(CppClient(settings.base_url, credential(settings, api),
-                                          request_timeout=settings.request_timeout))
-        found = apis[(settings, api)] = made
+            cpp = CppClient(settings.base_url, credential(settings, api), request_timeout=settings.request_timeout)
+            made = CppPublishApi(cpp) if publish else CppOfferApi(cpp)
+        found = apis[(settings, api, kind.name)] = made
     return found
 
 
 def golive(settings: Settings, api: str = API_CPP, report: Optional[Reporter] = None,
-           progress: Optional[Reporter] = None, warn: Optional[Reporter] = None) -> GoLiveMachine:
-    """A :class:`GoLiveMachine` for ``settings`` on ``api`` using this thread's client. Every progress line it
-    reports is redacted (a line may quote a server's answer, and a server may echo the token)."""
+           progress: Optional[Reporter] = None, warn: Optional[Reporter] = None, *,
+           kind: Declaration = GO_LIVE) -> GoLiveMachine:
+    """The machine for ``kind``'s operation, for ``settings`` on ``api``, using this thread's client. Every progress
+    line it reports is redacted (a line may quote a server's answer, and a server may echo the token)."""
     # Only a create, update or read runs the machine; Check and Diff are answered without loading it.
     from .golive import GoLiveMachine
 
     sink = report or logging.getLogger("pulumi_cpp_golive").info
     passing, warning = progress or sink, warn or sink
-    return GoLiveMachine(offer_api(settings, api), default_poll_interval=settings.poll_interval,
+    return GoLiveMachine(offer_api(settings, api, kind), default_poll_interval=settings.poll_interval,
                          report=lambda line: sink(redact(line)), progress=lambda line: passing(redact(line)),
                          warn=lambda line: warning(redact(line)), adopt_window=settings.adopt_timeout)

@@ -59,6 +59,15 @@ def submission_number(value: object, product_guid: str) -> Optional[int]:
     return int(parts[2]) if _NUMBER.fullmatch(parts[2]) else None
 
 
+def is_submission_id(value: object) -> bool:
+    """``submission/<guid>/<n>``, of any product."""
+    if not isinstance(value, str):
+        return False
+    parts = value.split("/")
+    return len(parts) == 3 and parts[0] == "submission" and submission_number(value, parts[1]) is not None and (
+        is_guid(parts[1]))
+
+
 def is_product_id(value: object) -> bool:
     """``product/<guid>``."""
     return isinstance(value, str) and value.startswith("product/") and is_guid(value[len("product/"):])

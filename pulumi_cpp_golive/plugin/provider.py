@@ -45,18 +45,19 @@ from ..inputs import (
     id_problem,
     imported_inputs,
     input_changes,
+    input_notes,
     plan_change,
     recorded_state,
 )
 from ..offer_status import FUNCTION_TYPE, query_problems
 from ..offer_status import OUTPUTS as STATUS_OUTPUTS
 from ..record import OperationRecord
-from ..resource import API_CPP, API_PRODUCT_INGESTION
-from ..session import FORGET_MESSAGE, ProviderSession
+from ..resource import API_CPP, API_PRODUCT_INGESTION, Declaration
+from ..session import FORGET_MESSAGES, ProviderSession
 from ..setting_table import SETTINGS
 from ..settings import config_problems, unknown_key_warnings
 from ..status import RUNNING, UNCONFIRMED, utc_now
-from .schema import INPUTS, RESOURCE_TYPE, schema_json
+from .schema import DECLARATIONS, RESOURCE_TYPE, schema_json
 from .values import camel_name, camel_props, is_unknown, provider_config, snake_props, to_python
 
 if TYPE_CHECKING:
@@ -149,37 +150,43 @@ class PluginProvider(Provider):
     # ---- check / diff ----------------------------------------------------------------------------------------
 
     async def check(self, request: CheckRequest) -> CheckResponse:
-        inputs, problems = check_inputs(snake_props(request.new_inputs), is_unknown=is_unknown)
+        decl = _declaration(request.urn)
+        inputs, problems = check_inputs(snake_props(request.new_inputs), is_unknown=is_unknown, decl=decl)
         failures = [CheckFailure(camel_name(prop), reason.replace(prop, camel_name(prop), 1))
                     for prop, reason in problems]
         known = {key: value for key, value in inputs.items() if not is_unknown(value)}
         checked = camel_props(known)
-        for camel, snake in INPUTS.items():  # keep unknowns unknown
-            if is_unknown(inputs.get(snake)):
-                checked[camel] = PropertyValue.computed()
+        for prop in decl.inputs:  # keep unknowns unknown
+            if is_unknown(inputs.get(prop.name)):
+                checked[prop.camel] = PropertyValue.computed()
         return CheckResponse(inputs=checked, failures=failures)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
+        decl = _declaration(request.urn)
         old, new = snake_props(request.old_state), snake_props(request.new_inputs)
-        changes, replaces = plan_change(old, new)
+        changes, replaces = plan_change(old, new, decl)
         # The engine prints `[diff: ~triggers]` and `--diff`'s old and new values only from a detailed diff.
         detailed = {camel_name(name): PropertyDiff(_DIFF_KINDS[kind, name in replaces], input_diff=True)
-                    for name, kind in input_changes(old, new).items()}
+                    for name, kind in input_changes(old, new, decl).items()}
         return DiffResponse(changes=changes, replaces=[camel_name(name) for name in replaces],
                             diffs=list(detailed), detailed_diff=detailed, delete_before_replace=False)
 
     # ---- create / update / read / delete ---------------------------------------------------------------------
 
     async def create(self, request: CreateRequest) -> CreateResponse:
+        decl = _declaration(request.urn)
         inputs = snake_props(request.properties)
         spec = GoLiveSpec.from_inputs(inputs)
         timeout = _tighter(spec.timeout, request.timeout)
         report, progress = self._reporters(request.urn)
+        for note in input_notes(spec, decl):
+            report(note)
         try:
             record = await self._blocking(
-                lambda: self._session.golive(spec.api, report, progress).create(spec, self._cancel, timeout))
+                lambda: self._session.golive(spec.api, report, progress, kind=decl).create(spec, self._cancel,
+                                                                                             timeout))
         except GoLiveError as exc:
-            raise ResourceInitError(str(exc), exc.record.resource_id, _properties(inputs, exc.record)) from None
+            raise ResourceInitError(str(exc), exc.record.resource_id, _properties(inputs, exc.record, decl)) from None
         except AmbiguousGoLiveError as exc:
             if not exc.posted:
                 raise
@@ -189,10 +196,11 @@ class PluginProvider(Provider):
             raise ResourceInitError(
                 f"{exc} The stack records this: the next `pulumi up` looks for it for up to {window:g} s "
                 "(cpp-golive:adoptTimeout) before it posts.", unconfirmed.resource_id,
-                _properties(inputs, unconfirmed)) from None
-        return CreateResponse(resource_id=record.resource_id, properties=_properties(inputs, record))
+                _properties(inputs, unconfirmed, decl)) from None
+        return CreateResponse(resource_id=record.resource_id, properties=_properties(inputs, record, decl))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
+        decl = _declaration(request.urn)
         olds, news = snake_props(request.olds), snake_props(request.news)
         spec = GoLiveSpec.from_inputs(news)
         recorded = OperationRecord.from_state(request.resource_id, olds)
@@ -203,21 +211,23 @@ class PluginProvider(Provider):
         session = self._session
         try:
             record = await self._blocking(
-                lambda: session.golive(api, report, progress).resume(spec, recorded, self._cancel, timeout=timeout))
+                lambda: session.golive(api, report, progress, kind=decl).resume(spec, recorded, self._cancel,
+                                                                                 timeout=timeout))
         except GoLiveError as exc:
-            raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record)) from None
+            raise ResourceInitError(str(exc), request.resource_id, _properties(news, exc.record, decl)) from None
         except AmbiguousGoLiveError as exc:
             if not exc.posted or recorded.operation_id != UNCONFIRMED:
                 raise
             raise ResourceInitError(
                 f"{exc} The stack still records the ambiguous POST: the next `pulumi up` looks again before it "
-                "posts.", request.resource_id, _properties(news, recorded)) from None
-        return UpdateResponse(properties=_properties(news, record))
+                "posts.", request.resource_id, _properties(news, recorded, decl)) from None
+        return UpdateResponse(properties=_properties(news, record, decl))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
+        decl = _declaration(request.urn)
         state = snake_props(request.properties) or snake_props(request.inputs)
         if not state:  # `pulumi import`: nothing but the ID, and nothing is believed until the API confirms it
-            return await self._import(request)
+            return await self._import(request, decl)
         record = OperationRecord.from_state(request.resource_id, state)
         if not record.publisher_id or not record.offer_id or not record.operation_id:
             raise OfferGoLiveError(f"cannot read {request.resource_id!r}: the ID must be "
@@ -226,12 +236,12 @@ class PluginProvider(Provider):
         recorded = record
         warn = lambda text: self._warn(request.urn, text)  # noqa: E731  (a refresh that keeps a forgotten record)
         record = await self._blocking(
-            lambda: self._session.golive(recorded.api, report, progress, warn).refresh(recorded))
-        inputs = snake_props(request.inputs) or imported_inputs(record)
-        return ReadResponse(resource_id=record.resource_id, properties=_properties({**state, **inputs}, record),
-                            inputs=camel_props(inputs))
+            lambda: self._session.golive(recorded.api, report, progress, warn, kind=decl).refresh(recorded))
+        inputs = snake_props(request.inputs) or imported_inputs(record, decl)
+        return ReadResponse(resource_id=record.resource_id,
+                            properties=_properties({**state, **inputs}, record, decl), inputs=camel_props(inputs))
 
-    async def _import(self, request: ReadRequest) -> ReadResponse:
+    async def _import(self, request: ReadRequest, decl: Declaration) -> ReadResponse:
         parts = request.resource_id.split("/")
         if len(parts) == 4 and parts[2] == API_PRODUCT_INGESTION:
             api, (publisher_id, offer_id, _, operation_id) = API_PRODUCT_INGESTION, parts
@@ -249,13 +259,13 @@ class PluginProvider(Provider):
         report, progress = self._reporters(request.urn)
         session = self._session
         record = await self._blocking(
-            lambda: session.golive(api, report, progress).import_operation(spec, operation_id))
-        inputs = imported_inputs(record)
-        return ReadResponse(resource_id=record.resource_id, properties=_properties(inputs, record),
+            lambda: session.golive(api, report, progress, kind=decl).import_operation(spec, operation_id))
+        inputs = imported_inputs(record, decl)
+        return ReadResponse(resource_id=record.resource_id, properties=_properties(inputs, record, decl),
                             inputs=camel_props(inputs))
 
     async def delete(self, request: DeleteRequest) -> None:
-        self._log(request.urn, FORGET_MESSAGE)
+        self._log(request.urn, FORGET_MESSAGES[_declaration(request.urn).name])
 
     # ---- plumbing --------------------------------------------------------------------------------------------
 
@@ -274,8 +284,18 @@ def _tighter(mine: Optional[float], engines: float) -> Optional[float]:
     return min(limits) if limits else None
 
 
-def _properties(inputs: Mapping[str, Any], record: OperationRecord) -> dict[str, PropertyValue]:
-    return camel_props(recorded_state(inputs, record))
+def _properties(inputs: Mapping[str, Any], record: OperationRecord, decl: Declaration) -> dict[str, PropertyValue]:
+    return camel_props(recorded_state(inputs, record, decl))
+
+
+def _declaration(urn: str) -> Declaration:
+    """The declaration of the resource a URN names (``urn:pulumi:stack::project::[parent$]type::name``)."""
+    parts = urn.split("::")
+    token = parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+    found = DECLARATIONS.get(token)
+    if found is None:
+        raise OfferGoLiveError(f"unknown resource type {token!r}; this provider has {', '.join(DECLARATIONS)}")
+    return found
 
 
 __all__ = ["RESOURCE_TYPE", "PluginProvider", "ResourceInitError"]

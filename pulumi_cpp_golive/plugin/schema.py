@@ -9,11 +9,14 @@ from .. import __version__, offer_status, resource
 from ..setting_table import SETTINGS, Setting
 
 PACKAGE = "cpp-golive"
-RESOURCE_TYPE = "cpp-golive:index:OfferGoLive"
+RESOURCE_TYPE = resource.GO_LIVE.token
+PUBLISH_TYPE = resource.PUBLISH.token
+#: Each resource's declaration by its schema token.
+DECLARATIONS = {decl.token: decl for decl in resource.RESOURCES}
 
-# schema name -> core (snake_case) name, from the one declaration
-INPUTS = {prop.camel: prop.name for prop in resource.INPUTS}
-OUTPUTS = {prop.camel: prop.name for prop in resource.OUTPUTS}
+# schema name -> core (snake_case) name, from the declarations (both resources' names agree)
+INPUTS = {prop.camel: prop.name for decl in resource.RESOURCES for prop in decl.inputs}
+OUTPUTS = {prop.camel: prop.name for decl in resource.RESOURCES for prop in decl.outputs}
 TO_SNAKE = {**INPUTS, **OUTPUTS}
 TO_CAMEL = {snake: camel for camel, snake in TO_SNAKE.items()}
 
@@ -36,10 +39,7 @@ def config_variable(setting: Setting) -> dict[str, Any]:
 
 _CONFIG = {setting.key: config_variable(setting) for setting in SETTINGS}
 
-_INPUT_PROPERTIES = {prop.camel: prop.schema() for prop in resource.INPUTS}
-_OUTPUT_PROPERTIES = {prop.camel: prop.schema() for prop in resource.OUTPUTS}
-
-RESOURCE_DESCRIPTION = (
+GO_LIVE_DESCRIPTION = (
     "Sends an Azure Marketplace offer live, once, and records the go-live operation, on the Cloud Partner Portal "
     "API (`api: cpp`) or the Product Ingestion API (`api: product-ingestion`).\n\n"
     "`pulumi preview` plans the go-live without calling the API. `pulumi up` adopts a go-live already running on the "
@@ -50,13 +50,40 @@ RESOURCE_DESCRIPTION = (
     "`pulumi import cpp-golive:index:OfferGoLive NAME {publisherId}/{offerId}/{operationId}` (a Product Ingestion "
     "configure job: `{publisherId}/{offerId}/product-ingestion/{jobId}`); an ID the API does not know is refused."
 )
+PUBLISH_DESCRIPTION = (
+    "Publishes an Azure Marketplace offer to preview, once, and records the publish operation: the step before "
+    "`OfferGoLive`, on either API (with `product-ingestion`, the product's draft submission becomes its next "
+    "preview submission).\n\n"
+    "`pulumi preview` plans the publish without calling the API. `pulumi up` adopts a publish already in progress on "
+    "the offer or posts one, then (with `wait = preview`) waits until the preview is ready for go-live, reporting "
+    "each step. The operation ID is kept in the stack through failures, timeouts and Cancel, so the next "
+    "`pulumi up` resumes it instead of posting again. Wire `submissionId` to `OfferGoLive`'s `previewSubmissionId` "
+    "to send live exactly this preview. Deleting the resource does not unpublish (neither API can). Import with "
+    "`pulumi import cpp-golive:index:OfferPublish NAME {publisherId}/{offerId}/{operationId}` (Product Ingestion: "
+    "`{publisherId}/{offerId}/product-ingestion/{jobId}`)."
+)
+_DESCRIPTIONS = {resource.GO_LIVE.name: GO_LIVE_DESCRIPTION, resource.PUBLISH.name: PUBLISH_DESCRIPTION}
+
+
+def resource_schema(decl: resource.Declaration) -> dict[str, Any]:
+    """One resource as the schema declares it, from its declaration."""
+    inputs = {prop.camel: prop.schema() for prop in decl.inputs}
+    outputs = {prop.camel: prop.schema() for prop in decl.outputs}
+    return {
+        "description": _DESCRIPTIONS[decl.name],
+        "inputProperties": inputs,
+        "requiredInputs": [prop.camel for prop in decl.inputs if prop.required],
+        "properties": {**inputs, **outputs},
+        "required": [prop.camel for prop in (*decl.inputs, *decl.outputs) if decl.always_set(prop)],
+    }
+
 
 SCHEMA: dict[str, Any] = {
     "name": PACKAGE,
     "displayName": "Azure Marketplace Go Live",
     "version": __version__,
-    "description": "Drive the Azure Marketplace \"Go Live\" step from Pulumi, on the Cloud Partner Portal or the "
-                   "Product Ingestion API: once, resumable, never posted twice.",
+    "description": "Drive the Azure Marketplace publish-to-preview and \"Go Live\" steps from Pulumi, on the Cloud "
+                   "Partner Portal or the Product Ingestion API: once, resumable, never posted twice.",
     "keywords": ["azure", "marketplace", "cloud-partner-portal", "category/utility", "kind/native"],
     "license": "Apache-2.0",
     "publisher": "pulumi-cpp-golive",
@@ -72,7 +99,8 @@ SCHEMA: dict[str, Any] = {
         for enum in resource.ENUMS
     },
     "provider": {
-        "description": "The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.",
+        "description": "The provider for publish and go-live resources on either API. Reads `cpp-golive:*` stack "
+                       "config.",
         "inputProperties": _CONFIG,
     },
     "functions": {
@@ -100,15 +128,7 @@ SCHEMA: dict[str, Any] = {
             },
         },
     },
-    "resources": {
-        RESOURCE_TYPE: {
-            "description": RESOURCE_DESCRIPTION,
-            "inputProperties": _INPUT_PROPERTIES,
-            "requiredInputs": [prop.camel for prop in resource.INPUTS if prop.required],
-            "properties": {**_INPUT_PROPERTIES, **_OUTPUT_PROPERTIES},
-            "required": [prop.camel for prop in (*resource.INPUTS, *resource.OUTPUTS) if prop.always_set],
-        },
-    },
+    "resources": {decl.token: resource_schema(decl) for decl in resource.RESOURCES},
     "language": {
         "nodejs": {"packageName": "@pulumi-cpp-golive/cpp-golive", "respectSchemaVersion": True},
         "python": {"packageName": "pulumi_cpp_golive_sdk", "pyproject": {"enabled": True},

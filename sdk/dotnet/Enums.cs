@@ -94,6 +94,43 @@ namespace PulumiCppGoLive.CppGolive
     }
 
     /// <summary>
+    /// How long `pulumi up` waits on a publish to preview.
+    /// </summary>
+    [EnumType]
+    public readonly struct PublishWait : IEquatable<PublishWait>
+    {
+        private readonly string _value;
+
+        private PublishWait(string value)
+        {
+            _value = value ?? throw new ArgumentNullException(nameof(value));
+        }
+
+        /// <summary>
+        /// Until the preview is ready for go-live (hours to days: certification).
+        /// </summary>
+        public static PublishWait Preview { get; } = new PublishWait("preview");
+        /// <summary>
+        /// Until the API accepted the publish and its ID is recorded.
+        /// </summary>
+        public static PublishWait Accepted { get; } = new PublishWait("accepted");
+
+        public static bool operator ==(PublishWait left, PublishWait right) => left.Equals(right);
+        public static bool operator !=(PublishWait left, PublishWait right) => !left.Equals(right);
+
+        public static explicit operator string(PublishWait value) => value._value;
+
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public override bool Equals(object? obj) => obj is PublishWait other && Equals(other);
+        public bool Equals(PublishWait other) => string.Equals(_value, other._value, StringComparison.Ordinal);
+
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public override int GetHashCode() => _value?.GetHashCode() ?? 0;
+
+        public override string ToString() => _value;
+    }
+
+    /// <summary>
     /// How long `pulumi up` waits on the operation.
     /// </summary>
     [EnumType]

@@ -67,6 +67,12 @@ namespace PulumiCppGoLive.CppGolive
         public Output<double?> PollIntervalSeconds { get; private set; } = null!;
 
         /// <summary>
+        /// `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/&lt;guid&gt;/&lt;n&gt;`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+        /// </summary>
+        [Output("previewSubmissionId")]
+        public Output<string?> PreviewSubmissionId { get; private set; } = null!;
+
+        /// <summary>
         /// `product-ingestion` only: the product's durable ID, `product/&lt;guid&gt;`; empty for CPP.
         /// </summary>
         [Output("productId")]
@@ -182,6 +188,12 @@ namespace PulumiCppGoLive.CppGolive
         /// </summary>
         [Input("pollIntervalSeconds")]
         public Input<double>? PollIntervalSeconds { get; set; }
+
+        /// <summary>
+        /// `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/&lt;guid&gt;/&lt;n&gt;`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+        /// </summary>
+        [Input("previewSubmissionId")]
+        public Input<string>? PreviewSubmissionId { get; set; }
 
         /// <summary>
         /// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.

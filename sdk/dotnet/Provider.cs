@@ -11,7 +11,7 @@ using Pulumi;
 namespace PulumiCppGoLive.CppGolive
 {
     /// <summary>
-    /// The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.
+    /// The provider for publish and go-live resources on either API. Reads `cpp-golive:*` stack config.
     /// </summary>
     [CppGoliveResourceType("pulumi:providers:cpp-golive")]
     public partial class Provider : global::Pulumi.ProviderResource

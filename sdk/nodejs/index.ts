@@ -15,6 +15,11 @@ export type OfferGoLive = import("./offerGoLive").OfferGoLive;
 export const OfferGoLive: typeof import("./offerGoLive").OfferGoLive = null as any;
 utilities.lazyLoad(exports, ["OfferGoLive"], () => require("./offerGoLive"));
 
+export { OfferPublishArgs } from "./offerPublish";
+export type OfferPublish = import("./offerPublish").OfferPublish;
+export const OfferPublish: typeof import("./offerPublish").OfferPublish = null as any;
+utilities.lazyLoad(exports, ["OfferPublish"], () => require("./offerPublish"));
+
 export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;
@@ -39,6 +44,8 @@ const _module = {
         switch (type) {
             case "cpp-golive:index:OfferGoLive":
                 return new OfferGoLive(name, <any>undefined, { urn })
+            case "cpp-golive:index:OfferPublish":
+                return new OfferPublish(name, <any>undefined, { urn })
             default:
                 throw new Error(`unknown resource type ${type}`);
         }

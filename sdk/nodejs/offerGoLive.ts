@@ -82,6 +82,10 @@ export class OfferGoLive extends pulumi.CustomResource {
      */
     declare public readonly pollIntervalSeconds: pulumi.Output<number | undefined>;
     /**
+     * `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+     */
+    declare public readonly previewSubmissionId: pulumi.Output<string | undefined>;
+    /**
      * `product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.
      */
     declare public /*out*/ readonly productId: pulumi.Output<string | undefined>;
@@ -131,6 +135,7 @@ export class OfferGoLive extends pulumi.CustomResource {
             resourceInputs["notificationEmails"] = args?.notificationEmails;
             resourceInputs["offerId"] = args?.offerId;
             resourceInputs["pollIntervalSeconds"] = args?.pollIntervalSeconds;
+            resourceInputs["previewSubmissionId"] = args?.previewSubmissionId;
             resourceInputs["publisherId"] = args?.publisherId;
             resourceInputs["timeoutSeconds"] = args?.timeoutSeconds;
             resourceInputs["triggers"] = args?.triggers;
@@ -151,6 +156,7 @@ export class OfferGoLive extends pulumi.CustomResource {
             resourceInputs["operationId"] = undefined /*out*/;
             resourceInputs["operationLocation"] = undefined /*out*/;
             resourceInputs["pollIntervalSeconds"] = undefined /*out*/;
+            resourceInputs["previewSubmissionId"] = undefined /*out*/;
             resourceInputs["productId"] = undefined /*out*/;
             resourceInputs["publisherId"] = undefined /*out*/;
             resourceInputs["status"] = undefined /*out*/;
@@ -184,6 +190,10 @@ export interface OfferGoLiveArgs {
      * Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
      */
     pollIntervalSeconds?: pulumi.Input<number | undefined>;
+    /**
+     * `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+     */
+    previewSubmissionId?: pulumi.Input<string | undefined>;
     /**
      * Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
      */

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 /**
- * The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.
+ * The provider for publish and go-live resources on either API. Reads `cpp-golive:*` stack config.
  */
 export class Provider extends pulumi.ProviderResource {
     /** @internal */

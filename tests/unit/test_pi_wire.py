@@ -43,12 +43,14 @@ def test_a_job_id_comes_from_the_body_else_from_the_location() -> None:
         job_id_of({"jobId": "not-a-guid"})
 
 
-def test_only_preview_and_live_entries_of_this_product_count() -> None:
+def test_only_draft_preview_and_live_entries_of_this_product_count() -> None:
     items: list[dict[str, Any]] = [
         {"id": f"submission/{GUID}/2", "target": {"targetType": "Live"}, "status": "running"},
-        {"id": f"submission/{GUID}/1", "target": {"targetType": "draft"}},
+        {"id": f"submission/{GUID}/0", "target": {"targetType": "draft"}},
+        {"id": f"submission/{GUID}/1", "target": {"targetType": "sandbox"}},
         {"id": "submission/another-product/3", "target": {"targetType": "preview"}},
         {"id": f"submission/{GUID}/x", "target": {"targetType": "preview"}},
     ]
-    [entry] = listing_entries(items, f"product/{GUID}")
-    assert (entry.id, entry.number, entry.target, entry.running) == (f"submission/{GUID}/2", 2, "live", True)
+    live, draft = listing_entries(items, f"product/{GUID}")
+    assert (live.id, live.number, live.target, live.running) == (f"submission/{GUID}/2", 2, "live", True)
+    assert (draft.id, draft.target, draft.status) == (f"submission/{GUID}/0", "draft", None)

@@ -1,2 +1,2 @@
-// Drive the Azure Marketplace "Go Live" step from Pulumi, on the Cloud Partner Portal or the Product Ingestion API: once, resumable, never posted twice.
+// Drive the Azure Marketplace publish-to-preview and "Go Live" steps from Pulumi, on the Cloud Partner Portal or the Product Ingestion API: once, resumable, never posted twice.
 package cppgolive

@@ -23,6 +23,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "cpp-golive:index:OfferGoLive":
 		r = &OfferGoLive{}
+	case "cpp-golive:index:OfferPublish":
+		r = &OfferPublish{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

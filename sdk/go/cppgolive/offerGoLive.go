@@ -34,6 +34,8 @@ type OfferGoLive struct {
 	OperationLocation pulumi.StringOutput `pulumi:"operationLocation"`
 	// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds pulumi.Float64PtrOutput `pulumi:"pollIntervalSeconds"`
+	// `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+	PreviewSubmissionId pulumi.StringPtrOutput `pulumi:"previewSubmissionId"`
 	// `product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.
 	ProductId pulumi.StringPtrOutput `pulumi:"productId"`
 	// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
@@ -110,6 +112,8 @@ type offerGoLiveArgs struct {
 	OfferId string `pulumi:"offerId"`
 	// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds *float64 `pulumi:"pollIntervalSeconds"`
+	// `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+	PreviewSubmissionId *string `pulumi:"previewSubmissionId"`
 	// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
 	PublisherId string `pulumi:"publisherId"`
 	// Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
@@ -130,6 +134,8 @@ type OfferGoLiveArgs struct {
 	OfferId pulumi.StringInput
 	// Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
 	PollIntervalSeconds pulumi.Float64PtrInput
+	// `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+	PreviewSubmissionId pulumi.StringPtrInput
 	// Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
 	PublisherId pulumi.StringInput
 	// Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
@@ -265,6 +271,11 @@ func (o OfferGoLiveOutput) OperationLocation() pulumi.StringOutput {
 // Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
 func (o OfferGoLiveOutput) PollIntervalSeconds() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *OfferGoLive) pulumi.Float64PtrOutput { return v.PollIntervalSeconds }).(pulumi.Float64PtrOutput)
+}
+
+// `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+func (o OfferGoLiveOutput) PreviewSubmissionId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *OfferGoLive) pulumi.StringPtrOutput { return v.PreviewSubmissionId }).(pulumi.StringPtrOutput)
 }
 
 // `product-ingestion` only: the product's durable ID, `product/<guid>`; empty for CPP.

@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.
+// The provider for publish and go-live resources on either API. Reads `cpp-golive:*` stack config.
 type Provider struct {
 	pulumi.ProviderResourceState
 }

@@ -277,6 +277,174 @@ func (o OfferStatePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) p
 	}).(pulumi.StringPtrOutput)
 }
 
+// How long `pulumi up` waits on a publish to preview.
+type PublishWait string
+
+const (
+	// Until the preview is ready for go-live (hours to days: certification).
+	PublishWaitPreview = PublishWait("preview")
+	// Until the API accepted the publish and its ID is recorded.
+	PublishWaitAccepted = PublishWait("accepted")
+)
+
+func (PublishWait) ElementType() reflect.Type {
+	return reflect.TypeOf((*PublishWait)(nil)).Elem()
+}
+
+func (e PublishWait) ToPublishWaitOutput() PublishWaitOutput {
+	return pulumi.ToOutput(e).(PublishWaitOutput)
+}
+
+func (e PublishWait) ToPublishWaitOutputWithContext(ctx context.Context) PublishWaitOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(PublishWaitOutput)
+}
+
+func (e PublishWait) ToPublishWaitPtrOutput() PublishWaitPtrOutput {
+	return e.ToPublishWaitPtrOutputWithContext(context.Background())
+}
+
+func (e PublishWait) ToPublishWaitPtrOutputWithContext(ctx context.Context) PublishWaitPtrOutput {
+	return PublishWait(e).ToPublishWaitOutputWithContext(ctx).ToPublishWaitPtrOutputWithContext(ctx)
+}
+
+func (e PublishWait) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e PublishWait) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e PublishWait) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e PublishWait) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type PublishWaitOutput struct{ *pulumi.OutputState }
+
+func (PublishWaitOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*PublishWait)(nil)).Elem()
+}
+
+func (o PublishWaitOutput) ToPublishWaitOutput() PublishWaitOutput {
+	return o
+}
+
+func (o PublishWaitOutput) ToPublishWaitOutputWithContext(ctx context.Context) PublishWaitOutput {
+	return o
+}
+
+func (o PublishWaitOutput) ToPublishWaitPtrOutput() PublishWaitPtrOutput {
+	return o.ToPublishWaitPtrOutputWithContext(context.Background())
+}
+
+func (o PublishWaitOutput) ToPublishWaitPtrOutputWithContext(ctx context.Context) PublishWaitPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v PublishWait) *PublishWait {
+		return &v
+	}).(PublishWaitPtrOutput)
+}
+
+func (o PublishWaitOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o PublishWaitOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e PublishWait) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o PublishWaitOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o PublishWaitOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e PublishWait) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type PublishWaitPtrOutput struct{ *pulumi.OutputState }
+
+func (PublishWaitPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**PublishWait)(nil)).Elem()
+}
+
+func (o PublishWaitPtrOutput) ToPublishWaitPtrOutput() PublishWaitPtrOutput {
+	return o
+}
+
+func (o PublishWaitPtrOutput) ToPublishWaitPtrOutputWithContext(ctx context.Context) PublishWaitPtrOutput {
+	return o
+}
+
+func (o PublishWaitPtrOutput) Elem() PublishWaitOutput {
+	return o.ApplyT(func(v *PublishWait) PublishWait {
+		if v != nil {
+			return *v
+		}
+		var ret PublishWait
+		return ret
+	}).(PublishWaitOutput)
+}
+
+func (o PublishWaitPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o PublishWaitPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *PublishWait) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// PublishWaitInput is an input type that accepts values of the PublishWait enum
+// A concrete instance of `PublishWaitInput` can be one of the following:
+//
+//	PublishWaitPreview
+//	PublishWaitAccepted
+type PublishWaitInput interface {
+	pulumi.Input
+
+	ToPublishWaitOutput() PublishWaitOutput
+	ToPublishWaitOutputWithContext(context.Context) PublishWaitOutput
+}
+
+var publishWaitPtrType = reflect.TypeOf((**PublishWait)(nil)).Elem()
+
+type PublishWaitPtrInput interface {
+	pulumi.Input
+
+	ToPublishWaitPtrOutput() PublishWaitPtrOutput
+	ToPublishWaitPtrOutputWithContext(context.Context) PublishWaitPtrOutput
+}
+
+type publishWaitPtr string
+
+func PublishWaitPtr(v string) PublishWaitPtrInput {
+	return (*publishWaitPtr)(&v)
+}
+
+func (*publishWaitPtr) ElementType() reflect.Type {
+	return publishWaitPtrType
+}
+
+func (in *publishWaitPtr) ToPublishWaitPtrOutput() PublishWaitPtrOutput {
+	return pulumi.ToOutput(in).(PublishWaitPtrOutput)
+}
+
+func (in *publishWaitPtr) ToPublishWaitPtrOutputWithContext(ctx context.Context) PublishWaitPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(PublishWaitPtrOutput)
+}
+
 // How long `pulumi up` waits on the operation.
 type Wait string
 
@@ -448,12 +616,16 @@ func (in *waitPtr) ToWaitPtrOutputWithContext(ctx context.Context) WaitPtrOutput
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ApiInput)(nil)).Elem(), Api("cpp"))
 	pulumi.RegisterInputType(reflect.TypeOf((*ApiPtrInput)(nil)).Elem(), Api("cpp"))
+	pulumi.RegisterInputType(reflect.TypeOf((*PublishWaitInput)(nil)).Elem(), PublishWait("preview"))
+	pulumi.RegisterInputType(reflect.TypeOf((*PublishWaitPtrInput)(nil)).Elem(), PublishWait("preview"))
 	pulumi.RegisterInputType(reflect.TypeOf((*WaitInput)(nil)).Elem(), Wait("completed"))
 	pulumi.RegisterInputType(reflect.TypeOf((*WaitPtrInput)(nil)).Elem(), Wait("completed"))
 	pulumi.RegisterOutputType(ApiOutput{})
 	pulumi.RegisterOutputType(ApiPtrOutput{})
 	pulumi.RegisterOutputType(OfferStateOutput{})
 	pulumi.RegisterOutputType(OfferStatePtrOutput{})
+	pulumi.RegisterOutputType(PublishWaitOutput{})
+	pulumi.RegisterOutputType(PublishWaitPtrOutput{})
 	pulumi.RegisterOutputType(WaitOutput{})
 	pulumi.RegisterOutputType(WaitPtrOutput{})
 }

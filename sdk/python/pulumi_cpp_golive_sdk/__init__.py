@@ -9,6 +9,7 @@ import typing
 from ._enums import *
 from .get_offer_status import *
 from .offer_go_live import *
+from .offer_publish import *
 from .provider import *
 
 # Make subpackages available:
@@ -26,7 +27,8 @@ _utilities.register(
   "mod": "index",
   "fqn": "pulumi_cpp_golive_sdk",
   "classes": {
-   "cpp-golive:index:OfferGoLive": "OfferGoLive"
+   "cpp-golive:index:OfferGoLive": "OfferGoLive",
+   "cpp-golive:index:OfferPublish": "OfferPublish"
   }
  }
 ]

@@ -9,6 +9,7 @@ from enum import Enum
 __all__ = [
     'Api',
     'OfferState',
+    'PublishWait',
     'Wait',
 ]
 
@@ -52,6 +53,21 @@ class OfferState(_builtins.str, Enum):
     LIVE = "live"
     """
     The offer is live with its current preview.
+    """
+
+
+@pulumi.type_token("cpp-golive:index:PublishWait")
+class PublishWait(_builtins.str, Enum):
+    """
+    How long `pulumi up` waits on a publish to preview.
+    """
+    PREVIEW = "preview"
+    """
+    Until the preview is ready for go-live (hours to days: certification).
+    """
+    ACCEPTED = "accepted"
+    """
+    Until the API accepted the publish and its ID is recorded.
     """
 
 

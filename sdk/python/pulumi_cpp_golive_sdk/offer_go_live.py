@@ -25,6 +25,7 @@ class OfferGoLiveArgs:
                  api: pulumi.Input[Optional['Api']] = None,
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
+                 preview_submission_id: pulumi.Input[Optional[_builtins.str]] = None,
                  timeout_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  triggers: pulumi.Input[Optional[Sequence[Any]]] = None,
                  wait: pulumi.Input[Optional['Wait']] = None):
@@ -36,6 +37,7 @@ class OfferGoLiveArgs:
         :param pulumi.Input['Api'] api: `cpp` (default): the legacy Cloud Partner Portal API; `product-ingestion`: Microsoft's Product Ingestion API, for every offer created in Partner Center. Changing it on an existing resource sends nothing.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
+        :param pulumi.Input[_builtins.str] preview_submission_id: `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
         :param pulumi.Input[_builtins.float] timeout_seconds: Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
         :param pulumi.Input[Sequence[Any]] triggers: Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
         :param pulumi.Input['Wait'] wait: `completed` (default) waits until the operation ends (hours to days); `accepted` returns once the API accepted the go-live and its ID is recorded. A later `pulumi up` with `completed` resumes the recorded operation without posting again.
@@ -48,6 +50,8 @@ class OfferGoLiveArgs:
             pulumi.set(__self__, "notification_emails", notification_emails)
         if poll_interval_seconds is not None:
             pulumi.set(__self__, "poll_interval_seconds", poll_interval_seconds)
+        if preview_submission_id is not None:
+            pulumi.set(__self__, "preview_submission_id", preview_submission_id)
         if timeout_seconds is not None:
             pulumi.set(__self__, "timeout_seconds", timeout_seconds)
         if triggers is not None:
@@ -116,6 +120,18 @@ class OfferGoLiveArgs:
         pulumi.set(self, "poll_interval_seconds", value)
 
     @_builtins.property
+    @pulumi.getter(name="previewSubmissionId")
+    def preview_submission_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+        """
+        return pulumi.get(self, "preview_submission_id")
+
+    @preview_submission_id.setter
+    def preview_submission_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "preview_submission_id", value)
+
+    @_builtins.property
     @pulumi.getter(name="timeoutSeconds")
     def timeout_seconds(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
@@ -162,6 +178,7 @@ class OfferGoLive(pulumi.CustomResource):
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  offer_id: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
+                 preview_submission_id: pulumi.Input[Optional[_builtins.str]] = None,
                  publisher_id: pulumi.Input[Optional[_builtins.str]] = None,
                  timeout_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  triggers: pulumi.Input[Optional[Sequence[Any]]] = None,
@@ -178,6 +195,7 @@ class OfferGoLive(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] notification_emails: `cpp` only: addresses CPP notifies (ignored by CPP for offers migrated to Partner Center).
         :param pulumi.Input[_builtins.str] offer_id: Offer ID as Partner Center shows it (with `product-ingestion`: the product's external ID). The offer must have been published to preview and await publisher sign-off.
         :param pulumi.Input[_builtins.float] poll_interval_seconds: Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
+        :param pulumi.Input[_builtins.str] preview_submission_id: `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
         :param pulumi.Input[_builtins.str] publisher_id: Publisher (seller) ID, e.g. `contoso`. CPP addresses the offer by it; with `product-ingestion` it only names the seller in the resource ID.
         :param pulumi.Input[_builtins.float] timeout_seconds: Stop waiting (not the operation) after this many seconds. The operation ID stays in the stack and the next `pulumi up` resumes the wait. `customTimeouts.create` works too.
         :param pulumi.Input[Sequence[Any]] triggers: Any values; changing them replaces the resource, i.e. performs a new go-live. Put the offer version you just published here.
@@ -213,6 +231,7 @@ class OfferGoLive(pulumi.CustomResource):
                  notification_emails: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  offer_id: pulumi.Input[Optional[_builtins.str]] = None,
                  poll_interval_seconds: pulumi.Input[Optional[_builtins.float]] = None,
+                 preview_submission_id: pulumi.Input[Optional[_builtins.str]] = None,
                  publisher_id: pulumi.Input[Optional[_builtins.str]] = None,
                  timeout_seconds: pulumi.Input[Optional[_builtins.float]] = None,
                  triggers: pulumi.Input[Optional[Sequence[Any]]] = None,
@@ -232,6 +251,7 @@ class OfferGoLive(pulumi.CustomResource):
                 raise TypeError("Missing required property 'offer_id'")
             __props__.__dict__["offer_id"] = offer_id
             __props__.__dict__["poll_interval_seconds"] = poll_interval_seconds
+            __props__.__dict__["preview_submission_id"] = preview_submission_id
             if publisher_id is None and not opts.urn:
                 raise TypeError("Missing required property 'publisher_id'")
             __props__.__dict__["publisher_id"] = publisher_id
@@ -275,6 +295,7 @@ class OfferGoLive(pulumi.CustomResource):
         __props__.__dict__["operation_id"] = None
         __props__.__dict__["operation_location"] = None
         __props__.__dict__["poll_interval_seconds"] = None
+        __props__.__dict__["preview_submission_id"] = None
         __props__.__dict__["product_id"] = None
         __props__.__dict__["publisher_id"] = None
         __props__.__dict__["status"] = None
@@ -353,6 +374,14 @@ class OfferGoLive(pulumi.CustomResource):
         Seconds between status polls when the API sends no `Retry-After` (default: provider `pollInterval`).
         """
         return pulumi.get(self, "poll_interval_seconds")
+
+    @_builtins.property
+    @pulumi.getter(name="previewSubmissionId")
+    def preview_submission_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        `product-ingestion` only: go live only if the offer's current preview submission is this one (`submission/<guid>/<n>`), else refuse naming both. Wire `OfferPublish`'s `submissionId` here to send live exactly what the stack published; changing it is a new go-live.
+        """
+        return pulumi.get(self, "preview_submission_id")
 
     @_builtins.property
     @pulumi.getter(name="productId")

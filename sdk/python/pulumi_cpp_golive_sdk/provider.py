@@ -169,7 +169,7 @@ class Provider(pulumi.ProviderResource):
                  request_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  __props__=None):
         """
-        The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.
+        The provider for publish and go-live resources on either API. Reads `cpp-golive:*` stack config.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -189,7 +189,7 @@ class Provider(pulumi.ProviderResource):
                  args: Optional[ProviderArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        The provider for go-live resources on either API. Reads `cpp-golive:*` stack config.
+        The provider for publish and go-live resources on either API. Reads `cpp-golive:*` stack config.
 
         :param str resource_name: The name of the resource.
         :param ProviderArgs args: The arguments to use to populate this resource's properties.

@@ -46,6 +46,22 @@ export const OfferState = {
  */
 export type OfferState = (typeof OfferState)[keyof typeof OfferState];
 
+export const PublishWait = {
+    /**
+     * Until the preview is ready for go-live (hours to days: certification).
+     */
+    Preview: "preview",
+    /**
+     * Until the API accepted the publish and its ID is recorded.
+     */
+    Accepted: "accepted",
+} as const;
+
+/**
+ * How long `pulumi up` waits on a publish to preview.
+ */
+export type PublishWait = (typeof PublishWait)[keyof typeof PublishWait];
+
 export const Wait = {
     /**
      * Until the operation ends (hours to days).

@@ -1,0 +1,74 @@
+"""CPP's publish to preview behind the machine's questions (:class:`~.offer_api.OfferApi`): ``OfferPublish``.
+
+A CPP publish runs the preview steps (validation, certification, provisioning, packaging) and then waits at the
+``publisher-signoff`` step, ``waitingForPublisherReview``; the operation itself stays ``running`` until someone goes
+live (``docs/cpp-api.md`` §3, §4b). So for this module a publish has *succeeded* once its sign-off step waits (the
+preview is ready for go-live), or once the operation completes. The survey (GETs only): a publish still on its way to
+sign-off is adopted; a go-live running is refused (it is the step after this one); a publish already waiting at
+sign-off does not block a new one (a new version supersedes it); otherwise one POST ``.../publish``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .cpp_api import OFFER_BUSY, CppOperations, newest
+from .cpp_wire import waiting_for_signoff
+from .inputs import GoLiveSpec
+from .offer_api import PUBLISH, Adopt, Lagging, Lookable, Lookup, Post, Reading, Refuse, Survey
+from .record import OperationRecord
+from .resource import GOING_LIVE
+from .status import RUNNING, SUCCEEDED, squash
+
+
+class CppPublishApi(CppOperations):
+    """CPP's publish to preview (``POST .../publish``), the operation ``OfferPublish`` records."""
+
+    words = PUBLISH
+
+    def survey(self, spec: GoLiveSpec) -> Survey:
+        """A go-live running refuses; a publish still on its way to sign-off is adopted; else post (an offer status
+        that says an operation runs that the list does not show yet is waited for)."""
+        running = self._running(spec)
+        golives = [s for s in running if self._is_golive(spec, s)]
+        if golives:
+            golive = newest(golives)
+            return Refuse(
+                f"a go-live is running on offer {spec.publisher_id}/{spec.offer_id} (operation {golive.get('id')}); "
+                "publish the next version once it has ended.", offer_state=GOING_LIVE)
+        publish = self._publish_in_progress(spec, running)
+        if publish is not None:
+            return Adopt(publish)
+        offer = self.client.get_offer_status(spec.publisher_id, spec.offer_id)
+        if squash(offer.get("status", "")) in OFFER_BUSY and not waiting_for_signoff(offer) and not running:
+            return Lagging(
+                f"the offer status of {spec.publisher_id}/{spec.offer_id} says {offer.get('status')!r} but the "
+                "operations list shows no running operation yet; nothing was posted")
+        return Post()
+
+    def post(self, spec: GoLiveSpec, survey: Post) -> OperationRecord:
+        """POST the publish once, with the addresses to notify; the operation its tracking header names."""
+        return self._accepted(spec, self.client.post_publish(spec.publisher_id, spec.offer_id,
+                                                             spec.notification_emails).url)
+
+    def look_for(self, spec: GoLiveSpec, survey: Lookable) -> Lookup:
+        """After an ambiguous or conflicting POST: the publish on its way to sign-off (ours, or another run's), or
+        the go-live that blocks one."""
+        running = self._running(spec)
+        publish = self._publish_in_progress(spec, running)
+        if publish is not None:
+            return Lookup(publish)
+        golives = [s for s in running if self._is_golive(spec, s)]
+        if golives:
+            return Lookup(other=f"a go-live is running on the offer ({newest(golives).get('id')}), so no publish "
+                                "will start; publish once it has ended")
+        return Lookup()
+
+    def read(self, record: OperationRecord) -> Reading:
+        """The operation; ``succeeded`` as soon as its sign-off step waits for the publisher (it stays running at
+        CPP until a go-live)."""
+        body, retry_after = self._operation_body(record)
+        reading = self._reading(body, retry_after)
+        if reading.status == RUNNING and waiting_for_signoff(body):
+            return dataclasses.replace(reading, status=SUCCEEDED, unknown_word=None)
+        return reading
