@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence, Tuple
 from .http_shell import Simulator
 from .options import SimulatorConfig, add_flags, config_from_flags
 from .pi_world import PRODUCT_STATES
-from .world import OFFER_STATES
+from .world import OFFER_STATES, SimulatorError
 
 DEFAULT_OFFER = ("contoso", "vm1", "ready")
 DEFAULT_PRODUCT = ("vm1", "ready")
@@ -52,10 +52,12 @@ def parse_product(text: str) -> Tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``--offer``, ``--quiet`` and one flag per configuration field."""
+    """The command line: ``--offer``, ``--product``, ``--edit-draft``, ``--quiet`` and one flag per configuration
+    field."""
     parser = argparse.ArgumentParser(
         prog="python -m pulumi_cpp_golive.simulator",
-        description="Local, loopback-only simulator of the Cloud Partner Portal and Product Ingestion go-live APIs.",
+        description="Local, loopback-only simulator of the Cloud Partner Portal and Product Ingestion publish and "
+        "go-live APIs.",
     )
     parser.add_argument(
         "--offer",
@@ -73,7 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="EXTERNALID[:STATE]",
         help=f"create a Product Ingestion product; state one of {', '.join(PRODUCT_STATES)} (default ready). "
-        "Repeatable; without it vm1:ready is created.",
+        "Only a draft-state product's draft has changes to publish to preview (see --edit-draft). Repeatable; "
+        "without it vm1:ready is created.",
+    )
+    parser.add_argument(
+        "--edit-draft",
+        action="append",
+        default=[],
+        metavar="EXTERNALID",
+        help="give that product's draft changes, so that a publish to preview has something to publish (later: "
+        "POST /_sim/pi/products/EXTERNALID/edit-draft). Repeatable.",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     # The token may come from the environment so that it never shows in a process listing.
@@ -110,6 +121,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         simulator.add_offer(publisher, offer, state)
     for external_id, state in args.product or [DEFAULT_PRODUCT]:
         simulator.add_product(external_id, state)
+    for external_id in args.edit_draft:
+        try:
+            simulator.edit_draft(external_id)
+        except SimulatorError as unknown:
+            parser.error(f"--edit-draft: {unknown.message}")
 
     stop = threading.Event()
 

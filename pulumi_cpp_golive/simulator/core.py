@@ -71,12 +71,18 @@ Handler = Callable[[Request, Params], Reply]
 @dataclass(frozen=True)
 class Route:
     """``pattern`` is relative to the API's prefix; ``{name}`` matches one non-empty, percent-decoded segment.
-    ``name`` is also the counting key (``"POST /golive"``)."""
+    ``name`` is also the counting key (``"POST /golive"``), unless ``namer`` tells it from the request (one route,
+    two kinds of request: ``"POST /configure preview"``)."""
 
     method: str
     pattern: str
     name: str
     handler: Handler
+    namer: Optional[Callable[[Request], str]] = None
+
+    def name_for(self, request: Request) -> str:
+        """The route part of ``request``'s counting key."""
+        return self.name if self.namer is None else self.namer(request)
 
     def params(self, segments: Sequence[str]) -> Optional[Params]:
         """The ``{name}`` values if ``segments`` fit the pattern, else None."""
@@ -213,15 +219,23 @@ class RequestLog:
 class Core:
     """Records and answers requests: the control plane here, the rest by the API that owns the path.
 
-    Control-plane requests (``GET /_sim/requests``, ``POST /_sim/reset-counts``; no auth, the shell only serves
-    loopback) are neither recorded nor counted for faults, so driving the simulator never disturbs a measurement.
+    Control-plane requests (``GET /_sim/requests``, ``POST /_sim/reset-counts``, and the ``control`` routes the
+    APIs add under ``/_sim/``; no auth, the shell only serves loopback) are neither recorded nor counted for faults,
+    so driving the simulator never disturbs a measurement.
     """
 
-    def __init__(self, apis: Sequence[Api], config: Callable[[], SimulatorConfig], reset: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        apis: Sequence[Api],
+        config: Callable[[], SimulatorConfig],
+        reset: Callable[[], None],
+        control: Sequence[Route] = (),
+    ) -> None:
         self.apis = list(apis)
         self.log = RequestLog()
         self._config = config
         self._reset_faults = reset
+        self._control_routes = list(control)
 
     def handle(self, request: Request) -> Reply:
         """Answer one request."""
@@ -230,12 +244,13 @@ class Core:
         api = next((api for api in self.apis if request.path.startswith(api.prefix)), None)
         found = match(api.routes, api.prefix, request.method, request.path) if api is not None else None
         token_ok = self._token_ok(request.authorization)
+        route = "unknown" if found is None else found.name if found.route is None else found.route.name_for(request)
         record = self.log.record(
             RecordedRequest(
                 method=request.method,
                 path=unquote(request.path),
                 query=dict(request.query),
-                route=found.name if found is not None else "unknown",
+                route=route,
                 authorization_ok=token_ok,
             )
         )
@@ -262,7 +277,13 @@ class Core:
         if name == ("POST", "reset-counts"):
             self.reset_counts()
             return json_reply(200, {"reset": True})
-        return error_reply(404, "NotFound", f"No control route {request.method} {request.path}.")
+        found = match(self._control_routes, CONTROL_PREFIX, request.method, request.path)
+        if found is None or found.route is None:
+            return error_reply(404, "NotFound", f"No control route {request.method} {request.path}.")
+        try:
+            return found.route.handler(request, found.params)
+        except SimulatorError as refusal:
+            return error_reply(refusal.status, refusal.code, refusal.message)
 
     def _token_ok(self, authorization: Optional[str]) -> bool:
         scheme, _, token = (authorization or "").strip().partition(" ")

@@ -1,6 +1,6 @@
 """The Cloud Partner Portal's routes (``/api/...``): checks, injected faults, then one handler per route.
 
-Only what the provider and its tests use is served: go-live, cancel, the operation (under the offer, and
+Only what the provider and its tests use is served: publish, go-live, cancel, the operation (under the offer, and
 ``/api/operations/{id}`` for non-migrated offers' dollar IDs), the operations list and the offer status. A second API
 sits beside this one as another :class:`~pulumi_cpp_golive.simulator.core.Api` with its own prefix and route table.
 """
@@ -36,6 +36,9 @@ _LOG = logging.getLogger(__name__)
 
 FOREIGN_BASE_URL = "http://foreign.invalid"
 
+# World.start_golive or World.start_publish: (publisher, offer, notification emails) -> the new operation.
+Starter = Callable[[str, str, str], Operation]
+
 
 class CppApi:
     """Answers the requests under ``/api/``: fault injection, bearer token and api-version checks, then the route."""
@@ -49,6 +52,7 @@ class CppApi:
         offer = "publishers/{publisher}/offers/{offer}"
         self.routes: Sequence[Route] = (
             Route("POST", offer + "/golive", "golive", self._golive),
+            Route("POST", offer + "/publish", "publish", self._publish),
             Route("POST", offer + "/cancel", "cancel", self._cancel),
             Route("GET", offer + "/operations/{operation_id}", "operations", self._operation),
             Route("GET", "operations/{operation_id}", "operations", self._operation),
@@ -77,23 +81,30 @@ class CppApi:
 
     def _golive(self, request: Request, params: Params) -> Reply:
         # The go-live exists before the answer leaves; stall_post_body_seconds then holds back its body.
-        return stalled_body(self._start_golive(request, params), self._config().stall_post_body_seconds)
+        reply = self._start(request, params, self._world.start_golive, "golive")
+        return stalled_body(reply, self._config().stall_post_body_seconds)
 
-    def _start_golive(self, request: Request, params: Params) -> Reply:
+    def _publish(self, request: Request, params: Params) -> Reply:
+        reply = self._start(request, params, self._world.start_publish, "publish")
+        return stalled_body(reply, self._config().stall_post_body_seconds)
+
+    def _start(self, request: Request, params: Params, start: Starter, kind: str) -> Reply:
+        """Start a go-live or publish (``kind`` names its own one-shot faults: ``race_<kind>``, ``<kind>_reset``)."""
         publisher, offer = params["publisher"], params["offer"]
-        if self._faults.take("race_golive"):
-            # Another client's go-live lands first; this one then meets the offer busy (409 or 400).
-            rival = self._world.start_golive(publisher, offer)
-            _LOG.info("race_golive: another client started go-live %s first", rival.id)
-        operation = self._world.start_golive(publisher, offer, notification_emails(request.body))
+        emails = notification_emails(request.body)  # a malformed body is refused before anything starts
+        if self._faults.take(f"race_{kind}"):
+            # Another client's operation lands first; this one then meets the offer busy (409 or 400).
+            rival = start(publisher, offer, "")
+            _LOG.info("race_%s: another client started %s %s first", kind, kind, rival.id)
+        operation = start(publisher, offer, emails)
         lost = self._faults.take("accepted_then_status")
         if lost:
             # A gateway (or CPP itself) failed after the operation was created: the client sees only an error.
             _LOG.info("accepted_then_status: answering %s after creating operation %s", lost, operation.id)
             return lost_answer(lost, self._config().error_body)
-        if self._faults.take("golive_reset"):
+        if self._faults.take(f"{kind}_reset"):
             # The operation exists but the client never hears of it: an ambiguous failure it must reconcile.
-            _LOG.info("golive_reset: dropping the connection after creating operation %s", operation.id)
+            _LOG.info("%s_reset: dropping the connection after creating operation %s", kind, operation.id)
             return DROPPED
         if self._faults.take("omit_tracking_header"):
             return Reply(202)
@@ -101,7 +112,7 @@ class CppApi:
             path = operation.tracking_path().partition("?")[0]
             return Reply(202, headers=(("Operation-Location", FOREIGN_BASE_URL + path),))
         config = self._config()
-        if config.golive_answer_status != 202:
+        if kind == "golive" and config.golive_answer_status != 202:
             return Reply(config.golive_answer_status)  # a 2xx without any tracking header
         if config.location_override:
             real = tracking_headers(operation, "operation-location", request.base_url)

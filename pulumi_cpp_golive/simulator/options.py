@@ -61,16 +61,23 @@ class SimulatorConfig:
     error500_every: int = _option(0, "every Nth request is a 500 with the non-standard Variant body", minimum=0)
     unauthorized_once_after: int = _option(0, "one-shot: one 401 (good token) once N requests were answered", minimum=0)
     slow_seconds: float = _option(0.0, "every request waits this long (real time) before it is answered", minimum=0)
-    # Go-live faults; "one-shot" ones clear themselves when they fire.
+    # Faults of the long-running POSTs; "one-shot" ones clear themselves when they fire. Those named for go-live
+    # touch CPP go-live POSTs only, the publish_* ones CPP publish POSTs only, the others the next CPP go-live or
+    # publish POST, whichever comes first.
     fail_golive: bool = _option(False, "go-lives started from now on end 'failed'")
+    fail_publish: bool = _option(False, "publishes started from now on end 'failed' in certification")
     golive_reset: bool = _option(False, "one-shot: create the go-live, then drop the connection without answering")
-    omit_tracking_header: bool = _option(False, "one-shot: the go-live's 202 has no tracking header")
-    foreign_host: bool = _option(False, "the go-live's Operation-Location is absolute on http://foreign.invalid")
+    publish_reset: bool = _option(False, "one-shot: create the publish, then drop the connection without answering")
+    omit_tracking_header: bool = _option(False, "one-shot: the next go-live's or publish's 202 has no tracking header")
+    foreign_host: bool = _option(
+        False, "go-live and publish Operation-Locations are absolute on http://foreign.invalid"
+    )
     golive_answer_status: int = _option(
-        202, "status of an accepted go-live; 200/201/204 carry no tracking header", choices=(200, 201, 202, 204)
+        202, "status of an accepted go-live (not publish); 200/201/204 carry no tracking header",
+        choices=(200, 201, 202, 204),
     )
     accepted_then_status: int = _option(
-        0, "one-shot: create the go-live, then answer this status with error_body (0: off)",
+        0, "one-shot: create the next go-live or publish, then answer this status with error_body (0: off)",
         choices=(0, 500, 502, 503, 504),
     )
     error_body: str = _option(
@@ -80,11 +87,16 @@ class SimulatorConfig:
     race_golive: bool = _option(
         False, "one-shot: another client's go-live lands just before the next one, which then conflicts"
     )
-    location_override: str = _option("", "a Location value that disagrees with the right Operation-Location")
+    race_publish: bool = _option(
+        False, "one-shot: another client's publish lands just before the next one, which then conflicts"
+    )
+    location_override: str = _option(
+        "", "a Location value that disagrees with the right Operation-Location (go-live and publish)"
+    )
     stall_post_body_seconds: float = _option(
-        0.0, "go-live POSTs (CPP golive, PI configure): the go-live is created at once, the status line and headers "
-        "are sent, then the body waits this long (real time); CPP's bodiless 202 then carries {} so that there is a "
-        "body to stall (0: off)", minimum=0,
+        0.0, "long-running POSTs (CPP golive and publish, PI configure): the operation or job is created at once, the "
+        "status line and headers are sent, then the body waits this long (real time); CPP's bodiless 202 then "
+        "carries {} so that there is a body to stall (0: off)", minimum=0,
     )
     # Polling and listing faults. The malformed/reset/stall ones count PI job-status GETs as operation GETs too.
     unknown_status_first: bool = _option(False, "a running operation's status reads 'Validating'")
@@ -97,27 +109,34 @@ class SimulatorConfig:
     list_lag_seconds: float = _option(0.0, "the operations list leaves out operations younger than this", minimum=0)
     list_page_size: int = _option(0, "N > 0: the list answers {value, nextLink} pages of N", minimum=0)
     # Product Ingestion (PI) API: timings, response shapes and faults (the shared faults above apply to it too).
-    pi_job_seconds: float = _option(2.0, "PI: how long a configure (go-live) job runs", minimum=0)
+    pi_job_seconds: float = _option(2.0, "PI: how long a configure job (go-live or publish) runs", minimum=0)
     pi_rollout_seconds: float = _option(
         2.0, "PI: how long the live submission keeps rolling out after its job completed", minimum=0
     )
     pi_page_size: int = _option(0, "PI: N > 0: the submission listing answers pages of N with @nextLink", minimum=0)
     pi_configure_status: int = _option(202, "PI: status of an accepted configure POST", choices=(200, 202))
-    pi_conflict_status: int = _option(409, "PI: status of a configure POST that meets a running publish",
+    pi_conflict_status: int = _option(409, "PI: status of a configure POST that meets a submission in progress",
                                       choices=(400, 409))
     pi_job_id_spelling: str = _option("jobId", "PI: key of the job ID in job documents", choices=("jobId", "jobID"))
-    pi_fail_job: bool = _option(False, "PI: jobs accepted from now on end failed, with nested error details")
+    # The PI faults below apply to every configure POST, go-live or publish to preview.
+    pi_fail_job: bool = _option(
+        False, "PI: jobs accepted from now on (and their submission) end failed, with nested error details"
+    )
     pi_certification_failure: bool = _option(
-        False, "PI: jobs accepted from now on end failed with an invalidState certification error"
+        False, "PI: jobs accepted from now on (and their submission) end failed with an invalidState certification "
+        "error"
     )
     pi_race_golive: bool = _option(
-        False, "PI: one-shot: another client's go-live lands just before the next one, which then conflicts"
+        False, "PI: one-shot: another client's configure of the same kind (go-live or publish) lands just before the "
+        "next one, which then conflicts"
     )
     pi_accepted_then_status: int = _option(
         0, "PI: one-shot: create the job, then answer this status with error_body (0: off)",
         choices=(0, 500, 502, 503, 504),
     )
-    pi_golive_reset: bool = _option(False, "PI: one-shot: create the job, then drop the connection without answering")
+    pi_golive_reset: bool = _option(
+        False, "PI: one-shot: create the job (go-live or publish), then drop the connection without answering"
+    )
     pi_list_lag_seconds: float = _option(
         0.0, "PI: the submission listing leaves out live entries younger than this", minimum=0
     )

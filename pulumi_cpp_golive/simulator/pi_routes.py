@@ -1,6 +1,7 @@
 """Microsoft's Product Ingestion (PI) API (``/rp/product-ingestion/...``, docs/product-ingestion-api.md): faults, bearer
-token and ``$version`` checks, then one handler per route: product lookup, the submission listing, the go-live
-``configure`` POST (validated as strictly as the contract allows) and the job status.
+token and ``$version`` checks, then one handler per route: product lookup, the submission listing, the ``configure``
+POST (a go-live, or a publish of the draft to preview; validated as strictly as the contract allows) and the job
+status. :attr:`PiApi.control_routes` adds the PI part of the control plane (``/_sim/pi/...``).
 
 The shared faults (throttling, 500s, the one-off 401, slow answers, and on job-status GETs the malformed, reset and
 stalled answers) come from :class:`~pulumi_cpp_golive.simulator.faults.FaultInjector`; the ``pi_*`` options add
@@ -19,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from .core import DROPPED, JSON_CONTENT_TYPE, Match, Params, Reply, Request, Route, dispatch, error_reply, json_reply
 from .faults import FaultInjector, lost_answer, stalled_body
 from .options import SimulatorConfig
-from .pi_world import COMPLETED, DRAFT, TARGETS, Job, Json, PiWorld, Product, Submission, bad_request
+from .pi_world import COMPLETED, DRAFT, LIVE, PREVIEW, TARGETS, Job, Json, PiWorld, Product, Submission, bad_request
 from .vocabulary import FAILED
 
 _LOG = logging.getLogger(__name__)
@@ -51,8 +52,14 @@ class PiApi:
         self.routes: Sequence[Route] = (
             Route("GET", "product", "product", self._products),
             Route("GET", "submission/{product}", "submission", self._submissions),
-            Route("POST", "configure", "configure", self._configure),
+            Route("POST", "configure", "configure", self._configure, namer=configure_name),
             Route("GET", "configure/{job_id}/status", "configure-status", self._job_status),
+        )
+        # Under /_sim/: what other clients do to a product (edit its draft, publish it to preview).
+        products = "pi/products/{external_id}"
+        self.control_routes: Sequence[Route] = (
+            Route("POST", products + "/edit-draft", "edit-draft", self._edit_draft),
+            Route("POST", products + "/publish-preview", "publish-preview", self._publish_preview),
         )
 
     def answer(self, request: Request, found: Optional[Match], token_ok: bool) -> Reply:
@@ -100,19 +107,19 @@ class PiApi:
             payload = payload[: len(payload) // 2]
         return Reply(200, payload, (("Content-Type", JSON_CONTENT_TYPE),))
 
-    # --- the go-live ----------------------------------------------------------------------------------------------
+    # --- the go-live and the publish to preview ----------------------------------------------------------------
 
     def _configure(self, request: Request, params: Params) -> Reply:
         # The job exists before the answer leaves; stall_post_body_seconds then holds back its body.
         return stalled_body(self._start_job(request), self._config().stall_post_body_seconds)
 
     def _start_job(self, request: Request) -> Reply:
-        guid, number = parse_configure(request.body)
+        guid, target, number = parse_configure(request.body)
         if self._faults.take("pi_race_golive"):
-            # Another client's go-live lands first; this one then meets the product busy.
-            rival = self._world.go_live(guid)
+            # Another client's configure of the same kind lands first; this one then meets the product busy.
+            rival = self._world.publish_draft(guid) if target == PREVIEW else self._world.go_live(guid)
             _LOG.info("pi_race_golive: another client started job %s first", rival.id)
-        job = self._world.go_live(guid, number)
+        job = self._world.publish_draft(guid) if target == PREVIEW else self._world.go_live(guid, number)
         lost = self._faults.take("pi_accepted_then_status")
         if lost:
             # The job exists but the client only sees an error: it must read the listing before anything else.
@@ -123,6 +130,16 @@ class PiApi:
         with self._world.lock:
             document = self._job(job, job.created)
         return json_reply(self._config().pi_configure_status, document)
+
+    # --- control plane ------------------------------------------------------------------------------------------
+
+    def _edit_draft(self, request: Request, params: Params) -> Reply:
+        self._world.edit_draft(params["external_id"])
+        return json_reply(200, {"externalId": params["external_id"], "draftChanged": True})
+
+    def _publish_preview(self, request: Request, params: Params) -> Reply:
+        preview = self._world.publish_preview(params["external_id"])
+        return json_reply(200, {"id": preview.id})
 
     # --- bodies -------------------------------------------------------------------------------------------------
 
@@ -152,9 +169,21 @@ class PiApi:
         return body
 
 
-def parse_configure(body: bytes) -> Tuple[str, int]:
-    """The product GUID and preview number of a go-live body (docs/product-ingestion-api.md §3); a 400 naming the first
-    thing wrong with it otherwise."""
+def configure_name(request: Request) -> str:
+    """The counting key's route of a configure POST: ``configure preview`` for a publish to preview, else
+    ``configure`` (go-lives, and bodies too broken to tell)."""
+    try:
+        resource = json.loads(request.body)["resources"][0]
+        preview = resource["target"]["targetType"] == PREVIEW
+    except (ValueError, LookupError, TypeError):
+        preview = False
+    return "configure preview" if preview else "configure"
+
+
+def parse_configure(body: bytes) -> Tuple[str, str, int]:
+    """The product GUID, target (``live`` or ``preview``) and submission number of a configure body: a go-live names
+    the preview submission (docs/product-ingestion-api.md §3), a publish to preview the draft (§10). A 400 naming
+    the first thing wrong with it otherwise."""
     try:
         payload = json.loads(body)
     except ValueError as error:
@@ -165,7 +194,7 @@ def parse_configure(body: bytes) -> Tuple[str, int]:
         raise bad_request(f"'$schema' {payload.get('$schema')} is not a configure schema.")
     resources = payload.get("resources")
     if not isinstance(resources, list) or len(resources) != 1 or not isinstance(resources[0], dict):
-        raise bad_request("'resources' must hold exactly one submission resource to publish live.")
+        raise bad_request("'resources' must hold exactly one submission resource to publish.")
     resource: Json = resources[0]
     schema = resource.get("$schema")
     if _schema_kind(schema) != "submission":
@@ -180,15 +209,21 @@ def parse_configure(body: bytes) -> Tuple[str, int]:
     guid = found.group(1)
     target = resource.get("target")
     target_type = target.get("targetType") if isinstance(target, dict) else None
-    if target_type != "live":
-        raise bad_request(f"target.targetType must be 'live' for a go-live; got {target_type!r}.")
+    if target_type not in (LIVE, PREVIEW):
+        raise bad_request(f"target.targetType must be 'live' (go-live) or 'preview' (publish); got {target_type!r}.")
     submission = resource.get("id")
     if submission is None:
-        raise bad_request("'id' is required: name the preview submission to publish live.")
+        named = "preview submission to publish live" if target_type == LIVE else "draft submission to publish"
+        raise bad_request(f"'id' is required: name the {named}.")
     number = re.fullmatch(f"submission/{re.escape(guid)}/([0-9]+)", submission) if isinstance(submission, str) else None
     if number is None:
         raise bad_request(f"'id' {submission!r} is not a submission of {product}.")
-    return guid, int(number.group(1))
+    if target_type == PREVIEW and int(number.group(1)) != 0:
+        raise bad_request(
+            f"A publish to preview names the draft submission submission/{guid}/0, not {submission}; "
+            f"to publish {submission}, target.targetType must be 'live'."
+        )
+    return guid, target_type, int(number.group(1))
 
 
 def _schema_kind(url: object) -> str:

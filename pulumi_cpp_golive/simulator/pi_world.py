@@ -1,9 +1,12 @@
-"""The Product Ingestion (PI) side of the simulated world: products, their submissions and configure (go-live) jobs.
+"""The Product Ingestion (PI) side of the simulated world: products, their submissions and configure jobs (go-live
+and publish to preview).
 
 As in :mod:`.world`, nothing runs in the background: a submission or job records when it started, how long it lasts
 and whether it will fail, and its status is computed from the injected clock when asked. The rules follow
-``docs/product-ingestion-api.md`` §2-§5: a product has a draft submission (number 0), previews numbered from 1, and live
-entries that reuse the number of the preview submission they promoted, so one ID can be listed under both targets.
+``docs/product-ingestion-api.md`` §2-§5 and §10: a product has a draft submission (number 0), previews numbered from 1,
+and live entries that reuse the number of the preview submission they promoted, so one ID can be listed under both
+targets. A publish to preview creates the next preview from the draft, if the draft changed since the last one
+(:attr:`Product.draft_changed`); otherwise its job fails with ``noChanges``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .options import SimulatorConfig
+from .timeline import Timeline
 from .vocabulary import FAILED, NOT_STARTED, RUNNING, SUCCEEDED
-from .world import SimulatorError, Timeline
+from .world import SimulatorError
 
 # States a test may put a product in directly (Simulator.add_product, the --product flag).
 PRODUCT_STATES = ("draft", "preview-running", "ready", "live", "preview-failed")
@@ -24,6 +28,8 @@ DRAFT, PREVIEW, LIVE = "draft", "preview", "live"
 TARGETS = (DRAFT, PREVIEW, LIVE)
 COMPLETED, PENDING = "completed", "pending"
 CONFLICT_MESSAGE = "An In Progress submission already exists"
+NO_CHANGES = "noChanges"
+NO_CHANGES_MESSAGE = "The draft submission has no changes to publish."
 NOT_LATEST_MESSAGE = "The submission cannot be pushed to as its not the latest"
 # A job reads notStarted at the instant it is created and for this share of its duration, then running.
 QUEUED_SHARE = 0.1
@@ -61,13 +67,16 @@ class Submission:
 
 @dataclass
 class Job:
-    """A configure job; it completes ``pi_job_seconds`` after it was accepted, before its live entry does."""
+    """A configure job; it completes ``pi_job_seconds`` after it was accepted, not after its submission does."""
 
     id: str
-    live: Submission
+    # The submission the job publishes (the new live or preview entry; the draft when there was nothing to publish).
+    submission: str
+    target: str
     created: float
     duration: float
-    # None, "job" (pi_fail_job) or "certification" (pi_certification_failure), fixed when the job was accepted.
+    # None, "job" (pi_fail_job), "certification" (pi_certification_failure) or "noChanges" (a publish of an
+    # unchanged draft), fixed when the job was accepted.
     failure: Optional[str] = None
 
     @property
@@ -86,7 +95,9 @@ class Job:
 
     def errors(self) -> List[Json]:
         """The ``errors`` of a failed job (docs/product-ingestion-api.md §4), the cause nested in ``details``."""
-        submission = self.live.id
+        submission = self.submission
+        if self.failure == NO_CHANGES:
+            return [{"resourceId": submission, "code": NO_CHANGES, "message": NO_CHANGES_MESSAGE}]
         if self.failure == "certification":
             cause = {
                 "resourceId": submission,
@@ -100,7 +111,7 @@ class Job:
                 "code": "invalidRequest",
                 "message": "The plan's technical configuration is incomplete (simulated failure).",
             }
-        summary = f"The publish of {submission} to live failed validation."
+        summary = f"The publish of {submission} to {self.target} failed validation."
         return [{"resourceId": submission, "code": "businessValidationError", "message": summary, "details": [cause]}]
 
 
@@ -110,6 +121,8 @@ class Product:
 
     guid: str
     external_id: str
+    # Whether the draft holds changes that no preview was created from yet, i.e. whether a publish has work to do.
+    draft_changed: bool = False
     submissions: List[Submission] = field(default_factory=list)
     next_number: int = 1
 
@@ -145,9 +158,10 @@ class PiWorld:
         self._products: Dict[str, Product] = {}
         self._jobs: Dict[str, Job] = {}
 
-    def add_product(self, external_id: str, state: str = "ready") -> str:
+    def add_product(self, external_id: str, state: str = "ready", draft_changed: Optional[bool] = None) -> str:
         """Create (or replace) a product in one of :data:`PRODUCT_STATES`, with a history that explains that state
-        and ends now; returns its bare GUID."""
+        and ends now; returns its bare GUID. ``draft_changed`` (default: only for ``draft``) says whether its draft
+        has changes to publish."""
         if state not in PRODUCT_STATES:
             raise ValueError(f"unknown product state {state!r}; expected one of {', '.join(PRODUCT_STATES)}")
         if not external_id or "/" in external_id:
@@ -156,7 +170,8 @@ class PiWorld:
             now, config = self.timeline.now(), self._config()
             for guid in [g for g, p in self._products.items() if p.external_id == external_id]:
                 del self._products[guid]
-            product = Product(str(uuid.uuid4()), external_id)
+            changed = state == DRAFT if draft_changed is None else draft_changed
+            product = Product(str(uuid.uuid4()), external_id, changed)
             self._products[product.guid] = product
             publish = config.publish_seconds
             golive = config.pi_job_seconds + config.pi_rollout_seconds if state == "live" else 0.0
@@ -197,22 +212,44 @@ class PiWorld:
                 raise SimulatorError(404, "notFound", f"Job '{job_id}' was not found.")
             return found
 
+    def edit_draft(self, external_id: str) -> None:
+        """Someone changed the draft: the next publish to preview has something to publish."""
+        with self.lock:
+            self.by_external_id(external_id).draft_changed = True
+
     def publish_preview(self, external_id: str) -> Submission:
-        """A new preview submission (the next number) that succeeds after ``publish_seconds``."""
+        """Someone else published to preview (out of band, no job): a new preview submission (the next number),
+        changed draft or not, that succeeds after ``publish_seconds``; the draft then holds no changes."""
         with self.lock:
             product, now = self.by_external_id(external_id), self.timeline.now()
             self._refuse_if_busy(product, now)
+            product.draft_changed = False
             return self._submit(product, PREVIEW, now, self._config().publish_seconds)
+
+    def publish_draft(self, guid: str) -> Job:
+        """Accept a publish of the draft to preview, as ``POST configure`` with target ``preview`` does: a job, and
+        (if the draft changed) a new preview entry that completes ``publish_seconds`` after the POST, though never
+        before its job; with nothing to publish, only a job that fails with ``noChanges``."""
+        with self.lock:
+            now, config = self.timeline.now(), self._config()
+            product = self._configurable(guid, now)
+            if not product.draft_changed:
+                job = Job(str(uuid.uuid4()), f"submission/{guid}/0", PREVIEW, now, config.pi_job_seconds, NO_CHANGES)
+            else:
+                failure = _failure(config)
+                duration = config.pi_job_seconds if failure else max(config.publish_seconds, config.pi_job_seconds)
+                preview = self._submit(product, PREVIEW, now, duration, will_fail=failure is not None)
+                product.draft_changed = False
+                job = Job(str(uuid.uuid4()), preview.id, PREVIEW, now, config.pi_job_seconds, failure)
+            self._jobs[job.id] = job
+            return job
 
     def go_live(self, guid: str, number: Optional[int] = None) -> Job:
         """Accept a go-live of preview submission ``number`` (None: the current one), as ``POST configure`` does:
         a job, and a live entry with the preview's number that completes ``pi_rollout_seconds`` after the job."""
         with self.lock:
             now, config = self.timeline.now(), self._config()
-            product = self._products.get(guid)
-            if product is None:
-                raise bad_request(f"Product 'product/{guid}' does not exist or is not accessible to this account.")
-            self._refuse_if_busy(product, now)
+            product = self._configurable(guid, now)
             preview = product.latest(PREVIEW, now)
             if preview is None:
                 raise bad_request(f"Product '{product.id}' has no preview submission; publish to preview first.")
@@ -224,13 +261,21 @@ class PiWorld:
             if live is not None and live.number == preview.number:
                 outcome = "went live" if not live.will_fail else "failed to go live; publish a new preview first"
                 raise bad_request(f"Submission {preview.id} already {outcome}.")
-            failure = "certification" if config.pi_certification_failure else "job" if config.pi_fail_job else None
+            failure = _failure(config)
             rollout = 0.0 if failure else config.pi_rollout_seconds
             entry = Submission(guid, preview.number, LIVE, now, config.pi_job_seconds + rollout, failure is not None)
             product.submissions.append(entry)
-            job = Job(str(uuid.uuid4()), entry, now, config.pi_job_seconds, failure)
+            job = Job(str(uuid.uuid4()), entry.id, LIVE, now, config.pi_job_seconds, failure)
             self._jobs[job.id] = job
             return job
+
+    def _configurable(self, guid: str, now: float) -> Product:
+        """The product a configure POST names, if it may take one now; PI's refusal otherwise."""
+        product = self._products.get(guid)
+        if product is None:
+            raise bad_request(f"Product 'product/{guid}' does not exist or is not accessible to this account.")
+        self._refuse_if_busy(product, now)
+        return product
 
     def _refuse_if_busy(self, product: Product, now: float) -> None:
         if product.in_progress(now) is not None:
@@ -246,3 +291,8 @@ class PiWorld:
         product.next_number += 1
         product.submissions.append(submission)
         return submission
+
+
+def _failure(config: SimulatorConfig) -> Optional[str]:
+    """The failure a job accepted now will end with (see :attr:`Job.failure`)."""
+    return "certification" if config.pi_certification_failure else "job" if config.pi_fail_job else None

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from . import vocabulary as words
-from .world import Offer, Operation, Timeline
+from .timeline import Timeline
+from .world import Offer, Operation
 
 Json = Dict[str, Any]
 
@@ -34,8 +35,9 @@ class Renderer:
     include_emails: bool = False
 
     def operation(self, op: Operation, *, unknown_status: bool = False) -> Json:
-        """``GET .../operations/{id}``: a single object (the docs' array wrapper is not what clients decode)."""
-        outcome = op.outcome(self.now)
+        """``GET .../operations/{id}``: a single object (the docs' array wrapper is not what clients decode). A publish
+        waiting at sign-off reads ``running`` here (:meth:`Operation.reported`)."""
+        outcome = op.reported(self.now)
         running = unknown_status and outcome == words.RUNNING
         shown = words.UNKNOWN_STATUS if running else words.spell(outcome, self.status_case)
         body: Json = {
@@ -44,7 +46,8 @@ class Renderer:
             "messages": self._operation_messages(op),
             "publishingVersion": op.publishing_version,
             "offerVersion": op.offer_version,
-            "cancellationRequestState": _cancellation_state(outcome),
+            # From the true outcome: a publish waiting at sign-off reads running, but a cancel would not touch it.
+            "cancellationRequestState": _cancellation_state(op.outcome(self.now)),
             "steps": self.steps(op),
             "previewLinks": [],
             "liveLinks": [],
@@ -136,8 +139,14 @@ def _cancellation_state(outcome: str) -> str:
 
 
 def _publish_steps(op: Operation, now: float) -> List[_StepState]:
-    """Preview steps share ``publish_seconds`` equally; then sign-off waits for the publisher."""
+    """Preview steps share ``publish_seconds`` equally; then sign-off waits for the publisher, until a later
+    operation follows (then it reads complete, as the operation does). A failed publish fails certification."""
     elapsed, outcome = op.elapsed(now), op.outcome(now)
+    if outcome == words.FAILED:
+        # fail_publish fails certification (the second step); the steps after it never start.
+        validated = _StepState(words.COMPLETE, 100, op.created + op.duration / words.PREVIEW_STEPS)
+        never = [_StepState(words.NOT_STARTED, 0)] * (len(words.VM_STEPS) - 2)
+        return [validated, _StepState(words.FAILED, 100), *never]
     share = op.duration / words.PREVIEW_STEPS
     states: List[_StepState] = []
     for index in range(words.PREVIEW_STEPS):
@@ -151,8 +160,12 @@ def _publish_steps(op: Operation, now: float) -> List[_StepState]:
             states.append(_StepState(words.CANCELED if outcome == words.CANCELED else words.IN_PROGRESS, percent))
         else:
             states.append(_StepState(words.NOT_STARTED, 0))
-    signoff = words.WAITING_FOR_PUBLISHER_REVIEW if outcome == words.COMPLETE else words.NOT_STARTED
-    states.append(_StepState(signoff, 0))
+    if op.at_signoff(now):
+        states.append(_StepState(words.WAITING_FOR_PUBLISHER_REVIEW, 0))
+    elif outcome == words.COMPLETE:
+        states.append(_StepState(words.COMPLETE, 100, op.created + op.duration))
+    else:
+        states.append(_StepState(words.NOT_STARTED, 0))
     states.append(_StepState(words.NOT_STARTED, 0))
     return states
 

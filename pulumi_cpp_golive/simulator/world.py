@@ -1,53 +1,27 @@
-"""The simulated world: offers, their operations, the rules that move them (publish, go-live, cancel), and time.
+"""The simulated world: offers, their operations and the rules that move them (publish, go-live, cancel).
 
 Nothing runs in the background. An operation records when it started and how long it lasts; its status at any
-moment is computed from the injected clock when someone asks (:meth:`Operation.outcome`). That keeps the simulator
-deterministic under a fake clock and free of timer threads. One re-entrant lock guards every offer and operation.
+moment is computed from the injected clock (:mod:`.timeline`) when someone asks (:meth:`Operation.outcome`). That
+keeps the simulator deterministic under a fake clock and free of timer threads. One re-entrant lock guards every
+offer and operation.
+
+A publish that reached publisher sign-off is ``complete`` in the submissions list and makes the offer's status
+``waitingForPublisherReview``, but its own operation GET reads ``running`` until a later publish or go-live follows
+it (:meth:`Operation.reported`): that is how CPP shows a preview that is ready for go-live.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import quote
 
 from . import vocabulary as words
 from .options import SimulatorConfig
-
-Clock = Callable[[], float]
-
-_TICKS_PER_SECOND = 10**7
-# .NET ticks (100 ns since 0001-01-01) at the Unix epoch: CPP's ``version`` fields look like tick counts.
-_TICKS_AT_UNIX_EPOCH = 621_355_968_000_000_000
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-class Timeline:
-    """Reads the injected clock and converts its readings to wall-clock time."""
-
-    def __init__(self, clock: Clock = time.monotonic) -> None:
-        self.now = clock
-        # Anchor once: wall = anchor_wall + (clock() - anchor_clock), so a fake clock drives timestamps as well.
-        self._anchor_clock = clock()
-        self._anchor_wall = time.time()
-
-    def iso(self, reading: float) -> str:
-        """ISO-8601 UTC with seven fractional digits and ``Z``, as CPP writes ``changedTime``."""
-        seconds, fraction = divmod(self._ticks_since_epoch(reading), _TICKS_PER_SECOND)
-        return f"{_UNIX_EPOCH + timedelta(seconds=seconds):%Y-%m-%dT%H:%M:%S}.{fraction:07d}Z"
-
-    def ticks(self, reading: float) -> int:
-        """The reading as .NET ticks (the large ``version`` integers of CPP objects)."""
-        return _TICKS_AT_UNIX_EPOCH + self._ticks_since_epoch(reading)
-
-    def _ticks_since_epoch(self, reading: float) -> int:
-        return int((self._anchor_wall + reading - self._anchor_clock) * _TICKS_PER_SECOND)
-
+from .timeline import Timeline
 
 # States a test may put an offer in directly (Simulator.add_offer, the --offer flag).
 OFFER_STATES = ("never-published", "ready", "live")
@@ -79,10 +53,13 @@ class Operation:
     emails: str
     created: float
     duration: float
-    # Snapshot of fail_golive when the operation started, so a later config change cannot rewrite its outcome.
+    # Snapshot of fail_golive / fail_publish when the operation started, so a later config change cannot rewrite
+    # its outcome.
     will_fail: bool = False
     canceled_at: Optional[float] = None
     sequence: int = 0
+    # Whether a publish or go-live was started after this one on the same offer (it is no longer the latest).
+    followed: bool = False
 
     @property
     def dollar_style(self) -> bool:
@@ -96,6 +73,15 @@ class Operation:
         if now >= self.created + self.duration:
             return words.FAILED if self.will_fail else words.COMPLETE
         return words.RUNNING
+
+    def at_signoff(self, now: float) -> bool:
+        """Whether this is a publish waiting at publisher sign-off: finished its preview steps and nothing followed."""
+        return self.kind == words.PUBLISH and not self.followed and self.outcome(now) == words.COMPLETE
+
+    def reported(self, now: float) -> str:
+        """The status its own operation GET shows: :meth:`outcome`, except that a publish waiting at sign-off is still
+        ``running`` (real CPP keeps it open until someone goes live); the list and offer status use :meth:`outcome`."""
+        return words.RUNNING if self.at_signoff(now) else self.outcome(now)
 
     def elapsed(self, now: float) -> float:
         """Seconds of progress made by ``now``: stops at the end, or when the operation was canceled."""
@@ -214,14 +200,16 @@ class World:
 
     # --- transitions --------------------------------------------------------------------------------------------
 
-    def start_publish(self, publisher: str, offer: str) -> Operation:
-        """Start a publish (to preview); it reaches publisher sign-off after ``publish_seconds``."""
+    def start_publish(self, publisher: str, offer: str, emails: str = "") -> Operation:
+        """Start a publish (to preview), in any offer state; it reaches publisher sign-off after ``publish_seconds``
+        (or ends ``failed`` then, with ``fail_publish``). A publish waiting at sign-off does not block it."""
         with self.lock:
             now = self.timeline.now()
             config = self._config()
             entry = self.offer(publisher, offer)
             self._refuse_if_busy(entry, now, config)
-            return self._new_operation(entry, words.PUBLISH, "", now, config.publish_seconds)
+            fail = config.fail_publish
+            return self._new_operation(entry, words.PUBLISH, emails, now, config.publish_seconds, will_fail=fail)
 
     def start_golive(self, publisher: str, offer: str, emails: str = "") -> Operation:
         """Start a go-live; refused unless the latest publish is waiting for publisher sign-off."""
@@ -309,6 +297,10 @@ class World:
             will_fail=will_fail,
             sequence=next(self._sequence),
         )
+        if kind != words.CANCEL:
+            previous = entry.latest()
+            if previous is not None:
+                previous.followed = True
         entry.operations.append(operation)
         self._operations[operation_id] = operation
         return operation
