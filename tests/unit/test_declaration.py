@@ -1,27 +1,41 @@
-"""Everything that names the resource's properties agrees with the one declaration in ``resource.py``.
+"""Everything that names the resources' properties agrees with the one declaration in ``resource.py``.
 
-The schema and the output list are generated from it, the dynamic resource's signature and the README's tables are
-written by hand: each test here fails when one of them drifts from the declaration.
+The schema, the output lists, the docstrings and the README's reference blocks are generated from it, the dynamic
+resources' signatures are written by hand: each test here fails when one of them drifts from the declaration.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import inspect
 import json
-import re
 import typing
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 from pulumi_cpp_golive import resource
-from pulumi_cpp_golive.dynamic import OfferGoLive
+from pulumi_cpp_golive.dynamic import OfferGoLive, OfferPublish
 from pulumi_cpp_golive.inputs import check_inputs, recorded_state
 from pulumi_cpp_golive.plugin.schema import RESOURCE_TYPE, schema_json
 from pulumi_cpp_golive.record import OperationRecord
 from pulumi_cpp_golive.setting_table import SETTINGS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
 BY_NAME = {prop.name: prop for prop in (*resource.INPUTS, *resource.OUTPUTS)}
+CLASSES = {resource.GO_LIVE.name: OfferGoLive, resource.PUBLISH.name: OfferPublish}
+EACH = pytest.mark.parametrize("decl", resource.RESOURCES, ids=lambda decl: decl.name)
+
+
+def _readme_tables() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "scripts" / "lib" / "readme_tables.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _schema() -> dict[str, typing.Any]:
@@ -29,31 +43,16 @@ def _schema() -> dict[str, typing.Any]:
     return loaded
 
 
-def _readme_table(first_header: str) -> list[list[str]]:
-    """The rows of the README table whose first column is headed ``first_header``, as lists of cells."""
-    lines = README.read_text(encoding="utf-8").splitlines()
-    start = lines.index(next(line for line in lines if line.startswith(f"| {first_header} |")))
-    rows = []
-    for line in lines[start + 2:]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
-    return rows
-
-
-def _names(cell: str) -> list[str]:
-    return re.findall(r"`([a-z_]+)`", cell)
-
-
-def test_schema_properties_are_the_declared_ones() -> None:
-    declared = _schema()["resources"][RESOURCE_TYPE]
+@EACH
+def test_schema_properties_are_the_declared_ones(decl: resource.Declaration) -> None:
+    declared = _schema()["resources"][decl.token]
     # schema_json sorts keys: compare as sets
-    assert set(declared["inputProperties"]) == {prop.camel for prop in resource.INPUTS}
-    assert set(declared["properties"]) == {prop.camel for prop in (*resource.INPUTS, *resource.OUTPUTS)}
+    assert set(declared["inputProperties"]) == {prop.camel for prop in decl.inputs}
+    assert set(declared["properties"]) == {prop.camel for prop in (*decl.inputs, *decl.outputs)}
     assert declared["requiredInputs"] == ["publisherId", "offerId"]
     assert declared["required"] == ["publisherId", "offerId", "api", "wait", "operationId", "operationLocation",
                                     "status"]
-    for prop in (*resource.INPUTS, *resource.OUTPUTS):
+    for prop in (*decl.inputs, *decl.outputs):
         schema = declared["properties"][prop.camel]
         if prop.enum is None:
             assert schema["type"] == prop.type
@@ -69,24 +68,28 @@ def test_camel_names_are_the_snake_names_in_camel_case() -> None:
         assert prop.camel == head + "".join(word.capitalize() for word in rest)
 
 
-def test_dynamic_signature_takes_the_declared_inputs_with_their_defaults() -> None:
-    parameters = list(inspect.signature(OfferGoLive.__init__).parameters.values())
-    assert [p.name for p in parameters] == ["self", "resource_name", *resource.INPUT_NAMES, "opts"]
+@EACH
+def test_dynamic_signature_takes_the_declared_inputs_with_their_defaults(decl: resource.Declaration) -> None:
+    parameters = list(inspect.signature(CLASSES[decl.name].__init__).parameters.values())
+    assert [p.name for p in parameters] == ["self", "resource_name", *decl.input_names, "opts"]
     for parameter in parameters[2:-1]:
-        prop = BY_NAME[parameter.name]
+        prop = decl.input(parameter.name)
+        assert prop is not None
         if prop.required:
             assert parameter.default is inspect.Parameter.empty, parameter.name
         else:
             assert parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.default == prop.default, prop.name
 
 
-def test_dynamic_outputs_and_docs_are_the_declared_ones() -> None:
-    outputs = [name for name in OfferGoLive.__annotations__ if not name.startswith("_")]
-    assert outputs == list(resource.OUTPUT_NAMES)
-    doc = inspect.getdoc(OfferGoLive) or ""
-    for prop in resource.INPUTS:
+@EACH
+def test_dynamic_outputs_and_docs_are_the_declared_ones(decl: resource.Declaration) -> None:
+    cls = CLASSES[decl.name]
+    outputs = [name for name in cls.__annotations__ if not name.startswith("_")]
+    assert outputs == list(decl.output_names)
+    doc = inspect.getdoc(cls) or ""
+    for prop in decl.inputs:
         assert f":param {prop.name}: {resource.rst(prop.description)}" in doc
-    for prop in resource.OUTPUTS:
+    for prop in decl.outputs:
         assert f":ivar {prop.name}: {resource.rst(prop.description)}" in doc
 
 
@@ -117,29 +120,25 @@ def test_check_fills_declared_defaults_and_checks_declared_bounds() -> None:
                                             f"got {value!r}")]
 
 
-def test_readme_signature_is_the_declared_one() -> None:
-    arguments = ["resource_name"]
-    arguments += [prop.name for prop in resource.INPUTS if prop.required]
-    arguments.append("*")
-    arguments += [f"{prop.name}={json.dumps(prop.default) if prop.default is not None else 'None'}"
-                  for prop in resource.INPUTS if not prop.required]
-    assert f"`OfferGoLive({', '.join([*arguments, 'opts=None'])})`" in README.read_text(encoding="utf-8")
+def test_readme_reference_blocks_are_the_generated_ones() -> None:
+    """scripts/gen-sdk writes them; this fails when resource.py changed and it was not run."""
+    text = README.read_text(encoding="utf-8")
+    assert _readme_tables().rendered(text) == text
 
 
-def test_readme_input_table_is_the_declared_inputs() -> None:
-    rows = _readme_table("input")
-    assert [name for row in rows for name in _names(row[0])] == list(resource.INPUT_NAMES)
-    for row in rows:
-        for name in _names(row[0]):
-            prop = BY_NAME[name]
-            assert row[2].startswith("replace") == prop.replaces, name
-            if prop.bounds:
-                low, high = prop.bounds
-                assert f"{low:.12g}" in row[1] and f"{high:.12g}" in row[1], name
-
-
-def test_readme_output_table_is_the_declared_outputs() -> None:
-    assert [name for row in _readme_table("output") for name in _names(row[0])] == list(resource.OUTPUT_NAMES)
+@EACH
+def test_the_generated_reference_follows_the_declaration(decl: resource.Declaration) -> None:
+    block = _readme_tables().block(decl)
+    for prop in decl.inputs:
+        [row] = [line for line in block.splitlines() if line.startswith(f"| `{prop.name}` |")]
+        assert row.endswith("| replace (a new go-live) |" if decl is resource.GO_LIVE and prop.replaces
+                            else "| replace (a new publish) |" if prop.replaces else "|"), row
+        if prop.bounds:
+            low, high = prop.bounds
+            assert f"{low:.12g} to {high:.12g} seconds" in row, prop.name
+    for prop in decl.outputs:
+        assert f"| `{prop.name}` |" in block
+    assert block.startswith(f"`{decl.name}(resource_name, publisher_id, offer_id, *, ")
 
 
 def test_config_keys_are_the_schemas_and_the_readmes() -> None:
