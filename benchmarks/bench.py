@@ -53,12 +53,13 @@ from bench_core import api_cost, latency, throttled
 from bench_engine import Budget, engine_overhead, scale
 from bench_load import load
 from bench_pi import pi_api_cost
+from bench_publish import publish_api_cost
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 # Upper bounds of a whole run (engine runs get what is left); far above what a quiet machine needs (see README).
 BUDGET_SECONDS = {"full": 2400.0, "quick": 300.0}
 # What --only selects, in the order a full run measures them.
-SECTIONS = ("api", "pi", "latency", "throttling", "engine", "scale", "load")
+SECTIONS = ("api", "pi", "publish", "latency", "throttling", "engine", "scale", "load")
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def _run(quick: bool, only: tuple[str, ...] = ()) -> list[Figure]:
 
     section("api", "API cost", lambda: api_cost([10, 60, 600], [60, 5]))
     section("pi", "PI API cost", pi_api_cost)  # compressed clock, so --quick runs it whole
+    section("publish", "publish API cost", publish_api_cost)  # compressed clock too
     section("latency", "detection latency", lambda: latency(plan.latency_repeats, plan.baselines, judge))
     section("throttling", "throttling", lambda: throttled(plan.throttle_repeats, plan.baselines, judge))
     with tempfile.TemporaryDirectory(prefix="cpp-golive-bench-") as tmp:
