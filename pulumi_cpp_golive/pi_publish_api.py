@@ -8,13 +8,15 @@
   job succeeded, the listing until the preview entry the publish created completes. ``succeeded`` only when both
   say so; that entry's ID is the ``submission_id`` recorded (and what ``OfferGoLive`` may pin).
 * Which ID the new preview entry gets is not documented: it is the preview entry that was not listed before the
-  POST. A run that resumes a publish another process posted does not know that list; it takes the newest preview
-  entry (the API refuses a second publish while one runs, so until ours has ended no other can have started).
+  POST (or listed, but running again since). A run that resumes a publish another process posted does not know that
+  list: it takes a preview entry still running, or one created since the publish was accepted (10 minutes of clock
+  skew allowed) that has not gone live; an older one is never taken for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Callable, Optional, Sequence
 
 from .errors import ApiError, OfferNotReadyError
@@ -24,6 +26,7 @@ from .pi_client import PiClient
 from .pi_operations import PiOperations, newest
 from .pi_wire import (
     DRAFT_TARGET,
+    LIVE_TARGET,
     PREVIEW_TARGET,
     ListingEntry,
     job_id_of,
@@ -35,9 +38,12 @@ from .pi_wire import (
 )
 from .record import OperationRecord
 from .resource import GOING_LIVE, NEVER_PUBLISHED
+from .shapes import moment
 from .status import RUNNING, SUCCEEDED, utc_now
 
 _PREVIEW = "preview"
+# How far the API's clock may be behind ours when a preview entry's creation is compared with our acceptance time.
+_CLOCK_SKEW = datetime.timedelta(minutes=10)
 # Words with which a job's errors say the draft holds nothing new (the service's wording is not documented).
 _NOTHING_NEW_PHRASES = ("no change", "nothing to publish", "nothing new", "nochanges", "no new changes")
 
@@ -123,23 +129,42 @@ class PiPublishApi(PiOperations):
             return preview
         if job is not None:
             if job.status != RUNNING and _says_nothing_new(job.messages):
-                return dataclasses.replace(job, messages=(
-                    "the draft has nothing new to publish (the job says so below); change the offer in Partner "
-                    "Center, or leave `triggers` as they are", *job.messages))
+                return self._nothing_new(record, job)
             return job
         preview = self._read_preview(record, key)
         return dataclasses.replace(preview, progress={"": "job completed: succeeded", **preview.progress},
                                    retry_after=retry_after)
 
+    def _nothing_new(self, record: OperationRecord, job: Reading) -> Reading:
+        """A job refused because the draft holds nothing new: the preview that already holds it is the publish's
+        result, when one succeeded (this is also how a run killed during a publish that has since completed ends:
+        its POST again is refused, harmlessly); else the refusal, with the job's messages."""
+        previews = [entry for entry in self._entries(record.product_id) if entry.target == PREVIEW_TARGET]
+        ready = [entry for entry in previews if entry.completed and outcome(entry.result) == SUCCEEDED]
+        if ready:
+            entry = newest(ready)
+            return Reading(SUCCEEDED, progress={_PREVIEW: f"preview: {entry.describe()}"}, submission_id=entry.id,
+                           messages=(f"the draft has nothing new to publish (the job says so: "
+                                     f"{'; '.join(job.messages)}); {entry.id} already holds it",))
+        return dataclasses.replace(job, messages=(
+            "the draft has nothing new to publish (the job says so below), and no preview that succeeded holds it; "
+            "change the offer in Partner Center, then `triggers`", *job.messages))
+
     def _read_preview(self, record: OperationRecord, job_id: Optional[str]) -> Reading:
         """The preview entry of the publish: the recorded one, else the one not listed before the POST, else the
         newest (see the module docstring)."""
-        entries = [entry for entry in self._entries(record.product_id) if entry.target == PREVIEW_TARGET]
-        before = self._listed_before.get(job_id or "", frozenset())
+        listed = self._entries(record.product_id)
+        entries = [entry for entry in listed if entry.target == PREVIEW_TARGET]
+        before = self._listed_before.get(job_id or "")
         if record.submission_id:
             candidates = [entry for entry in entries if entry.id == record.submission_id]
+        elif before is None:
+            live = {entry.id for entry in listed if entry.target == LIVE_TARGET}
+            candidates = _unseen_previews(record, entries, live)
         else:
-            candidates = [entry for entry in entries if entry.id not in before]
+            # §10: not listed before the POST, or listed but its status changed since (running again: the survey
+            # posted only while no preview ran, so a running one is this publish's).
+            candidates = [entry for entry in entries if entry.id not in before or entry.running]
         if not candidates:
             return Reading(RUNNING, progress={_PREVIEW: "preview: the new preview submission is not listed yet"})
         entry = newest(candidates)
@@ -167,6 +192,19 @@ class PiPublishApi(PiOperations):
             product_id=product_id,
             submission_id=entry.id,
         )
+
+
+def _unseen_previews(record: OperationRecord, previews: list[ListingEntry], live: set[str]) -> list[ListingEntry]:
+    """The preview entries a publish posted by another process can be (its list of earlier previews died with it):
+    one still running, or one created since the publish was accepted (allowing for clock skew) that has not gone
+    live. An older preview, even the newest one listed, is never taken for it: the wait goes on."""
+    accepted = moment(record.accepted_at) if record.accepted_at else None
+    if accepted is None:  # an imported job: no time to compare with; the API is the only witness
+        return previews
+    since = accepted - _CLOCK_SKEW
+    return [entry for entry in previews if entry.running or (
+        entry.id not in live and (created := moment(entry.created) if entry.created else None) is not None
+        and created >= since)]
 
 
 def _listed(survey: Lookable) -> frozenset[str]:

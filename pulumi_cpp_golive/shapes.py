@@ -77,11 +77,16 @@ def timestamp(value: object) -> Optional[str]:
     """``value`` when it is an ISO-8601 date and time (as both APIs send them), else None."""
     if not isinstance(value, str) or not value or len(value) > _MAX_TIMESTAMP_LENGTH:
         return None
+    return value if moment(value) is not None and is_recordable(value) else None
+
+
+def moment(value: str) -> Optional[datetime.datetime]:
+    """The instant an ISO-8601 date and time names (UTC when it names no zone), or None."""
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     # Python before 3.11 parses at most 6 fractional digits; CPP sends 7.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
-        datetime.datetime.fromisoformat(text)
+        parsed = datetime.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return value if is_recordable(value) else None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=datetime.timezone.utc)
