@@ -18,6 +18,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic as dyn
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from .console import progress_line
@@ -32,7 +33,8 @@ from .settings import config_problems, unknown_key_warnings
 
 
 def _is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == rpc.UNKNOWN
+    # The dynamic host deserialises a value not known yet as an ``Unknown`` (keep_unknowns), older ones as the string.
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
 
 
 class _OperationProvider(dyn.ResourceProvider):

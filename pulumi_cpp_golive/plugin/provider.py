@@ -58,7 +58,7 @@ from ..setting_table import SETTINGS
 from ..settings import config_problems, unknown_key_warnings
 from ..status import RUNNING, UNCONFIRMED, utc_now
 from .schema import DECLARATIONS, RESOURCE_TYPE, schema_json
-from .values import camel_name, camel_props, is_unknown, provider_config, snake_props, to_python
+from .values import camel_name, camel_props, is_unknown, provider_config, snake_props, to_python, unknown_value
 
 if TYPE_CHECKING:
     from ..golive import Reporter
@@ -158,7 +158,7 @@ class PluginProvider(Provider):
         checked = camel_props(known)
         for prop in decl.inputs:  # keep unknowns unknown
             if is_unknown(inputs.get(prop.name)):
-                checked[prop.camel] = PropertyValue.computed()
+                checked[prop.camel] = unknown_value()
         return CheckResponse(inputs=checked, failures=failures)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_SENTINEL
 
 from ..setting_table import stack_config
 from .schema import TO_CAMEL, TO_SNAKE
@@ -24,7 +25,8 @@ def is_unknown(value: Any) -> bool:
 
 def to_python(value: PropertyValue) -> Any:
     inner = value.value
-    if isinstance(inner, Computed):
+    # This SDK hands a value not known yet over as the engine's sentinel string, not as Computed.
+    if isinstance(inner, Computed) or inner == UNKNOWN_SENTINEL:
         return UNKNOWN
     if isinstance(inner, Mapping):
         return {key: to_python(item) for key, item in inner.items()}
@@ -33,7 +35,14 @@ def to_python(value: PropertyValue) -> Any:
     return inner
 
 
+def unknown_value() -> PropertyValue:
+    """A value not known yet, as this SDK can send it back (it cannot marshal Computed): the engine's sentinel."""
+    return PropertyValue(UNKNOWN_SENTINEL)
+
+
 def from_python(value: Any) -> PropertyValue:
+    if value is UNKNOWN:
+        return unknown_value()
     if isinstance(value, Mapping):
         return PropertyValue({str(k): from_python(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
