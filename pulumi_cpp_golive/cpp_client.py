@@ -117,7 +117,14 @@ class CppClient(ApiHttpClient):
 
     def get_offer_status(self, publisher_id: str, offer_id: str) -> dict[str, Any]:
         """GET ``.../offers/{offerId}/status``."""
-        response = self._get_object(self._offer_path(publisher_id, offer_id, "status"))
+        return self._object(self._offer_path(publisher_id, offer_id, "status"))
+
+    def get_offer(self, publisher_id: str, offer_id: str) -> dict[str, Any]:
+        """GET ``.../offers/{offerId}``: the offer's summary (``version``, ``changedTime``, ``definition``)."""
+        return self._object(self._offer_path(publisher_id, offer_id, ""))
+
+    def _object(self, url: str) -> dict[str, Any]:
+        response = self._get_object(url)
         body = self._json(response)
         if not isinstance(body, dict):
             raise self._malformed(response, "expected a JSON object")
@@ -126,8 +133,8 @@ class CppClient(ApiHttpClient):
     # ---- plumbing -----------------------------------------------------------------------------------------
 
     def _offer_path(self, publisher_id: str, offer_id: str, tail: str) -> str:
-        return (f"{self.base_url}/api/publishers/{quote(publisher_id, safe='')}"
-                f"/offers/{quote(offer_id, safe='')}/{tail}")
+        path = f"{self.base_url}/api/publishers/{quote(publisher_id, safe='')}/offers/{quote(offer_id, safe='')}"
+        return f"{path}/{tail}" if tail else path
 
     def _split_page(self, response: HttpResponse, body: Any) -> tuple[list[Any], object]:
         if isinstance(body, list):

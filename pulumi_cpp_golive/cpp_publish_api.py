@@ -5,19 +5,23 @@ A CPP publish runs the preview steps (validation, certification, provisioning, p
 live (``docs/cpp-api.md`` §3, §4b). So for this module a publish has *succeeded* once its sign-off step waits (the
 preview is ready for go-live), or once the operation completes. The survey (GETs only): a publish still on its way to
 sign-off is adopted; a go-live running is refused (it is the step after this one); a publish already waiting at
-sign-off does not block a new one (a new version supersedes it); otherwise one POST ``.../publish``.
+sign-off does not block a new one (a new version supersedes it), unless the offer has not changed since that
+publish started (``changedTime``): then it already is what a publish would make it, and it is recorded (this is
+also how a run killed during a publish finds it once it has reached sign-off). Otherwise one POST ``.../publish``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 from .cpp_api import OFFER_BUSY, CppOperations, newest
 from .cpp_wire import waiting_for_signoff
 from .inputs import GoLiveSpec
-from .offer_api import PUBLISH, Adopt, Lagging, Lookable, Lookup, Post, Reading, Refuse, Survey
+from .offer_api import PUBLISH, Adopt, AlreadyDone, Lagging, Lookable, Lookup, Post, Reading, Refuse, Survey
 from .record import OperationRecord
 from .resource import GOING_LIVE
+from .shapes import moment
 from .status import RUNNING, SUCCEEDED, squash
 
 
@@ -44,7 +48,30 @@ class CppPublishApi(CppOperations):
             return Lagging(
                 f"the offer status of {spec.publisher_id}/{spec.offer_id} says {offer.get('status')!r} but the "
                 "operations list shows no running operation yet; nothing was posted")
+        if waiting_for_signoff(offer):
+            ready = self._preview_of_unchanged_offer(spec)
+            if ready is not None:
+                return AlreadyDone(ready)
         return Post()
+
+    def _preview_of_unchanged_offer(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
+        """The newest publish, when the preview waiting at sign-off is it and the offer has not changed since it
+        started (``changedTime`` no later than its creation): a publish now would certify the same version again.
+        This is also how a run killed during a publish that has since reached sign-off finds its publish."""
+        offer = self.client.get_offer(spec.publisher_id, spec.offer_id)
+        changed = moment(str(offer.get("changedTime") or ""))
+        submissions = self._of_offer(spec, self.client.list_submissions(spec.publisher_id, spec.offer_id))
+        kinds = [s for s in submissions if self._is_publish(spec, s) or self._is_golive(spec, s)]
+        if changed is None or not kinds:
+            return None  # no way to tell that nothing changed: a new publish is what the user asked for
+        latest = newest(kinds)
+        created = moment(str(latest.get("createdDateTime") or ""))
+        if not self._is_publish(spec, latest) or created is None or changed > created:
+            return None
+        record = self._record(spec, latest)
+        if record.status == RUNNING:  # CPP keeps a publish at sign-off running: its preview is what counts
+            record = dataclasses.replace(record, status=SUCCEEDED, completed_at=self._now())
+        return record
 
     def post(self, spec: GoLiveSpec, survey: Post) -> OperationRecord:
         """POST the publish once, with the addresses to notify; the operation its tracking header names."""

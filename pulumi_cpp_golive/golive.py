@@ -505,7 +505,8 @@ class OperationMachine:
         record.completed_at = self._now()
         record.messages = tuple(reading.messages)
         if reading.status == SUCCEEDED:
-            self._say(spec, f"{self.words.noun} operation {record.operation_id} succeeded: {self.words.done}")
+            seen = f" ({'; '.join(record.messages)})" if record.messages else ""
+            self._say(spec, f"{self.words.noun} operation {record.operation_id} succeeded: {self.words.done}{seen}")
             return record
         raise GoLiveFailedError(
             f"{self.words.noun} operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "

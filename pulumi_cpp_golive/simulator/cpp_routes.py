@@ -58,6 +58,10 @@ class CppApi:
             Route("GET", "operations/{operation_id}", "operations", self._operation),
             Route("GET", offer + "/submissions", "submissions", self._submissions),
             Route("GET", offer + "/status", "status", self._offer_status),
+            Route("GET", offer, "offer", self._offer),
+        )
+        self.control_routes: Sequence[Route] = (
+            Route("POST", "cpp/offers/{publisher}/{offer}/edit", "edit-offer", self._edit_offer),
         )
 
     def answer(self, request: Request, found: Optional[Match], token_ok: bool) -> Reply:
@@ -177,6 +181,17 @@ class CppApi:
             offer = self._world.offer(params["publisher"], params["offer"])
             body = self._renderer(config, include_emails=config.id_style == "dollar").offer_status(offer)
         return json_reply(200, body)
+
+    def _offer(self, request: Request, params: Params) -> Reply:
+        config = self._config()
+        with self._world.lock:
+            offer = self._world.offer(params["publisher"], params["offer"])
+            body = self._renderer(config, include_emails=False).offer(offer)
+        return json_reply(200, body)
+
+    def _edit_offer(self, request: Request, params: Params) -> Reply:
+        version = self._world.edit_offer(params["publisher"], params["offer"])
+        return json_reply(200, {"publisherId": params["publisher"], "offerId": params["offer"], "version": version})
 
     def _renderer(self, config: SimulatorConfig, *, include_emails: bool) -> Renderer:
         timeline = self._world.timeline

@@ -37,8 +37,9 @@ class Simulator:
         self._pi_world = PiWorld(current, timeline)
         faults = FaultInjector(current)
         pi = PiApi(self._pi_world, faults, current)
-        apis: List[Api] = [CppApi(self._world, faults, current), pi]
-        self._core = Core(apis, current, faults.reset, control=pi.control_routes)
+        cpp = CppApi(self._world, faults, current)
+        apis: List[Api] = [cpp, pi]
+        self._core = Core(apis, current, faults.reset, control=(*cpp.control_routes, *pi.control_routes))
         self._server: Optional[SimulatorServer] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -118,6 +119,11 @@ class Simulator:
         Raises :class:`~pulumi_cpp_golive.simulator.world.SimulatorError` when the API would refuse it.
         """
         return self._world.start_publish(publisher, offer, emails).id
+
+    def edit_offer(self, publisher: str, offer: str) -> int:
+        """Change the offer's definition, so that a publish has a new version to take to preview; returns the
+        offer's new version (its ``changedTime`` is now)."""
+        return self._world.edit_offer(publisher, offer)
 
     def complete_now(self, publisher: str, offer: str) -> Optional[str]:
         """Finish the offer's running operation at once; returns its ID, or None if nothing was running."""

@@ -76,6 +76,18 @@ class Renderer:
             "changedTime": self.timeline.iso(changed),
         }
 
+    def offer(self, offer: Offer) -> Json:
+        """``GET .../offers/{offerId}``: the offer's summary (docs/cpp-api.md §5), its definition left empty."""
+        return {
+            "offerTypeId": words.OFFER_TYPE_ID,
+            "publisherId": offer.publisher,
+            "id": offer.name,
+            "version": offer.version,
+            "status": words.spell(offer.status(self.now), self.status_case),
+            "definition": {},
+            "changedTime": self.timeline.iso(offer.changed),
+        }
+
     def offer_status(self, offer: Offer) -> Json:
         """``GET .../status``: the offer's status word and the steps of its latest publish or go-live."""
         latest = offer.latest()

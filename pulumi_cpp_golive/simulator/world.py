@@ -113,6 +113,8 @@ class Offer:
     created: float
     version: int = 1
     operations: List[Operation] = field(default_factory=list)
+    # When the offer's definition last changed (created, or edit_offer): a publish does not change it.
+    changed: float = 0.0
     next_publishing_version: int = 1
 
     def latest(self) -> Optional[Operation]:
@@ -166,7 +168,7 @@ class World:
                 # Replacing an offer restarts its publishing versions, so dollar-style IDs could collide.
                 for operation in previous.operations:
                     self._operations.pop(operation.id, None)
-            entry = Offer(publisher=publisher, name=offer, created=now)
+            entry = Offer(publisher=publisher, name=offer, created=now, changed=now)
             self._offers[(publisher, offer)] = entry
             if state == "never-published":
                 return
@@ -175,6 +177,15 @@ class World:
             self._new_operation(entry, words.PUBLISH, "", now - golive - config.publish_seconds, config.publish_seconds)
             if state == "live":
                 self._new_operation(entry, words.GOLIVE, "", now - golive, golive)
+
+    def edit_offer(self, publisher: str, offer: str) -> int:
+        """Change the offer's definition (what a publisher does in the portal before publishing a new version):
+        its ``changedTime`` moves to now and its version on; returns the new version."""
+        with self.lock:
+            entry = self.offer(publisher, offer)
+            entry.changed = self.timeline.now()
+            entry.version += 1
+            return entry.version
 
     # --- lookups ------------------------------------------------------------------------------------------------
 
