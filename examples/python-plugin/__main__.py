@@ -21,7 +21,7 @@ publish = cpp.OfferPublish(
     notification_emails=[config.get("notificationEmail") or "release@example.com"],
     # customTimeouts reach the plugin: when the wait runs out, the operation ID stays in the stack and the next
     # `pulumi up` resumes it.
-    opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="7d")),
+    opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="168h")),
 )
 pulumi.export("publishOperationId", publish.operation_id)
 pulumi.export("publishStatus", publish.status)
