@@ -31,6 +31,11 @@ PLUGIN_SCRIPT = VENV_BIN / "pulumi-resource-cpp-golive"
 PLUGIN_VERSION = "0.1.0"
 # Which example uses which provider.
 PLUGIN_EXAMPLES = {"python-plugin", "yaml"}
+# The examples whose go-live exists only with stack config `goLive` true (Pulumi YAML has no conditionals).
+GATED_EXAMPLES = {"python", "python-plugin", "typescript", "go"}
+# The one publish to preview and the one go-live of a release on CPP, and on Product Ingestion.
+CPP_RELEASE = {"POST /publish": 1, "POST /golive": 1}
+PI_RELEASE = {"POST /configure preview": 1, "POST /configure": 1}
 
 
 def example_param(name: str) -> Any:
@@ -99,35 +104,81 @@ def installed_examples(tmp_path_factory: pytest.TempPathFactory, pulumi_bin: Pat
 
 
 def example_stack(name: str, tmp_path: Path, pulumi_bin: Path, sim: Simulator,
-                  installed_examples: Callable[[str], Path], path: str | None = None) -> Stack:
+                  installed_examples: Callable[[str], Path], path: str | None = None, *,
+                  go_live: bool = True) -> Stack:
+    """A stack of the installed example for offer contoso/vm1; ``go_live``: `pulumi config set goLive true`, the
+    step a user takes once the preview was checked (examples/yaml has no such switch: its go-live is always there)."""
     stack = Stack(tmp_path, pulumi_bin, sim, installed=installed_examples(name),
                   path=path or example_path(name, pulumi_bin), stack_name=f"t{os.getpid()}-{tmp_path.name}")
     if name in PLUGIN_EXAMPLES and path is None:
         register_plugin(stack)
     stack.config("publisherId", "contoso")
     stack.config("offerId", "vm1")
+    if go_live and name in GATED_EXAMPLES:
+        stack.config("goLive", "true")
     return stack
+
+
+def posts(sim: Simulator) -> dict[str, int]:
+    """The POSTs the simulator received, per counting key: "POST /publish" and "POST /golive" (CPP),
+    "POST /configure preview" (a PI publish to preview) and "POST /configure" (a PI go-live)."""
+    return {key: n for key, n in sim.counts().items() if key.startswith("POST ")}
+
+
+def steps_of(preview_json: str, type_name: str) -> list[str]:
+    """The ops a `pulumi preview --json` plans for the resources of type ``cpp-golive:index:<type_name>``."""
+    return [step["op"] for step in json.loads(preview_json).get("steps") or []
+            if step["urn"].split("::")[-2].endswith(f":{type_name}")]
+
+
+def golive_requests_after_post(sim: Simulator) -> bool:
+    """Whether the provider polls the go-live: an operation GET came after the go-live POST (the publish's polls,
+    which also go to /operations/, come before it)."""
+    requests = sim.requests
+    posted = [i for i, r in enumerate(requests) if r.key == "POST /golive"]
+    return bool(posted) and any("/operations/" in r.path for r in requests[posted[0] + 1:])
 
 
 @pytest.mark.parametrize("name", [example_param(n) for n in ("python", "python-plugin", "yaml")])
 def test_install_preview_up_redeploy_destroy_without_warnings(
         name: str, tmp_path: Path, pulumi_bin: Path, sim: Simulator,
         installed_examples: Callable[[str], Path]) -> None:
-    stack = example_stack(name, tmp_path, pulumi_bin, sim, installed_examples)
+    """The release as each example's comments tell it: a first `up` publishes to preview only (Python: goLive
+    unset; YAML: `--target '**offer-publish**'`), then, the preview checked, an `up` with the go-live sends it live."""
+    stack = example_stack(name, tmp_path, pulumi_bin, sim, installed_examples, go_live=False)
     preview = stack.preview("--json")
-    steps = json.loads(preview.stdout)["steps"]
-    assert [s["op"] for s in steps if "OfferGoLive" in s["urn"]] == ["create"]
+    assert steps_of(preview.stdout, "OfferPublish") == ["create"]
+    assert steps_of(preview.stdout, "OfferGoLive") == ([] if name in GATED_EXAMPLES else ["create"])
+    assert sim.requests == []
+    publish_only = ("--target", "**offer-publish**") if name not in GATED_EXAMPLES else ()
+    published = stack.up(*publish_only)
+    assert posts(sim) == {"POST /publish": 1}
+    outputs = stack.outputs()
+    assert (outputs.get("publish_status") or outputs.get("publishStatus")) == "succeeded", outputs
+    assert outputs.get("publish_operation_id") or outputs.get("publishOperationId"), outputs
+    assert stack.resources("OfferGoLive") == []  # not created: no go-live outputs yet
+    if name in GATED_EXAMPLES:
+        assert "operation_id" not in outputs and "operationId" not in outputs, outputs
+
+    sim.reset_counts()
+    if name in GATED_EXAMPLES:
+        stack.config("goLive", "true")
+    go_live = stack.preview("--json")
+    assert steps_of(go_live.stdout, "OfferPublish") == []  # unchanged (`--json` lists no "same" steps)
+    assert steps_of(go_live.stdout, "OfferGoLive") == ["create"]
+    assert json.loads(go_live.stdout)["changeSummary"].get("create") == 1
     assert sim.requests == []
     up = stack.up()
-    assert sim.count("POST", "/golive") == 1
+    assert posts(sim) == {"POST /golive": 1}  # the preview published above, not another publish
     outputs = stack.outputs()
     status = outputs.get("status")
-    assert status == "succeeded" and (outputs.get("operationId") or outputs.get("operation_id"))
+    assert status == "succeeded" and (outputs.get("operationId") or outputs.get("operation_id")), outputs
+    assert (outputs.get("publish_status") or outputs.get("publishStatus")) == "succeeded", outputs
     sim.reset_counts()
     again = stack.up()
     assert sim.requests == []
     # No "using pulumi-language-python from $PATH", nor any other warning: the hosts sit beside the CLI.
-    assert warnings_in(preview, up, again) == []
+    assert warnings_in(preview, published, go_live, up, again) == []
     stack.run("destroy", "--yes")
     assert sim.count("POST") == 0
 
@@ -139,8 +190,8 @@ def test_plugin_found_on_path_with_no_registration(tmp_path: Path, pulumi_bin: P
     stack = example_stack("yaml", tmp_path, pulumi_bin, sim, installed_examples,
                           path=user_path(pulumi_bin, VENV_BIN))
     up = stack.up()
-    assert sim.count("POST", "/golive") == 1
-    assert stack.outputs()["status"] == "succeeded"
+    assert posts(sim) == CPP_RELEASE  # both resources in one `up`: publish to preview, then go live
+    assert stack.outputs()["status"] == "succeeded" and stack.outputs()["publishStatus"] == "succeeded"
     found = warnings_in(up)
     assert found, "the engine no longer warns about a provider taken from PATH: update examples/yaml's comment"
     assert all(f"using pulumi-resource-cpp-golive from $PATH at {PLUGIN_SCRIPT}" in w for w in found), found
@@ -159,9 +210,12 @@ def yaml_example(tmp_path: Path, pulumi_bin: Path, sim: Simulator,
 
 @pytest.mark.xdist_group("example-yaml")
 def test_failed_operation_keeps_the_id_and_the_next_up_posts_nothing(yaml_example: Stack, sim: Simulator) -> None:
-    sim.config.fail_golive = True
+    sim.config.fail_golive = True  # go-lives only: the publish to preview succeeds
     done = yaml_example.up(check=False)
     assert done.returncode != 0 and "simulated failure" in done.stdout + done.stderr
+    assert posts(sim) == CPP_RELEASE
+    [publish] = yaml_example.resources("cpp-golive:index:OfferPublish")
+    assert publish["outputs"]["status"] == "succeeded"
     assert recorded(yaml_example)["outputs"]["operationId"]
     assert recorded(yaml_example)["outputs"]["status"] == "failed"
     sim.reset_counts()
@@ -172,6 +226,9 @@ def test_failed_operation_keeps_the_id_and_the_next_up_posts_nothing(yaml_exampl
 
 @pytest.mark.xdist_group("example-yaml")
 def test_timeout_keeps_the_id_and_the_next_up_resumes(yaml_example: Stack, sim: Simulator) -> None:
+    # The publish to preview first, as the example's comments tell (timeoutSeconds applies to both resources).
+    yaml_example.up("--target", "**offer-publish**")
+    assert posts(sim) == {"POST /publish": 1}
     sim.config.golive_seconds = 8.0
     yaml_example.config("timeoutSeconds", "1")
     done = yaml_example.up(check=False)
@@ -182,23 +239,23 @@ def test_timeout_keeps_the_id_and_the_next_up_resumes(yaml_example: Stack, sim: 
     yaml_example.up()
     assert recorded(yaml_example)["outputs"]["status"] == "succeeded"
     assert recorded(yaml_example)["outputs"]["operationId"] == first["operationId"]
-    assert sim.count("POST", "/golive") == 1
+    assert posts(sim) == CPP_RELEASE  # the resumed go-live was not posted again, nor the publish
 
 
 @pytest.mark.xdist_group("example-yaml")
 def test_ctrl_c_exits_promptly_with_the_id_in_state(yaml_example: Stack, sim: Simulator) -> None:
-    sim.config.golive_seconds = 120.0
+    sim.config.golive_seconds = 120.0  # the publish to preview (0.5 s) ends; the go-live is what Ctrl-C stops
     up = yaml_example.start("up", "--yes", "--skip-preview")
-    wait_for(lambda: any("/operations/" in r.path for r in sim.requests), "the wait to start", proc=up)
+    wait_for(lambda: golive_requests_after_post(sim), "the go-live's wait to start", proc=up)
     pressed = time.monotonic()
     os.killpg(up.pid, signal.SIGINT)
     up.wait(timeout=60)
     assert time.monotonic() - pressed < 30
     assert recorded(yaml_example)["outputs"]["status"] == "running"
-    sim.complete_now("contoso", "vm1")
+    assert sim.complete_now("contoso", "vm1") == recorded(yaml_example)["outputs"]["operationId"]
     yaml_example.up()
     assert recorded(yaml_example)["outputs"]["status"] == "succeeded"
-    assert sim.count("POST", "/golive") == 1
+    assert posts(sim) == CPP_RELEASE
 
 
 @pytest.mark.hosts

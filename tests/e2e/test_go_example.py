@@ -8,7 +8,6 @@ change a user copying the example out of the repository makes too.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from pulumi_cpp_golive.simulator import Simulator
 from . import test_pi_examples
 from .conftest import ROOT, Stack
 from .pi_support import PI_TOKEN, assert_pi_only, assert_pi_outputs, configure_posts, polled_jobs, use_pi
-from .test_examples import register_plugin, user_path, warnings_in
+from .test_examples import CPP_RELEASE, PI_RELEASE, posts, register_plugin, steps_of, user_path, warnings_in
 
 EXAMPLE = ROOT / "examples" / "go"
 SDK_MODULE = "github.com/pulumi-cpp-golive/pulumi-cpp-golive/sdk/go"
@@ -42,11 +41,16 @@ def go_stack(tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> Stack:
     register_plugin(stack)
     stack.config("publisherId", "contoso")
     stack.config("offerId", "vm1")
+    stack.config("goLive", "true")  # the preview is checked: publish to preview and go live in one `up`
     return stack
 
 
 def golive_steps(preview: subprocess.CompletedProcess[str]) -> list[str]:
-    return [step["op"] for step in json.loads(preview.stdout).get("steps") or [] if "OfferGoLive" in step["urn"]]
+    return steps_of(preview.stdout, "OfferGoLive")
+
+
+def publish_steps(preview: subprocess.CompletedProcess[str]) -> list[str]:
+    return steps_of(preview.stdout, "OfferPublish")
 
 
 @pytest.mark.parametrize("api", ["cpp", "product-ingestion"])
@@ -54,31 +58,35 @@ def test_install_preview_up_again_refresh(api: str, tmp_path: Path, pulumi_bin: 
     stack = go_stack(tmp_path, pulumi_bin, sim)
     guid = ""
     if api == "product-ingestion":
-        guid = sim.add_product("vm1", state="ready")
+        guid = sim.add_product("vm1", state="ready", draft_changed=True)  # a new draft to publish to preview
         use_pi(stack, sim)
         sim.config.token = PI_TOKEN
     install = stack.run("install", timeout=900)
     assert "Finished installing dependencies" in install.stdout, install.stdout + install.stderr
 
     preview = stack.preview("--json")
-    assert golive_steps(preview) == ["create"]
+    assert publish_steps(preview) == ["create"] and golive_steps(preview) == ["create"]
     assert sim.requests == []
 
     up = stack.up()
     outputs = stack.outputs()
-    assert outputs["status"] == "succeeded", outputs
+    assert outputs["status"] == "succeeded" and outputs["publishStatus"] == "succeeded", outputs
+    assert outputs["publishOperationId"] and outputs["publishOperationId"] != outputs["operationId"], outputs
     if api == "cpp":
-        assert sim.count("POST") == 1 and sim.count("POST", "/golive") == 1
+        assert posts(sim) == CPP_RELEASE
         assert outputs["operationId"] and not outputs.get("productId"), outputs
+        assert outputs["previewSubmissionId"] == "", outputs
     else:
-        assert sim.count("POST") == 1 and configure_posts(sim) == 1
-        [job] = polled_jobs(sim)
-        assert_pi_outputs(outputs, guid, job)
+        assert posts(sim) == PI_RELEASE and configure_posts(sim) == 1
+        assert polled_jobs(sim) == {outputs["publishOperationId"], outputs["operationId"]}
+        # the draft became preview submission 2; the go-live sent exactly that one live
+        assert outputs["previewSubmissionId"] == f"submission/{guid}/2", outputs
+        assert_pi_outputs(outputs, guid, outputs["operationId"], submission=2)
         assert_pi_only(sim)
 
     sim.reset_counts()
     again = stack.up()
-    assert "2 unchanged" in again.stdout, again.stdout
+    assert "3 unchanged" in again.stdout, again.stdout  # the stack, the publish and the go-live
     assert sim.requests == []
 
     refresh = stack.run("refresh", "--yes", "--skip-preview")

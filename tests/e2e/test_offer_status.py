@@ -98,11 +98,19 @@ def typescript_states(api: str) -> str:
 
 @pytest.mark.parametrize("api", APIS)
 def test_a_typescript_program_reads_every_state(api: str, tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> None:
-    stack = example_stack(tmp_path, pulumi_bin, sim, append=typescript_states(api))
-    stack.config("wait", "accepted")  # the example's own go-live of vm1 (CPP) is not what this test waits for
+    # The example as shipped (goLive unset) publishes vm1 to preview and waits until the preview is ready: that
+    # publish is short (the operations already started above keep their 600 s), and on PI vm1's draft has changes.
+    stack = example_stack(tmp_path, pulumi_bin, sim, append=typescript_states(api), go_live=False)
+    sim.config.publish_seconds = 0.5
+    sim.config.pi_job_seconds = 0.5
     if api == "product-ingestion":
+        sim.add_product("vm1", state="ready", draft_changed=True)
         use_pi(stack, sim)
     install(stack)
     stack.up()
     assert stack.outputs()["states"] == EXPECTED
-    assert no_writes(sim) == ["POST /api/publishers/contoso/offers/vm1/golive"]  # the example's resource only
+    # the example's resource only: its publish to preview of vm1
+    expected_write = "POST /rp/product-ingestion/configure" if api == "product-ingestion" else (
+        "POST /api/publishers/contoso/offers/vm1/publish")
+    assert no_writes(sim) == [expected_write]
+    assert sim.counts().get("POST /configure preview" if api == "product-ingestion" else "POST /publish") == 1

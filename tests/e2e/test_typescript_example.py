@@ -31,6 +31,7 @@ import pytest
 from pulumi_cpp_golive.simulator import Simulator
 
 from .conftest import ROOT, Stack, wait_for
+from .test_examples import CPP_RELEASE, golive_requests_after_post, posts, steps_of
 
 EXAMPLE = ROOT / "examples" / "typescript"
 HOST = "pulumi-language-nodejs"
@@ -62,10 +63,11 @@ def user_path(engine: Path, *extra: Path) -> str:
 
 
 def example_stack(tmp_path: Path, engine: Path, sim: Simulator, *, append: str = "",
-                  plugin_on_path: bool = False) -> Stack:
+                  plugin_on_path: bool = False, go_live: bool = True) -> Stack:
     """A copy of the example with its own stack, configured for the simulator; the SDK dependency points at this
     checkout's sdk/nodejs (the copy no longer sits two levels below it). The plugin is registered in the stack's
-    plugin cache, or (``plugin_on_path``) only found on PATH."""
+    plugin cache, or (``plugin_on_path``) only found on PATH. ``go_live``: `pulumi config set goLive true` (the
+    preview is checked), so that the program has both the publish to preview and the go-live."""
     stack = Stack(tmp_path, engine, sim, program=EXAMPLE)
     manifest = stack.dir / "package.json"
     assert SDK_SPEC in manifest.read_text()
@@ -80,6 +82,8 @@ def example_stack(tmp_path: Path, engine: Path, sim: Simulator, *, append: str =
         stack.run("plugin", "install", "resource", "cpp-golive", PLUGIN_VERSION, "--file", str(PLUGIN_SCRIPT))
     stack.config("publisherId", "contoso")
     stack.config("offerId", "vm1")
+    if go_live:
+        stack.config("goLive", "true")
     return stack
 
 
@@ -113,13 +117,15 @@ def test_install_then_up_goes_live_once_and_the_next_up_posts_nothing(tmp_path: 
     assert (stack.dir / "node_modules" / "@pulumi" / "pulumi" / "package.json").is_file()
 
     preview = stack.preview("--json")
-    assert [s["op"] for s in json.loads(preview.stdout)["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
+    assert steps_of(preview.stdout, "OfferPublish") == ["create"]
+    assert steps_of(preview.stdout, "OfferGoLive") == ["create"]
     assert sim.requests == []
 
     up = stack.up()
-    assert sim.count("POST", "/golive") == 1
+    assert posts(sim) == CPP_RELEASE  # publish to preview, then go live
     outputs = stack.outputs()
     assert outputs["status"] == "succeeded" and outputs["operationId"] and outputs["completedAt"]
+    assert outputs["publishStatus"] == "succeeded" and outputs["publishOperationId"] != outputs["operationId"]
     sim.reset_counts()
     again = stack.up()
     assert sim.requests == []
@@ -136,15 +142,16 @@ def test_with_the_plugin_only_on_path_preview_and_up_work(tmp_path: Path, engine
     stack = example_stack(tmp_path, engine_dir, sim, plugin_on_path=True)
     installed = install(stack, "--no-plugins")
     preview = stack.preview()
-    assert "+ 2 to create" in preview.stdout
+    assert "+ 3 to create" in preview.stdout  # the stack, the publish and the go-live
     up = stack.up()
-    assert sim.count("POST", "/golive") == 1 and stack.outputs()["status"] == "succeeded"
+    assert posts(sim) == CPP_RELEASE and stack.outputs()["status"] == "succeeded"
     # the engine's own note about a plugin taken from PATH, and nothing about the language host
     warnings = warnings_in(installed, preview, up)
     assert warnings and all(f"using pulumi-resource-cpp-golive from $PATH at {PLUGIN_SCRIPT}" in w for w in warnings)
 
 
 def test_a_timeout_keeps_the_id_and_the_next_up_resumes(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
+    # The example's timeoutSeconds is the go-live's only: the publish to preview (0.5 s) ends, the go-live times out.
     sim.config.golive_seconds = 8.0
     stack = example_stack(tmp_path, engine_dir, sim)
     install(stack)
@@ -157,31 +164,31 @@ def test_a_timeout_keeps_the_id_and_the_next_up_resumes(tmp_path: Path, engine_d
     stack.up()
     assert recorded(stack)["status"] == "succeeded"
     assert recorded(stack)["operationId"] == first["operationId"]
-    assert sim.count("POST", "/golive") == 1
+    assert posts(sim) == CPP_RELEASE  # the resumed go-live was not posted again, nor the publish
 
 
 def test_ctrl_c_ends_up_promptly_with_the_id_in_state(tmp_path: Path, engine_dir: Path, sim: Simulator) -> None:
-    sim.config.golive_seconds = 120.0
+    sim.config.golive_seconds = 120.0  # the publish to preview (0.5 s) ends; the go-live is what Ctrl-C stops
     stack = example_stack(tmp_path, engine_dir, sim)
     install(stack)
     up = stack.start("up", "--yes", "--skip-preview")
-    wait_for(lambda: any("/operations/" in r.path for r in sim.requests), "the wait to start", proc=up)
+    wait_for(lambda: golive_requests_after_post(sim), "the go-live's wait to start", proc=up)
     pressed = time.monotonic()
     os.killpg(up.pid, signal.SIGINT)
     up.wait(timeout=60)
     assert time.monotonic() - pressed < 30
     assert up.returncode != 0
     assert recorded(stack)["status"] == "running"
-    sim.complete_now("contoso", "vm1")
+    assert sim.complete_now("contoso", "vm1") == recorded(stack)["operationId"]
     stack.up()
     assert recorded(stack)["status"] == "succeeded"
-    assert sim.count("POST", "/golive") == 1
+    assert posts(sim) == CPP_RELEASE
 
 
 @pytest.mark.hosts
 def test_a_type_error_fails_preview_with_the_compiler_diagnostic(tmp_path: Path, engine_dir: Path,
                                                                 sim: Simulator) -> None:
-    stack = example_stack(tmp_path, engine_dir, sim, append=TYPE_ERROR)
+    stack = example_stack(tmp_path, engine_dir, sim, append=TYPE_ERROR, go_live=False)
     install(stack)
     done = stack.preview(check=False)
     output = done.stdout + done.stderr
@@ -199,8 +206,9 @@ def test_a_type_error_fails_preview_with_the_compiler_diagnostic(tmp_path: Path,
     assert "runtime: nodejs\n" in project.read_text()
     project.write_text(project.read_text().replace(
         "runtime: nodejs\n", "runtime:\n  name: nodejs\n  options:\n    tsconfig: tsconfig.nocheck.json\n"))
-    preview = json.loads(stack.preview("--json").stdout)
-    assert [s["op"] for s in preview["steps"] if "OfferGoLive" in s["urn"]] == ["create"]
+    preview = stack.preview("--json").stdout
+    # the program as shipped, goLive unset: the publish to preview only
+    assert steps_of(preview, "OfferPublish") == ["create"] and steps_of(preview, "OfferGoLive") == []
     assert sim.requests == []
 
 

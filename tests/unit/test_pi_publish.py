@@ -335,9 +335,27 @@ def test_job_succeeded_but_the_preview_entry_failed_is_a_failed_publish(machine:
 
 
 @responses.activate
-def test_a_job_that_says_the_draft_has_no_changes_explains_it(machine: OperationMachine) -> None:
+def test_a_job_that_says_the_draft_has_no_changes_ends_with_the_preview_that_holds_it(
+        machine: OperationMachine, lines: list[str]) -> None:
+    # Also how a run killed during a publish that has since completed ends: its POST again is refused as nothing new.
     product()
-    listing(BEFORE)
+    listing(BEFORE, BEFORE)
+    accepts_configure()
+    job("completed", "failed", errors=[{"code": "badRequest", "message": "The draft has no changes to publish",
+                                        "resourceId": DRAFT}])
+    record = machine.create(SPEC)
+    assert record.status == "succeeded" and record.submission_id == OLD_PREVIEW
+    assert record.messages[0].startswith("the draft has nothing new to publish")
+    assert any("nothing new to publish" in line and OLD_PREVIEW in line for line in lines)
+    assert counts() == {("GET", PRODUCT_PATH): 1, ("GET", LISTING_PATH): 2, ("POST", CONFIGURE_PATH): 1,
+                        ("GET", JOB_PATH): 1}
+
+
+@responses.activate
+def test_a_job_that_says_the_draft_has_no_changes_fails_when_no_preview_holds_it(machine: OperationMachine) -> None:
+    product()
+    never = [draft()]
+    listing(never, never)
     accepts_configure()
     job("completed", "failed", errors=[{"code": "badRequest", "message": "The draft has no changes to publish",
                                         "resourceId": DRAFT}])
@@ -347,8 +365,6 @@ def test_a_job_that_says_the_draft_has_no_changes_explains_it(machine: Operation
     assert "the draft has nothing new to publish" in text
     assert f"badRequest: The draft has no changes to publish ({DRAFT})" in text
     assert caught.value.record.messages[0].startswith("the draft has nothing new to publish")
-    assert counts() == {("GET", PRODUCT_PATH): 1, ("GET", LISTING_PATH): 1, ("POST", CONFIGURE_PATH): 1,
-                        ("GET", JOB_PATH): 1}  # a failed job needs no listing
 
 
 @responses.activate
@@ -405,7 +421,7 @@ def test_a_killed_run_resumes_on_the_job_without_posting(fake_clock: FakeClock, 
         "accepted_at": NOW, "product_id": PRODUCT})
     assert recorded.submission_id == "" and recorded.api == "product-ingestion"
     listing([sub(3, "preview"), sub(3, "live"), sub(4, "preview", "running", "pending")],
-            [sub(3, "preview"), sub(3, "live"), sub(4, "preview")])
+            [sub(3, "preview"), sub(3, "live"), sub(4, "preview", created="2026-11-25T00:01:00Z")])
     job("running")
     job("completed", "succeeded")
     fresh = machine_for(PiPublishApi(client(), now=lambda: NOW), fake_clock, lines)
@@ -475,9 +491,12 @@ def test_a_killed_run_does_not_take_the_previous_preview_for_the_new_one(fake_cl
     recorded = OperationRecord("contoso", "vm1", JOB_ID, f"/configure/{JOB_ID}/status?$version={VERSION}", RUNNING,
                                NOW, product_id=PRODUCT)
     # The job succeeded; the listing does not show the new preview yet (as the in-process path expects it may).
-    listing([sub(3, "preview"), sub(3, "live")], [sub(3, "preview"), sub(3, "live"), sub(4, "preview")])
+    # The new preview is created after the publish was accepted (NOW); the older one, before.
+    listing([sub(3, "preview"), sub(3, "live")],
+            [sub(3, "preview"), sub(3, "live"), sub(4, "preview", created="2026-11-25T00:01:00Z")])
     job("completed", "succeeded")
-    done = machine_for(PiPublishApi(client(), now=lambda: NOW), fake_clock, lines).resume(SPEC, recorded)
+    spec = dataclasses.replace(SPEC, timeout=3600.0)  # a wrong rule would wait, not hang the suite
+    done = machine_for(PiPublishApi(client(), now=lambda: NOW), fake_clock, lines).resume(spec, recorded)
     assert done.submission_id == NEW_PREVIEW
 
 
