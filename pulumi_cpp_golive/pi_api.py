@@ -28,11 +28,9 @@ from .pi_operations import PiOperations, newest
 from .pi_wire import (
     LIVE_TARGET,
     PREVIEW_TARGET,
-    ListingEntry,
     golive_body,
     job_id_of,
     job_status_location,
-    listing_location,
     outcome,
     parse_location,
 )
@@ -69,7 +67,7 @@ class PiOfferApi(PiOperations):
         live_running = [entry for entry in entries if entry.target == LIVE_TARGET and entry.running]
         ours = [entry for entry in live_running if preview is not None and entry.id == preview.id]
         if ours:
-            return Adopt(self._record(spec, product_id, ours[0], RUNNING))
+            return Adopt(self._listed_record(spec, product_id, ours[0], RUNNING))
         if live_running:
             # A go-live of another submission is still rolling out: adopting it would report the wrong submission
             # live, and posting now would overlap it. The machine waits for it to end, then surveys again.
@@ -90,7 +88,7 @@ class PiOfferApi(PiOperations):
         if gone_live:
             entry = gone_live[0]
             status = outcome(entry.result)
-            record = self._record(spec, product_id, entry, status)
+            record = self._listed_record(spec, product_id, entry, status)
             if status == SUCCEEDED:
                 return AlreadyDone(record)
             record.messages = (f"Partner Center lists {entry.describe()}: the go-live of this preview submission "
@@ -127,9 +125,7 @@ class PiOfferApi(PiOperations):
         entries = self._entries(product_id)
         ours = [entry for entry in entries if entry.target == LIVE_TARGET and entry.id == submission_id]
         if ours:  # only the go-live of the submission that was posted is ours; another one proves nothing
-            entry = ours[0]
-            return Lookup(record=self._record(spec, product_id, entry, RUNNING if not entry.completed
-                                              else outcome(entry.result)))
+            return Lookup(record=self._listed_record(spec, product_id, ours[0]))
         previews = [entry for entry in entries if entry.target == PREVIEW_TARGET and entry.running]
         if previews:
             return Lookup(other=f"another publish is in progress: Partner Center shows {newest(previews).describe()}")
@@ -162,20 +158,6 @@ class PiOfferApi(PiOperations):
         rollout = self._read_rollout(record, record.product_id)
         return dataclasses.replace(rollout, progress={"": "job completed: succeeded", **rollout.progress},
                                    retry_after=retry_after)
-
-    def _record(self, spec: GoLiveSpec, product_id: str, entry: ListingEntry, status: str) -> OperationRecord:
-        """A go-live found in the listing: known by its live submission's ID (no job ID is known)."""
-        return OperationRecord(
-            publisher_id=spec.publisher_id,
-            offer_id=spec.offer_id,
-            operation_id=entry.id,
-            operation_location=listing_location(product_id, self._client.version),
-            status=status,
-            accepted_at=entry.created or self._now(),
-            completed_at=None if status == RUNNING else self._now(),
-            product_id=product_id,
-            submission_id=entry.id,
-        )
 
     def _read_rollout(self, record: OperationRecord, product_id: str) -> Reading:
         """The live entry of the recorded submission: ``succeeded``/``failed``/``canceled`` once completed, else

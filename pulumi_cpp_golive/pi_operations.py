@@ -20,6 +20,7 @@ from .pi_wire import (
     job_error_messages,
     job_status_location,
     listing_entries,
+    listing_location,
     outcome,
 )
 from .record import OperationRecord
@@ -91,6 +92,23 @@ class PiOperations:
     def _entries(self, product_id: str) -> list[ListingEntry]:
         """The listing's draft, preview and live entries that name a submission of this product."""
         return listing_entries(self._client.list_submissions(product_id), product_id)
+
+    def _listed_record(self, spec: GoLiveSpec, product_id: str, entry: ListingEntry,
+                       status: Optional[str] = None) -> OperationRecord:
+        """An operation found in the listing, known by its entry's submission ID (no job known); ``status`` is the
+        entry's own (running until completed, then its result) unless given."""
+        status = status or (outcome(entry.result) if entry.completed else RUNNING)
+        return OperationRecord(
+            publisher_id=spec.publisher_id,
+            offer_id=spec.offer_id,
+            operation_id=entry.id,
+            operation_location=listing_location(product_id, self._client.version),
+            status=status,
+            accepted_at=entry.created or self._now(),
+            completed_at=None if status == RUNNING else self._now(),
+            product_id=product_id,
+            submission_id=entry.id,
+        )
 
     def _job(self, job_id: str) -> tuple[Optional[Reading], Optional[float]]:
         """One read of configure job ``job_id``: a :class:`Reading` while it runs or when it did not succeed; None

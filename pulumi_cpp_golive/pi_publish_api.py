@@ -31,7 +31,6 @@ from .pi_wire import (
     ListingEntry,
     job_id_of,
     job_status_location,
-    listing_location,
     outcome,
     parse_location,
     publish_body,
@@ -68,7 +67,7 @@ class PiPublishApi(PiOperations):
         previews = [entry for entry in entries if entry.target == PREVIEW_TARGET]
         publishing = [entry for entry in previews if entry.running]
         if publishing:
-            return Adopt(self._record(spec, product_id, newest(publishing)))
+            return Adopt(self._listed_record(spec, product_id, newest(publishing)))
         busy = [entry for entry in entries if entry.target not in (DRAFT_TARGET, PREVIEW_TARGET) and entry.running]
         if busy:
             return Refuse(f"a go-live is running: Partner Center shows {newest(busy).describe()}; publish the next "
@@ -106,7 +105,7 @@ class PiPublishApi(PiOperations):
         fresh = [entry for entry in entries if entry.target == PREVIEW_TARGET and (entry.id not in before
                                                                                  or entry.running)]
         if fresh:
-            return Lookup(self._record(spec, product_id, newest(fresh)))
+            return Lookup(self._listed_record(spec, product_id, newest(fresh)))
         busy = [entry for entry in entries if entry.target not in (DRAFT_TARGET, PREVIEW_TARGET) and entry.running]
         if busy:
             return Lookup(other=f"a go-live is running: Partner Center shows {newest(busy).describe()}")
@@ -177,22 +176,6 @@ class PiPublishApi(PiOperations):
             return Reading(SUCCEEDED, progress=line, submission_id=entry.id)
         return Reading(status, progress=line, submission_id=entry.id,
                        messages=(f"Partner Center lists {entry.describe()}",))
-
-    def _record(self, spec: GoLiveSpec, product_id: str, entry: ListingEntry) -> OperationRecord:
-        """A publish found in the listing: known by its preview submission's ID (no job known)."""
-        status = outcome(entry.result) if entry.completed else RUNNING
-        return OperationRecord(
-            publisher_id=spec.publisher_id,
-            offer_id=spec.offer_id,
-            operation_id=entry.id,
-            operation_location=listing_location(product_id, self._client.version),
-            status=status,
-            accepted_at=entry.created or self._now(),
-            completed_at=None if status == RUNNING else self._now(),
-            product_id=product_id,
-            submission_id=entry.id,
-        )
-
 
 def _unseen_previews(record: OperationRecord, previews: list[ListingEntry], live: set[str]) -> list[ListingEntry]:
     """The preview entries a publish posted by another process can be (its list of earlier previews died with it):
