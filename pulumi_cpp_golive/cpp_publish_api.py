@@ -6,14 +6,15 @@ live (``docs/cpp-api.md`` §3, §4b). So for this module a publish has *succeede
 preview is ready for go-live), or once the operation completes. The survey (GETs only): a publish still on its way to
 sign-off is adopted; a go-live running is refused (it is the step after this one); a publish already waiting at
 sign-off does not block a new one (a new version supersedes it), unless the offer has not changed since that
-publish started (``changedTime``): then it already is what a publish would make it, and it is recorded (this is
-also how a run killed during a publish finds it once it has reached sign-off). Otherwise one POST ``.../publish``.
+publish (its ``offerVersion`` is the offer's ``version``): then it already is what a publish would make it, and it
+is recorded (this is also how a run killed during a publish finds it once it has reached sign-off). Otherwise one
+POST ``.../publish``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from .cpp_api import OFFER_BUSY, CppOperations, newest
 from .cpp_wire import waiting_for_signoff
@@ -56,17 +57,15 @@ class CppPublishApi(CppOperations):
 
     def _preview_of_unchanged_offer(self, spec: GoLiveSpec) -> Optional[OperationRecord]:
         """The newest publish, when the preview waiting at sign-off is it and the offer has not changed since it
-        started (``changedTime`` no later than its creation): a publish now would certify the same version again.
-        This is also how a run killed during a publish that has since reached sign-off finds its publish."""
+        started: a publish now would certify the same version again. This is also how a run killed during a publish
+        that has since reached sign-off finds its publish."""
         offer = self.client.get_offer(spec.publisher_id, spec.offer_id)
-        changed = moment(str(offer.get("changedTime") or ""))
         submissions = self._of_offer(spec, self.client.list_submissions(spec.publisher_id, spec.offer_id))
         kinds = [s for s in submissions if self._is_publish(spec, s) or self._is_golive(spec, s)]
-        if changed is None or not kinds:
-            return None  # no way to tell that nothing changed: a new publish is what the user asked for
+        if not kinds:
+            return None
         latest = newest(kinds)
-        created = moment(str(latest.get("createdDateTime") or ""))
-        if not self._is_publish(spec, latest) or created is None or changed > created:
+        if not self._is_publish(spec, latest) or not _unchanged_since(offer, latest):
             return None
         record = self._record(spec, latest)
         if record.status == RUNNING:  # CPP keeps a publish at sign-off running: its preview is what counts
@@ -99,3 +98,20 @@ class CppPublishApi(CppOperations):
         if reading.status == RUNNING and waiting_for_signoff(body):
             return dataclasses.replace(reading, status=SUCCEEDED, unknown_word=None)
         return reading
+
+
+def _unchanged_since(offer: Mapping[str, Any], publish: Mapping[str, Any]) -> bool:
+    """Whether the offer is still the version ``publish`` took to preview: the publish's ``offerVersion`` is the
+    offer's ``version`` (both in the documented samples), else, when an answer leaves those out, the offer's
+    ``changedTime`` is no later than the publish's ``createdDateTime`` (listed in the docs' table only). When
+    neither can be compared the answer is no: a new publish is what the user asked for."""
+    version, published = offer.get("version"), publish.get("offerVersion")
+    if _is_int(version) and _is_int(published):
+        return bool(version == published)
+    changed = moment(str(offer.get("changedTime") or ""))
+    created = moment(str(publish.get("createdDateTime") or ""))
+    return changed is not None and created is not None and changed <= created
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

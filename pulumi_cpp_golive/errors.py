@@ -141,8 +141,10 @@ class AmbiguousGoLiveError(OfferGoLiveError):
     run must look for the go-live (for ``adoptTimeout``) before it posts; the plugin records that in the stack.
     """
 
-    def __init__(self, message: str, *, posted: bool = True) -> None:
+    def __init__(self, message: str, *, posted: bool = True, sent_at: str = "") -> None:
         self.posted = posted
+        #: When the POST was sent (ISO-8601 UTC), for the record of it; "" when unknown.
+        self.sent_at = sent_at
         super().__init__(message)
 
 

@@ -176,19 +176,22 @@ class OperationMachine:
         self._clock = clock
         self._sleep = _bounded(sleep)
         self._now = now
+        # When the first POST that may have started an operation was sent (this run's, or an earlier run's that
+        # ended ambiguously): what an ambiguous end records, so the next run knows since when to look.
+        self._first_sent = ""
 
     # ---- the whole create --------------------------------------------------------------------------------
 
     def create(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None,
-               timeout: Optional[float] = None, *, look_first: bool = False) -> OperationRecord:
+               timeout: Optional[float] = None, *, look_first: bool = False, since: str = "") -> OperationRecord:
         """Adopt or post, then wait when ``spec.waits_to_end`` (``completed``; a publish's ``preview``).
         ``timeout`` overrides ``spec.timeout``;
-        ``look_first`` is :meth:`start`'s.
+        ``look_first`` and ``since`` are :meth:`start`'s.
 
         The time limit and ``cancel`` bound the whole call, the POST and the lookups before it included.
         """
         with self._deadline(spec, cancel, timeout):
-            record = self.start(spec, cancel, look_first=look_first)
+            record = self.start(spec, cancel, look_first=look_first, since=since)
             if spec.waits_to_end and not record.terminal:
                 record = self.wait(spec, record, cancel, timeout=timeout)
             return record
@@ -207,12 +210,13 @@ class OperationMachine:
     # ---- 1. adopt or post --------------------------------------------------------------------------------
 
     def start(self, spec: GoLiveSpec, cancel: Optional[threading.Event] = None, *,
-              look_first: bool = False) -> OperationRecord:
+              look_first: bool = False, since: str = "") -> OperationRecord:
         """Return the operation running on the offer, or POST one. Never posts while one is running.
 
         Each outcome of the survey has its branch here; ``assert_never`` makes mypy report a missing one.
         ``look_first``: an earlier run's POST ended ambiguously (its state says so), so an operation it started
-        may not be listed yet: before posting, look for it for up to ``adopt_window`` seconds.
+        may not be listed yet: before posting, look for it for up to ``adopt_window`` seconds. ``since``: when that
+        POST was sent, if known (the API may tell its operation by the time it was created).
         """
         noun = self.words.noun
         survey = self._settled_survey(spec, cancel)
@@ -238,7 +242,10 @@ class OperationMachine:
                 f"{survey.reason}; it was still running after {self.adopt_window:g} s (cpp-golive:adoptTimeout). "
                 "Re-run `pulumi up` once it has ended. Nothing was posted.")
         if isinstance(survey, Post):
-            return self._look_then_post(spec, survey, cancel) if look_first else self._post(spec, survey, cancel)
+            if look_first:
+                self._first_sent = self._first_sent or since
+                return self._look_then_post(spec, dataclasses.replace(survey, since=since), cancel)
+            return self._post(spec, survey, cancel)
         assert_never(survey)
 
     def _settled_survey(self, spec: GoLiveSpec, cancel: Optional[threading.Event]) -> Survey:
@@ -276,6 +283,7 @@ class OperationMachine:
         reposts_left = 2
         while True:
             try:
+                self._first_sent = self._first_sent or self._now()
                 record = self._recordable(self.api.post(spec, survey))
             except UnusableAnswerError as exc:
                 # The API took the operation but did not say how to follow it (or named it in a way that cannot be
@@ -371,7 +379,7 @@ class OperationMachine:
             f"{what}. The {self.words.noun} may have been started; nothing was re-posted. The next `pulumi up` "
             f"looks for it in the {self.api.listing} before it posts (see \"An ambiguous {self.words.noun} POST\" "
             "in the README).",
-            posted=True)
+            posted=True, sent_at=self._first_sent)
 
     def _why_stopped(self) -> str:
         stopped = current()
@@ -405,7 +413,7 @@ class OperationMachine:
         (:data:`~.status.UNCONFIRMED`) is a create that looks for its operation before it posts.
         """
         if record.operation_id == UNCONFIRMED:
-            return self.create(spec, cancel, timeout, look_first=True)
+            return self.create(spec, cancel, timeout, look_first=True, since=record.accepted_at or "")
         if record.status in (FAILED_STATUS, CANCELED):
             raise GoLiveFailedError(
                 f"{self.words.noun} operation {record.operation_id} for {spec.publisher_id}/{spec.offer_id} ended "

@@ -69,6 +69,9 @@ class Post:
     """
 
     target: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: Set by the machine when an earlier run's POST ended ambiguously: when that POST was sent (ISO-8601 UTC). An
+    #: operation the listing shows as created since may be that run's even though this survey already saw it.
+    since: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,8 @@
 * Which ID the new preview entry gets is not documented: it is the preview entry that was not listed before the
   POST (or listed, but running again since). A run that resumes a publish another process posted does not know that
   list: it takes a preview entry still running, or one created since the publish was accepted (10 minutes of clock
-  skew allowed) that has not gone live; an older one is never taken for it.
+  skew allowed) that has not gone live; an older one is never taken for it. The same rule finds, after an earlier
+  run's ambiguous POST, the preview it made before this run listed anything.
 """
 
 from __future__ import annotations
@@ -98,12 +99,18 @@ class PiPublishApi(PiOperations):
 
     def look_for(self, spec: GoLiveSpec, survey: Lookable) -> Lookup:
         """After an ambiguous or conflicting POST: a preview entry that was not listed before it (ours, or another
-        run's publish: either way the one to follow), else a go-live that blocks any publish, else nothing yet."""
+        run's publish: either way the one to follow), else a go-live that blocks any publish, else nothing yet.
+        For an earlier run's POST (``since``), a preview created since it was sent counts too, even if this run's
+        survey listed it: the publish may have ended before this run began."""
         product_id = survey.target["product"]
         entries = self._entries(product_id)
         before = _listed(survey)
-        fresh = [entry for entry in entries if entry.target == PREVIEW_TARGET and (entry.id not in before
-                                                                                 or entry.running)]
+        previews = [entry for entry in entries if entry.target == PREVIEW_TARGET]
+        fresh = [entry for entry in previews if entry.id not in before or entry.running]
+        since = survey.since if isinstance(survey, Post) else ""
+        if not fresh and since:
+            live = {entry.id for entry in entries if entry.target == LIVE_TARGET}
+            fresh = _unseen_previews(since, previews, live)
         if fresh:
             return Lookup(self._listed_record(spec, product_id, newest(fresh)))
         busy = [entry for entry in entries if entry.target not in (DRAFT_TARGET, PREVIEW_TARGET) and entry.running]
@@ -159,7 +166,7 @@ class PiPublishApi(PiOperations):
             candidates = [entry for entry in entries if entry.id == record.submission_id]
         elif before is None:
             live = {entry.id for entry in listed if entry.target == LIVE_TARGET}
-            candidates = _unseen_previews(record, entries, live)
+            candidates = _unseen_previews(record.accepted_at or "", entries, live)
         else:
             # §10: not listed before the POST, or listed but its status changed since (running again: the survey
             # posted only while no preview ran, so a running one is this publish's).
@@ -177,11 +184,11 @@ class PiPublishApi(PiOperations):
         return Reading(status, progress=line, submission_id=entry.id,
                        messages=(f"Partner Center lists {entry.describe()}",))
 
-def _unseen_previews(record: OperationRecord, previews: list[ListingEntry], live: set[str]) -> list[ListingEntry]:
-    """The preview entries a publish posted by another process can be (its list of earlier previews died with it):
-    one still running, or one created since the publish was accepted (allowing for clock skew) that has not gone
+def _unseen_previews(posted_at: str, previews: list[ListingEntry], live: set[str]) -> list[ListingEntry]:
+    """The preview entries a publish posted by another process at ``posted_at`` can be (its list of earlier
+    previews died with it): one still running, or one created since (allowing for clock skew) that has not gone
     live. An older preview, even the newest one listed, is never taken for it: the wait goes on."""
-    accepted = moment(record.accepted_at) if record.accepted_at else None
+    accepted = moment(posted_at) if posted_at else None
     if accepted is None:  # an imported job: no time to compare with; the API is the only witness
         return previews
     since = accepted - _CLOCK_SKEW

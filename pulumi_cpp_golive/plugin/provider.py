@@ -191,7 +191,8 @@ class PluginProvider(Provider):
             if not exc.posted:
                 raise
             # Recorded, so that the next `pulumi up` (an update, as after any partial state) looks before it posts.
-            unconfirmed = OperationRecord(spec.publisher_id, spec.offer_id, UNCONFIRMED, "", RUNNING, utc_now())
+            unconfirmed = OperationRecord(spec.publisher_id, spec.offer_id, UNCONFIRMED, "", RUNNING,
+                                          exc.sent_at or utc_now())
             window = self._session.settings.adopt_timeout
             raise ResourceInitError(
                 f"{exc} The stack records this: the next `pulumi up` looks for it for up to {window:g} s "

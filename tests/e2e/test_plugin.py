@@ -33,9 +33,14 @@ def test_schema_is_served_from_the_repository_root(plugin_stack: Stack) -> None:
     resource = schema["resources"]["cpp-golive:index:OfferGoLive"]
     assert schema["name"] == "cpp-golive"
     assert set(resource["inputProperties"]) == {"publisherId", "offerId", "api", "triggers", "wait",
-                                                "pollIntervalSeconds", "timeoutSeconds", "notificationEmails"}
+                                                "pollIntervalSeconds", "timeoutSeconds", "notificationEmails",
+                                                "previewSubmissionId"}
     assert {"operationId", "operationLocation", "status", "acceptedAt", "completedAt", "productId",
             "submissionId"} <= set(resource["properties"])
+    publish = schema["resources"]["cpp-golive:index:OfferPublish"]
+    assert set(publish["inputProperties"]) == {"publisherId", "offerId", "api", "triggers", "wait",
+                                               "pollIntervalSeconds", "timeoutSeconds", "notificationEmails"}
+    assert {"operationId", "status", "submissionId"} <= set(publish["properties"])
     assert schema["config"]["variables"]["accessToken"]["secret"] is True
     assert schema["config"]["variables"]["productIngestionToken"]["secret"] is True
     assert all(len(p["description"]) > 20 for p in resource["inputProperties"].values())

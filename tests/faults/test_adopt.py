@@ -248,7 +248,9 @@ def test_row3_plugin_running_offer_status_is_adopted(sim: Simulator) -> None:
 def test_row3_running_publish_is_not_a_golive_to_adopt(sim: Simulator) -> None:
     sim.config.publish_seconds = 60.0
     sim.start_publish("contoso", "vm1")
-    with Timer() as timer, pytest.raises(Exception, match=r"'publish' operation .* not a go-live\. Nothing was posted"):
+    with Timer() as timer, pytest.raises(Exception, match=r"a publish is in progress on offer contoso/vm1 "
+                                                  r"\(operation [0-9a-f-]+\); go live once it has reached publisher "
+                                                  r"sign-off\. Nothing was posted\."):
         dynamic(sim).create({"publisher_id": "contoso", "offer_id": "vm1", "wait": "accepted"})
     assert posts(sim) == 0 and timer.elapsed < 5.0
 

@@ -177,12 +177,13 @@ def assert_no_secret(token: str, *texts: object) -> None:
 # ---- the simulator --------------------------------------------------------------------------------------------------
 
 class World:
-    """The simulator with CPP offer contoso/vm1 (ready: a publish at sign-off) and PI product vm1 (a preview that
-    succeeded, a draft with changes), and what the tests ask of its journal."""
+    """The simulator with CPP offer contoso/vm1 (ready: a publish at sign-off, the offer edited since) and PI product
+    vm1 (a preview that succeeded, a draft with changes), and what the tests ask of its journal."""
 
     def __init__(self, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sim = sim
         sim.add_offer("contoso", "vm1", state="ready")
+        sim.edit_offer("contoso", "vm1")
         self.guid = sim.add_product("vm1", state="ready", draft_changed=True)
         self.old_publishes = {op["id"] for op in self.cpp_publishes()}
         self.preview_lag = 0.0
@@ -592,6 +593,9 @@ class FakePublish:
         self.listing: Route = self.good_listing
         self.post_answer: Optional[Callable[[Request], Reply]] = None  # replaces the POST's answer (after creating)
         server.routes.update({
+            # Edited since the earlier publish (version 2; it took version 1): a new one is due.
+            ("GET", OFFER): lambda r, w: Reply(200, {"id": "vm1", "version": 2,
+                                                     "changedTime": "2026-11-01T06:00:00Z"}),
             ("GET", f"{OFFER}/status"): lambda r, w: Reply(200, {"status": "succeeded", "steps": [SIGNOFF]}),
             ("GET", f"{OFFER}/submissions/"): lambda r, w: self.listing(r, w),
             ("POST", f"{OFFER}/publish"): self.post,
@@ -631,11 +635,11 @@ class FakePublish:
                 entries.append({"id": f"submission/{GUID}/2", "target": {"targetType": "preview"},
                                 "status": "completed", "result": "succeeded", "created": "2026-11-02T00:00:00Z"})
             return Reply(200, {"value": entries})
-        items = [{"id": OLD_OP, "submissionType": "publish", "submissionState": "complete",
+        items = [{"id": OLD_OP, "submissionType": "publish", "submissionState": "complete", "offerVersion": 1,
                   "changedTime": "2026-11-01T00:00:00Z"}]
         if self.posted:
             items.append({"id": OP_ID, "submissionType": "publish", "submissionState": "running",
-                          "changedTime": "2026-11-02T00:00:00Z"})
+                          "offerVersion": 2, "changedTime": "2026-11-02T00:00:00Z"})
         wanted = request.query.get("status")
         return Reply(200, [item for item in items if not wanted or item["submissionState"] == wanted])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import pytest
@@ -77,9 +77,9 @@ def offer_status(status: str, *steps: dict[str, Any]) -> None:
     responses.get(f"{OFFER}/status", json={"status": status, "steps": list(steps)})
 
 
-def offer_changed(changed: str) -> None:
+def offer_changed(changed: str, version: int = 2) -> None:
     """The offer summary (``GET .../offers/vm1``) with its definition last changed at ``changed``."""
-    responses.get(OFFER, json={"id": "vm1", "publisherId": "contoso", "version": 2, "changedTime": changed})
+    responses.get(OFFER, json={"id": "vm1", "publisherId": "contoso", "version": version, "changedTime": changed})
 
 
 def everything(*items: dict[str, Any]) -> None:
@@ -227,6 +227,32 @@ def test_a_preview_at_signoff_of_an_unchanged_offer_is_recorded_not_published_ag
     assert record.operation_id == OLD_ID and record.status == "succeeded"
     assert counts()[("POST", PUBLISH_PATH)] == 0
     assert any("the preview is already ready" in line and OLD_ID in line for line in lines)
+
+
+@responses.activate
+@pytest.mark.parametrize(("published", "offer_version", "created", "posts"), [
+    (2, 2, None, 0),  # the offer's version is the one the publish took (the documented fields): recorded
+    (1, 2, None, 1),  # edited since (version 2): a new publish
+    (1, 2, "2026-11-21T09:00:00Z", 1),  # the versions decide, whatever the times say
+    (None, 2, None, 1),  # no version on the entry and no creation time: nothing tells it is unchanged, so publish
+], ids=["same-version", "newer-version", "versions-before-times", "nothing-to-compare"])
+def test_whether_the_offer_changed_since_the_waiting_publish_is_told_by_its_version(
+        machine: OperationMachine, published: Optional[int], offer_version: int, created: Optional[str],
+        posts: int) -> None:
+    old = entry(OLD_ID, state="complete")
+    if published is not None:
+        old["offerVersion"] = published
+    if created is not None:
+        old = with_created(old, created)
+    running()
+    offer_status("waitingForPublisherReview", certification("complete"), SIGNOFF_WAITING)
+    offer_changed("2026-11-20T08:59:00Z", version=offer_version)
+    everything(old)
+    accepts_publish()
+    responses.get(OP_URL, json=AT_SIGNOFF)
+    record = machine.create(SPEC)
+    assert counts()[("POST", PUBLISH_PATH)] == posts
+    assert record.operation_id == (OP_ID if posts else OLD_ID) and record.status == "succeeded"
 
 
 @responses.activate

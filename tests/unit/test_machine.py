@@ -317,6 +317,36 @@ def test_resume_of_an_unconfirmed_post_posts_once_the_listing_shows_none(flavour
     assert any("shows no go-live after 5 s (cpp-golive:adoptTimeout): posting" in line for line in lines)
 
 
+def test_an_ambiguous_post_says_when_it_was_sent(flavour: Flavour, clock: FakeClock, lines: list[str]) -> None:
+    # What the plugin records as the unconfirmed POST's time: the next run's API may look for what was created since.
+    times = iter(["2026-11-25T00:00:05Z", "2026-11-25T00:09:00Z"])
+    api = fake(flavour, surveys=[Post(flavour.target)], posts=[gateway_error(504)])
+    machine = OperationMachine(api, report=lines.append, clock=clock.clock, sleep=clock.sleep,
+                               now=lambda: next(times), adopt_window=10.0)
+    with pytest.raises(AmbiguousGoLiveError) as caught:
+        machine.create(SPEC)
+    assert caught.value.sent_at == "2026-11-25T00:00:05Z"
+
+
+def test_resume_of_an_unconfirmed_post_looks_since_it_was_sent(flavour: Flavour, clock: FakeClock,
+                                                              lines: list[str]) -> None:
+    api = fake(flavour, surveys=[Post(flavour.target)], lookups=[Lookup(record("op-2"))],
+               readings=[Reading(SUCCEEDED)])
+    unconfirmed = record(UNCONFIRMED)
+    machine_for(api, clock, lines).resume(SPEC, unconfirmed)
+    [looked] = api.given("look_for")
+    assert looked == Post(flavour.target, since=unconfirmed.accepted_at)
+
+
+def test_an_unconfirmed_post_still_unseen_keeps_the_first_posts_time(flavour: Flavour, clock: FakeClock,
+                                                                    lines: list[str]) -> None:
+    # The earlier run's POST, not this run's, is the earliest that can have made the operation.
+    api = fake(flavour, surveys=[Post(flavour.target)], posts=[gateway_error(504)])
+    with pytest.raises(AmbiguousGoLiveError) as caught:
+        machine_for(api, clock, lines, adopt_window=5.0).resume(SPEC, record(UNCONFIRMED))
+    assert api.count("post") == 1 and caught.value.sent_at == "2026-11-24T10:00:00Z"
+
+
 def test_cancel_while_looking_for_an_unconfirmed_post_keeps_it_unconfirmed(flavour: Flavour, clock: FakeClock,
                                                                          lines: list[str]) -> None:
     clock.cancel_after = 1

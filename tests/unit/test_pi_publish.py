@@ -421,7 +421,7 @@ def test_a_killed_run_resumes_on_the_job_without_posting(fake_clock: FakeClock, 
         "accepted_at": NOW, "product_id": PRODUCT})
     assert recorded.submission_id == "" and recorded.api == "product-ingestion"
     listing([sub(3, "preview"), sub(3, "live"), sub(4, "preview", "running", "pending")],
-            [sub(3, "preview"), sub(3, "live"), sub(4, "preview", created="2026-11-25T00:01:00Z")])
+            [sub(3, "preview"), sub(3, "live"), sub(4, "preview", created="2026-11-29T18:01:00Z")])
     job("running")
     job("completed", "succeeded")
     fresh = machine_for(PiPublishApi(client(), now=lambda: NOW), fake_clock, lines)
@@ -493,7 +493,7 @@ def test_a_killed_run_does_not_take_the_previous_preview_for_the_new_one(fake_cl
     # The job succeeded; the listing does not show the new preview yet (as the in-process path expects it may).
     # The new preview is created after the publish was accepted (NOW); the older one, before.
     listing([sub(3, "preview"), sub(3, "live")],
-            [sub(3, "preview"), sub(3, "live"), sub(4, "preview", created="2026-11-25T00:01:00Z")])
+            [sub(3, "preview"), sub(3, "live"), sub(4, "preview", created="2026-11-29T18:01:00Z")])
     job("completed", "succeeded")
     spec = dataclasses.replace(SPEC, timeout=3600.0)  # a wrong rule would wait, not hang the suite
     done = machine_for(PiPublishApi(client(), now=lambda: NOW), fake_clock, lines).resume(spec, recorded)
@@ -512,3 +512,17 @@ def test_a_preview_entry_listed_before_whose_status_changed_is_the_new_one(machi
     job("completed", "succeeded")
     record = machine.create(dataclasses.replace(SPEC, timeout=600.0))
     assert record.status == SUCCEEDED and record.submission_id == OLD_PREVIEW
+
+
+@responses.activate
+@pytest.mark.parametrize(("since", "found"), [
+    ("", None),  # this run's own POST: the survey listed preview 4 before it, so 4 is not its publish
+    ("2026-11-29T18:00:00Z", NEW_PREVIEW),  # an earlier run's POST: 4 was created after it, so it is that publish
+    ("2026-11-29T18:30:00Z", None),  # 4 was created before that POST (beyond the clock skew): an older preview
+], ids=["this-run", "earlier-run", "older-than-the-post"])
+def test_a_look_after_an_earlier_runs_post_takes_a_preview_created_since_then(
+        since: str, found: Optional[str]) -> None:
+    listing([draft(), sub(3, "preview"), sub(3, "live"), sub(4, "preview", created="2026-11-29T18:05:00Z")])
+    survey = Post({"product": PRODUCT, "submission": DRAFT, "previews": f"{OLD_PREVIEW},{NEW_PREVIEW}"}, since=since)
+    lookup = PiPublishApi(client(), now=lambda: NOW).look_for(SPEC, survey)
+    assert (lookup.record.submission_id if lookup.record else None) == found
