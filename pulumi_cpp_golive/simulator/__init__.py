@@ -33,6 +33,9 @@ Offer life: ``never-published`` -> publish (``POST .../publish`` or ``Simulator.
 (``succeeded``). At sign-off the publish is ``complete`` in the submissions list and the offer status reads
 ``waitingForPublisherReview``, but the publish's own operation GET reads ``running`` (sign-off step
 ``waitingForPublisherReview``) until a later publish or go-live exists; ``fail_publish`` fails it in certification.
+A ``ready`` or ``live`` offer's version is the one its last publish carried, so a new publish to preview has nothing
+to do (the provider records that preview); ``add_offer(..., edited=True)``, ``Simulator.edit_offer``,
+``--edit-offer PUBLISHER/OFFER`` or the control plane give it a newer version.
 Status is computed from the injected clock on each request; there is no background thread. The faults are the
 ``SimulatorConfig`` fields, each documented where it is declared (``options.py``).
 

@@ -40,6 +40,14 @@ def parse_offer(text: str) -> Tuple[str, str, str]:
     return publisher, offer, state
 
 
+def parse_offer_name(text: str) -> Tuple[str, str]:
+    """``publisher/offer`` -> (publisher, offer)."""
+    publisher, slash, offer = text.partition("/")
+    if not slash or not publisher or not offer or "/" in offer or ":" in offer:
+        raise argparse.ArgumentTypeError(f"expected publisher/offer, got {text!r}")
+    return publisher, offer
+
+
 def parse_product(text: str) -> Tuple[str, str]:
     """``externalId[:state]`` -> (external ID, state); the state defaults to ``ready``."""
     external_id, _, state = text.partition(":")
@@ -52,8 +60,8 @@ def parse_product(text: str) -> Tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``--offer``, ``--product``, ``--edit-draft``, ``--quiet`` and one flag per configuration
-    field."""
+    """The command line: ``--offer``, ``--product``, ``--edit-draft``, ``--edit-offer``, ``--quiet`` and one flag
+    per configuration field."""
     parser = argparse.ArgumentParser(
         prog="python -m pulumi_cpp_golive.simulator",
         description="Local, loopback-only simulator of the Cloud Partner Portal and Product Ingestion publish and "
@@ -85,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="EXTERNALID",
         help="give that product's draft changes, so that a publish to preview has something to publish (later: "
         "POST /_sim/pi/products/EXTERNALID/edit-draft). Repeatable.",
+    )
+    parser.add_argument(
+        "--edit-offer",
+        action="append",
+        type=parse_offer_name,
+        default=[],
+        metavar="PUBLISHER/OFFER",
+        help="give that CPP offer a new version since its last publish, so that a publish to preview has something "
+        "to publish (a ready offer's preview is otherwise already what a publish would make; later: "
+        "POST /_sim/cpp/offers/PUBLISHER/OFFER/edit). Repeatable.",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     # The token may come from the environment so that it never shows in a process listing.
@@ -126,6 +144,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             simulator.edit_draft(external_id)
         except SimulatorError as unknown:
             parser.error(f"--edit-draft: {unknown.message}")
+    for publisher, offer in args.edit_offer:
+        try:
+            simulator.edit_offer(publisher, offer)
+        except SimulatorError as unknown:
+            parser.error(f"--edit-offer: {unknown.message}")
 
     stop = threading.Event()
 

@@ -101,9 +101,11 @@ class Simulator:
 
     # --- state, without HTTP ------------------------------------------------------------------------------------
 
-    def add_offer(self, publisher: str, offer: str, state: str = "ready") -> None:
-        """Create or replace an offer: ``never-published``, ``ready`` (waiting for sign-off) or ``live``."""
-        self._world.add_offer(publisher, offer, state)
+    def add_offer(self, publisher: str, offer: str, state: str = "ready", edited: bool = False) -> None:
+        """Create or replace an offer: ``never-published``, ``ready`` (waiting for sign-off) or ``live``.
+        ``edited``: the offer has a new version since its last publish, so a publish to preview has work to do
+        (without it a ready offer's preview already is what a publish would make)."""
+        self._world.add_offer(publisher, offer, state, edited)
 
     def start_golive(self, publisher: str, offer: str) -> str:
         """Start a go-live as if a client had posted it (e.g. before a crash); returns the operation ID.

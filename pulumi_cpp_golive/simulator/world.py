@@ -154,8 +154,9 @@ class World:
 
     # --- set-up -------------------------------------------------------------------------------------------------
 
-    def add_offer(self, publisher: str, offer: str, state: str = "ready") -> None:
-        """Create (or replace) an offer in one of :data:`OFFER_STATES`, with a history that explains that state."""
+    def add_offer(self, publisher: str, offer: str, state: str = "ready", edited: bool = False) -> None:
+        """Create (or replace) an offer in one of :data:`OFFER_STATES`, with a history that explains that state;
+        ``edited``: the offer has a new version since that history's publish (see :meth:`edit_offer`)."""
         if state not in OFFER_STATES:
             raise ValueError(f"unknown offer state {state!r}; expected one of {', '.join(OFFER_STATES)}")
         if not publisher or not offer or "/" in publisher or "/" in offer:
@@ -177,6 +178,8 @@ class World:
             self._new_operation(entry, words.PUBLISH, "", now - golive - config.publish_seconds, config.publish_seconds)
             if state == "live":
                 self._new_operation(entry, words.GOLIVE, "", now - golive, golive)
+            if edited:
+                entry.version += 1
 
     def edit_offer(self, publisher: str, offer: str) -> int:
         """Change the offer's definition (what a publisher does in the portal before publishing a new version):

@@ -210,7 +210,7 @@ def wait_for(condition: Any, what: str, timeout: float = 120.0, proc: Optional[s
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(SimulatorConfig(token=E2E_TOKEN, golive_seconds=2.0, publish_seconds=0.5)) as simulator:
-        simulator.add_offer("contoso", "vm1", state="ready")
+        simulator.add_offer("contoso", "vm1", state="ready", edited=True)  # a new version to publish
         yield simulator
 
 

@@ -29,8 +29,9 @@ def sim() -> Iterator[Simulator]:
                              pi_job_seconds=600, pi_rollout_seconds=600)
     with Simulator(config) as simulator:
         simulator.add_offer("contoso", "never", state="never-published")
-        for offer in ("publishing", "ready", "going", "vm1"):
+        for offer in ("publishing", "ready", "going"):
             simulator.add_offer("contoso", offer, state="ready")
+        simulator.add_offer("contoso", "vm1", state="ready", edited=True)  # the example publishes its new version
         simulator.start_publish("contoso", "publishing")
         simulator.start_golive("contoso", "going")
         simulator.add_offer("contoso", "live", state="live")

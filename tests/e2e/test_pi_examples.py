@@ -54,7 +54,7 @@ def sim() -> Iterator[Simulator]:
     config = SimulatorConfig(token=E2E_TOKEN, golive_seconds=1.5, publish_seconds=0.5, pi_job_seconds=1.5,
                              pi_rollout_seconds=1.0)
     with Simulator(config) as simulator:
-        simulator.add_offer("contoso", "vm1", state="ready")
+        simulator.add_offer("contoso", "vm1", state="ready", edited=True)
         yield simulator
 
 

@@ -84,10 +84,11 @@ def publish_stack(workdir: Path, pulumi_bin: Path, sim: Simulator, adapter: str,
 
 
 def offer(sim: Simulator, api: str, *, published: bool = True) -> str:
-    """Offer vm1 on ``api``: published to preview before (CPP: waiting at sign-off; PI: preview submission 1 and a
-    changed draft), or never published (PI: a draft only). Returns the PI product GUID, or "" for CPP."""
+    """Offer vm1 on ``api``: published to preview before (CPP: waiting at sign-off, edited since; PI: preview
+    submission 1 and a changed draft), or never published (PI: a draft only). Returns the PI product GUID, or ""
+    for CPP."""
     if api == "cpp":
-        sim.add_offer("contoso", "vm1", state="ready" if published else "never-published")
+        sim.add_offer("contoso", "vm1", state="ready" if published else "never-published", edited=published)
         return ""
     return sim.add_product("vm1", state="ready" if published else "draft", draft_changed=True)
 

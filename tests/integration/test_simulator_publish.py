@@ -488,3 +488,20 @@ def test_edit_draft_and_fail_publish_flags() -> None:
     args = build_parser().parse_args(["--product", "vm1:live", "--edit-draft", "vm1", "--fail-publish"])
     assert (args.product, args.edit_draft, args.fail_publish) == ([("vm1", "live")], ["vm1"], True)
     assert build_parser().parse_args([]).edit_draft == []
+
+
+@pytest.mark.parametrize("state", ["ready", "live"])
+def test_an_edited_offer_has_a_version_newer_than_its_last_publish(cpp: Cpp, state: str) -> None:
+    cpp.sim.add_offer("contoso", "vm1", state=state)
+    published = max(s["offerVersion"] for s in cpp.submissions() if s["submissionType"] == "publish")
+    assert cpp.get(OFFER_PATH)["version"] == published  # nothing new: a publish would make the same preview
+    cpp.sim.add_offer("contoso", "vm1", state=state, edited=True)
+    assert cpp.get(OFFER_PATH)["version"] == published + 1
+
+
+def test_edit_offer_flag() -> None:
+    args = build_parser().parse_args(["--offer", "contoso/vm1:ready", "--edit-offer", "contoso/vm1"])
+    assert args.edit_offer == [("contoso", "vm1")]
+    assert build_parser().parse_args([]).edit_offer == []
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--edit-offer", "contoso"])
