@@ -9,6 +9,11 @@ from .. import __version__, offer_status, resource
 from ..setting_table import SETTINGS, Setting
 
 PACKAGE = "cpp-golive"
+#: Where `pulumi install` (and any automatic plugin acquisition) fetches the plugin the SDKs declare: this project's
+#: GitHub releases. The engine reads it as the organization ``pulumi-cpp-golive`` with the repository named by its
+#: convention, ``pulumi-<package>``, i.e. github.com/pulumi-cpp-golive/pulumi-cpp-golive, release tag ``v<version>``,
+#: asset ``pulumi-resource-cpp-golive-v<version>-<os>-<arch>.tar.gz`` (what scripts/release builds).
+PLUGIN_DOWNLOAD_URL = "github://api.github.com/pulumi-cpp-golive"
 RESOURCE_TYPE = resource.GO_LIVE.token
 PUBLISH_TYPE = resource.PUBLISH.token
 #: Each resource's declaration by its schema token.
@@ -89,6 +94,7 @@ SCHEMA: dict[str, Any] = {
     "publisher": "pulumi-cpp-golive",
     "homepage": "https://github.com/pulumi-cpp-golive/pulumi-cpp-golive",
     "repository": "https://github.com/pulumi-cpp-golive/pulumi-cpp-golive",
+    "pluginDownloadURL": PLUGIN_DOWNLOAD_URL,
     "config": {"variables": _CONFIG},
     "types": {
         f"{resource.ENUM_TYPE_PREFIX}{enum.name}": {

@@ -6,7 +6,6 @@ installed into a fresh virtualenv (its console script on PATH), and the plugin a
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
@@ -14,14 +13,12 @@ import sys
 import tarfile
 from pathlib import Path
 
-import pytest
-
 from pulumi_cpp_golive import __version__
 from pulumi_cpp_golive.simulator import Simulator
 
-from .conftest import ROOT, Stack
+from .conftest import Stack
+from .release_support import NATIVE, PLUGIN, TAG, TARGETS, artifact, python_only, release_log
 
-PLUGIN = "pulumi-resource-cpp-golive"
 # The user's program: the provider is found by name, with no plugins.providers entry and no language host of ours.
 PROGRAM = """\
 name: cpp-golive-release
@@ -36,33 +33,6 @@ outputs:
   operationId: ${golive.operationId}
   status: ${golive.status}
 """
-TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"  # scripts/release bundles wheels for the .venv's Python
-
-
-@pytest.fixture(scope="session")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """scripts/release's output, built once per test run (the xdist workers share it through a lock)."""
-    base = tmp_path_factory.getbasetemp()
-    # Under xdist each worker's base directory sits in the run's own one; without xdist the base is the run's own.
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "release"
-    shared.mkdir(exist_ok=True)
-    out = shared / "dist"
-    with (shared / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (shared / "done").exists():
-            done = subprocess.run([str(ROOT / "scripts" / "release"), "--out", str(out)], capture_output=True,
-                                  text=True, timeout=1200, check=False)
-            if done.returncode != 0:
-                pytest.fail(f"scripts/release exited {done.returncode}:\n{done.stdout}\n{done.stderr[-5000:]}")
-            (shared / "done").write_text(done.stdout)
-    return out
-
-
-def artifact(release: Path, pattern: str) -> Path:
-    [path] = release.glob(pattern)
-    return path
-
-
 def program_dir(tmp_path: Path) -> Path:
     program = tmp_path / "program"
     program.mkdir()
@@ -75,15 +45,6 @@ def user_stack(tmp_path: Path, pulumi_bin: Path, sim: Simulator, path: list[Path
     stack = Stack(tmp_path, pulumi_bin, sim, program=program_dir(tmp_path))
     stack.env["PATH"] = os.pathsep.join([str(pulumi_bin), *map(str, path), "/usr/bin", "/bin"])
     return stack
-
-
-def python_only(tmp_path: Path) -> Path:
-    """A directory holding just ``python3``: the Python the archive's wheels were built for."""
-    bin_dir = tmp_path / "python-only"
-    bin_dir.mkdir()
-    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    (bin_dir / "python3").symlink_to(Path(sys.base_prefix) / "bin" / f"python{version}")
-    return bin_dir
 
 
 def goes_live_once(stack: Stack, sim: Simulator) -> None:
@@ -106,7 +67,7 @@ def test_wheel_in_a_fresh_virtualenv_serves_the_plugin_from_path(
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
     # Offline: the dependencies come from the wheels the plugin archive bundles (built from the same pins).
     wheels = tmp_path / "wheels"
-    with tarfile.open(artifact(release, f"{PLUGIN}-v{__version__}-*.tar.gz")) as archive:
+    with tarfile.open(artifact(release, f"{PLUGIN}-v{__version__}-{NATIVE}.tar.gz")) as archive:
         archive.extractall(wheels, filter="data")
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index", "--find-links",
                     str(wheels / "wheels" / TAG), str(artifact(release, "pulumi_cpp_golive-*.whl"))],
@@ -121,7 +82,7 @@ def test_plugin_archive_through_pulumi_plugin_install(
         release: Path, tmp_path: Path, pulumi_bin: Path, sim: Simulator) -> None:
     stack = user_stack(tmp_path, pulumi_bin, sim, [python_only(tmp_path)])
     assert shutil.which(PLUGIN, path=stack.env["PATH"]) is None
-    archive = artifact(release, f"{PLUGIN}-v{__version__}-*.tar.gz")
+    archive = artifact(release, f"{PLUGIN}-v{__version__}-{NATIVE}.tar.gz")
     stack.run("plugin", "install", "resource", "cpp-golive", __version__, "--file", str(archive))
     installed = Path(stack.env["PULUMI_HOME"]) / "plugins" / f"resource-cpp-golive-v{__version__}"
     assert (installed / PLUGIN).is_file() and not (installed / "PulumiPlugin.yaml").exists()
@@ -130,3 +91,24 @@ def test_plugin_archive_through_pulumi_plugin_install(
     goes_live_once(stack, sim)
     # The launcher ran: it built its private virtualenv from the bundled wheels, once.
     assert (installed / f"venv-{TAG}" / "bin" / PLUGIN).is_file()
+
+
+def test_one_archive_per_platform_each_with_its_own_wheels(release: Path) -> None:
+    """`pulumi install` asks for the archive of the machine it runs on: every platform is built, or the release
+    says why not (a pinned dependency that publishes no binary wheel for it), and each archive holds binary wheels
+    of its own platform only."""
+    log = release_log(release)
+    built = {}
+    for target, tags in TARGETS.items():
+        path = release / f"{PLUGIN}-v{__version__}-{target}.tar.gz"
+        if not path.exists():
+            assert f"archive {target}: not built: no complete wheel set" in log, f"{target} missing, unexplained"
+            continue
+        with tarfile.open(path) as archive:
+            wheels = [name for name in archive.getnames() if name.endswith(".whl")]
+        binary = [name for name in wheels if not name.endswith("-none-any.whl")]
+        assert binary, f"{target}: no binary wheel at all"
+        arch = tags[0].rsplit("_", 1)[-1] if "linux" in target else tags[0].split("_", 3)[-1]
+        assert all(arch in name or "universal2" in name for name in binary), (target, binary)
+        built[target] = path
+    assert NATIVE in built

@@ -33,6 +33,20 @@ DISTRIBUTION = "pulumi-cpp-golive"
 # Pulumi's names for an OS and a CPU in plugin archive names (pulumi-resource-NAME-vVERSION-OS-ARCH.tar.gz).
 OS_NAMES = {"linux": "linux", "darwin": "darwin"}
 ARCH_NAMES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+# Every archive Pulumi may ask for (`pulumi install` downloads pulumi-resource-cpp-golive-v<version>-<os>-<arch>.tar.gz
+# for the machine it runs on): the launcher's POSIX systems and CPUs, each with the pip platform tags its bundled
+# binary wheels may carry. The bundle is not portable: cffi, charset-normalizer, cryptography, grpcio, protobuf,
+# PyYAML and wrapt are binary wheels (debugpy too, on linux-amd64), so each archive has a wheel set of its own. The
+# machine's own one is built by `pip wheel`; the others are the same pins, downloaded as binary wheels for that
+# platform (nothing can be compiled for another system). pip evaluates environment markers for the machine running
+# it, not the target; no requirement of the plugin's tree has a marker on the OS or the CPU, so the sets agree.
+# macOS tags name the oldest release a wheel may need; pip also takes older ones and universal2.
+TARGETS = {
+    "linux-amd64": [f"manylinux_2_{minor}_x86_64" for minor in (17, 28, 34)] + ["manylinux2014_x86_64"],
+    "linux-arm64": [f"manylinux_2_{minor}_aarch64" for minor in (17, 28, 34)] + ["manylinux2014_aarch64"],
+    "darwin-amd64": ["macosx_11_0_x86_64"],
+    "darwin-arm64": ["macosx_11_0_arm64"],
+}
 
 
 def log(message: str) -> None:
@@ -93,14 +107,26 @@ def build_nodejs(out: Path) -> None:
         run([npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"], cwd=source)
         run([npm, "run", "build"], cwd=source)  # the SDK's own build script: tsc into bin/
         built = source / "bin"
-        for name in ("package.json", "README.md"):
-            shutil.copy2(source / name, built / name)
+        shutil.copy2(source / "README.md", built / "README.md")
+        (built / "package.json").write_text(packed_manifest(source / "package.json"))
         packed = run([npm, "pack", "--json", "--pack-destination", str(out)], cwd=built)
         [entry] = json.loads(packed)
         files = {item["path"] for item in entry["files"]}
         missing = {"index.js", "index.d.ts", "offerGoLive.js", "offerGoLive.d.ts"} - files
         if missing:
             raise SystemExit(f"release: error: the Node.js SDK tarball lacks {sorted(missing)}")
+
+
+def packed_manifest(source: Path) -> str:
+    """The SDK's package.json as the compiled package needs it. sdk/nodejs is generated to be installed from
+    source (`file:` dependencies): its postinstall runs tsc into bin/ and "main" points there. The tarball is
+    packed from bin/ itself, so its entry points are at its root, and it has neither the script that postinstall
+    runs nor anything to compile: npm would fail the install on the missing script."""
+    manifest = json.loads(source.read_text())
+    manifest["main"] = "index.js"
+    manifest["types"] = "index.d.ts"
+    manifest.pop("scripts", None)  # build (tsc) and postinstall: both for the sources, which are not packed
+    return json.dumps(manifest, indent=4) + "\n"
 
 
 def constraints(python: str, stage: Path) -> Path:
@@ -128,14 +154,39 @@ def interpreter_tag(python: str) -> str:
     return f"cp{major}{minor}"
 
 
-def bundle_wheels(python: str, package_wheel: Path, stage: Path) -> str:
-    """Every wheel the plugin needs under ``python``, plus pip's own (the launcher installs with it)."""
+def bundle_wheels(python: str, package_wheel: Path, stage: Path, target_platform: str) -> str:
+    """Every wheel the plugin needs under ``python`` on ``target_platform``, plus pip's own (the launcher installs
+    with it): built or taken from the cache by `pip wheel` for this machine, downloaded as binary wheels (pip's own
+    resolver, for that platform's tags) for another. Raises :class:`NoWheels` when that platform lacks a wheel."""
     tag = interpreter_tag(python)
     target = stage / "wheels" / tag
-    log(f"archive: wheels for {tag} ({python})")
-    run([python, "-m", "pip", "wheel", "--disable-pip-version-check", "--quiet", "--wheel-dir", str(target),
-         "--constraint", str(constraints(python, stage)), str(package_wheel), "pip"])
+    pins = str(constraints(python, stage))
+    log(f"archive {target_platform}: wheels for {tag} ({python})")
+    if target_platform == platform_suffix():
+        run([python, "-m", "pip", "wheel", "--disable-pip-version-check", "--quiet", "--wheel-dir", str(target),
+             "--constraint", pins, str(package_wheel), "pip"])
+        return tag
+    platforms = [arg for name in TARGETS[target_platform] for arg in ("--platform", name)]
+    abis = [arg for abi in (tag, "abi3", "none") for arg in ("--abi", abi)]
+    done = subprocess.run([python, "-m", "pip", "download", "--disable-pip-version-check",  # noqa: S603
+                           "--only-binary=:all:", *platforms, "--implementation", "cp", "--python-version",
+                           tag[2] + "." + tag[3:], *abis, "--dest", str(target), "--constraint", pins,
+                           str(package_wheel), "pip"],
+                          cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        # pip's own explanation: the pin no wheel satisfies, and which packages have no wheel for the platform
+        lines = (done.stdout + done.stderr).splitlines()
+        missing = [following.strip() for line, following in zip(lines, lines[1:])
+                   if "no matching distributions" in line]
+        why = [line.strip() for line in lines if "(constraint)" in line]
+        detail = "; ".join([*why, *(f"no {target_platform} wheel of {name}" for name in missing)])
+        raise NoWheels(f"no complete wheel set for {target_platform} under {tag}: "
+                       + (detail or (done.stdout + done.stderr).strip()[-500:]))
     return tag
+
+
+class NoWheels(Exception):
+    """A platform some pinned dependency publishes no binary wheel for (the archive cannot be built here)."""
 
 
 def add_to_tar(archive: tarfile.TarFile, path: Path, name: str, mode: int) -> None:
@@ -147,16 +198,16 @@ def add_to_tar(archive: tarfile.TarFile, path: Path, name: str, mode: int) -> No
     archive.addfile(info, io.BytesIO(data))
 
 
-def build_archive(out: Path, version: str, pythons: list[str]) -> Path:
+def build_archive(out: Path, version: str, pythons: list[str], target_platform: str) -> Path:
     """``pulumi-resource-cpp-golive-vVERSION-OS-ARCH.tar.gz``: the launcher as the plugin executable and the
     wheels it installs on first start, for each interpreter in ``pythons``. No PulumiPlugin.yaml: with one,
     `pulumi plugin install` would hand the directory to a Python language host to install; without it the
     engine runs the executable directly."""
     [package_wheel] = out.glob("pulumi_cpp_golive-*.whl")
-    name = f"{PLUGIN}-v{version}-{platform_suffix()}.tar.gz"
+    name = f"{PLUGIN}-v{version}-{target_platform}.tar.gz"
     with tempfile.TemporaryDirectory(prefix="release-archive.") as tmp:
         stage = Path(tmp)
-        tags = [bundle_wheels(python, package_wheel, stage) for python in pythons]
+        tags = [bundle_wheels(python, package_wheel, stage, target_platform) for python in pythons]
         if len(set(tags)) != len(tags):
             raise SystemExit(f"release: error: two --python interpreters of one version: {tags}")
         # gzip's header would carry the time of the build: fixed, like every member's.
@@ -181,6 +232,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--python", action="append", dest="pythons", metavar="PYTHON",
                         help="CPython to bundle wheels for in the plugin archive; repeat for several versions "
                              "(default: the interpreter running this, i.e. the checkout's .venv)")
+    parser.add_argument("--platform", action="append", dest="platforms", metavar="OS-ARCH",
+                        choices=sorted(TARGETS),
+                        help="plugin archive to build; repeat for several (default: every one of "
+                             f"{', '.join(sorted(TARGETS))} that its wheels can be had for, this machine's always)")
     args = parser.parse_args(argv)
     out = (args.out or ROOT / "dist").resolve()
     prepare_out(out, default=args.out is None)
@@ -188,9 +243,19 @@ def main(argv: Optional[list[str]] = None) -> None:
     version = package_version()
     build_python(out)
     build_nodejs(out)
-    archive = build_archive(out, version, args.pythons or [sys.executable])
-    log(f"plugin archive {archive.name}; install it with:")
-    log(f"  pulumi plugin install resource cpp-golive {version} --file {archive}")
+    native = platform_suffix()
+    targets = args.platforms or [native, *sorted(set(TARGETS) - {native})]
+    for target in targets:
+        try:
+            archive = build_archive(out, version, args.pythons or [sys.executable], target)
+        except NoWheels as exc:
+            if args.platforms:  # asked for by name: the release fails without it
+                raise SystemExit(f"release: error: {exc}") from None
+            log(f"archive {target}: not built: {exc}")
+            continue
+        log(f"plugin archive {archive.name}" + ("; install it here with:" if target == native else ""))
+        if target == native:
+            log(f"  pulumi plugin install resource cpp-golive {version} --file {archive}")
     for path in sorted(out.iterdir()):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         print(f"{path}\t{path.stat().st_size}\tsha256:{digest}")
