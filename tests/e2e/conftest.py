@@ -20,6 +20,9 @@ import pytest
 
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
+from .azurite import azurite_blob_fixture, azurite_fixture  # noqa: F401 (fixtures, for every e2e module)
+from .release_support import release  # noqa: F401 (a fixture, for every e2e module)
+
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).resolve().parent / "program"
 PLUGIN_PROGRAM = Path(__file__).resolve().parent / "plugin_program"
@@ -108,9 +111,11 @@ class Stack:
 
     def __init__(self, workdir: Path, bin_dir: Path, sim: Simulator, program: Path = PROGRAM,
                  project_yaml: str = "", *, installed: Optional[Path] = None, path: Optional[str] = None,
-                 stack_name: str = "dev") -> None:
+                 stack_name: str = "dev", backend_env: Optional[dict[str, str]] = None) -> None:
         """``installed``: a project directory already set up (``pulumi install``) to use in place, with a stack of
-        its own (``stack_name``); ``path``: the PATH to run pulumi with (default: :func:`engine_path`)."""
+        its own (``stack_name``); ``path``: the PATH to run pulumi with (default: :func:`engine_path`);
+        ``backend_env``: the environment of another state backend (``PULUMI_BACKEND_URL`` and its credentials) in place
+        of a local directory of this stack's own."""
         self.sim = sim
         if installed is not None:
             self.dir = installed
@@ -145,6 +150,7 @@ class Stack:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "PYTHONUNBUFFERED": "1",
+            **(backend_env or {}),
         }
         self.run("stack", "init", stack_name)
         self.config("cpp-golive:baseUrl", sim.url)
