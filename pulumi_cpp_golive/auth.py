@@ -57,14 +57,24 @@ class RedactingCredential(TokenCredential):
     client asks again in the same thread only after a refusal (or near expiry), so a thread asking while the token
     it last received is still far from expiry means "that token was refused": the wrapped credential is then built
     anew by ``renew`` (an empty cache), once for every thread that held that token.
+
+    ``federated_token_file`` (``AZURE_FEDERATED_TOKEN_FILE``): workload identity's assertion. azure-identity reads
+    that file at most once every 10 minutes and keeps sending what it read, so a file rotated since (CI jobs
+    write a fresh OIDC token there while a go-live waits: the old one expires within minutes) would be ignored and
+    the next token request refused. Whenever a token is asked for, the file is read; when it has changed, the
+    wrapped credential is built anew the same way, so that the next token request sends the new assertion. Every
+    assertion read is registered for redaction.
     """
 
-    def __init__(self, inner: TokenCredential, renew: Optional[Callable[[], TokenCredential]] = None) -> None:
+    def __init__(self, inner: TokenCredential, renew: Optional[Callable[[], TokenCredential]] = None,
+                 federated_token_file: Optional[str] = None) -> None:
         self._inner = inner
         self._renew = renew
         self._generation = 0
         self._lock = threading.Lock()
         self._last = threading.local()  # per thread: (generation, expires_on, refresh_on) of the last token given
+        self._token_file = federated_token_file
+        self._assertion = _read_assertion(federated_token_file)
 
     def get_token(
         self,
@@ -99,11 +109,20 @@ class RedactingCredential(TokenCredential):
     def _current(self) -> TokenCredential:
         last: Optional[tuple[int, int, Optional[int]]] = getattr(self._last, "token", None)
         with self._lock:
-            if last is not None and self._renew is not None and last[0] == self._generation and _fresh(*last[1:]):
+            refused = last is not None and last[0] == self._generation and _fresh(*last[1:])
+            if self._renew is not None and (self._assertion_rotated() or refused):
                 old, self._inner = self._inner, self._renew()
                 self._generation += 1
                 _close(old)
             return self._inner
+
+    def _assertion_rotated(self) -> bool:
+        """Whether the federated token file holds another assertion than when the wrapped credential was built."""
+        assertion = _read_assertion(self._token_file)
+        if assertion is None or assertion == self._assertion:
+            return False  # unreadable: azure-identity says why when it reads the file
+        self._assertion = assertion
+        return True
 
     def _handed_out(self, token: str, expires_on: int, refresh_on: Optional[int]) -> None:
         remember_secret(token)
@@ -121,6 +140,19 @@ def _fresh(expires_on: int, refresh_on: Optional[int]) -> bool:
     # azure-core asks for a new token 5 minutes (less up to 1 minute of jitter) before expiry, or at refresh_on.
     now = time.time()
     return expires_on - now > 300 and (refresh_on is None or now < refresh_on)
+
+
+def _read_assertion(path: Optional[str]) -> Optional[str]:
+    """The federated token file's content (registered for redaction), or None when there is none to read."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            assertion = file.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    remember_secret(assertion.strip())
+    return assertion
 
 
 def _close(credential: TokenCredential) -> None:
@@ -154,9 +186,11 @@ def credential_for(token: Optional[str]) -> TokenCredential:
     """The credential to use: the configured static ``token`` (of the API in use), else ``DefaultAzureCredential``.
 
     ``DefaultAzureCredential`` covers service-principal environment variables (``AZURE_CLIENT_ID``,
-    ``AZURE_TENANT_ID``, ``AZURE_CLIENT_SECRET``, ``AZURE_AUTHORITY_HOST``), workload and managed identity, and
-    ``az login``. An ``AZURE_AUTHORITY_HOST`` on a loopback address (a token endpoint on this machine, e.g. an
-    emulator) is used as given: Microsoft's instance discovery, which cannot know such a host, is skipped.
+    ``AZURE_TENANT_ID``, ``AZURE_CLIENT_SECRET``, ``AZURE_AUTHORITY_HOST``), workload identity (the same IDs and
+    ``AZURE_FEDERATED_TOKEN_FILE``, whose rotation is followed: see :class:`RedactingCredential`), managed
+    identity, and ``az login``. An ``AZURE_AUTHORITY_HOST`` on a loopback address (a token endpoint on this
+    machine, e.g. an emulator) is used as given: Microsoft's instance discovery, which cannot know such a host, is
+    skipped.
     """
     install_log_redaction()
     for name in SECRET_ENVIRONMENT_VARIABLES:
@@ -173,4 +207,5 @@ def credential_for(token: Optional[str]) -> TokenCredential:
     authority = (os.environ.get("AZURE_AUTHORITY_HOST") or "").strip()
     authority_host = urlsplit(authority if "://" in authority else f"https://{authority}").hostname or ""
     options: dict[str, Any] = {"disable_instance_discovery": True} if is_loopback(authority_host) else {}
-    return RedactingCredential(DefaultAzureCredential(**options), lambda: DefaultAzureCredential(**options))
+    return RedactingCredential(DefaultAzureCredential(**options), lambda: DefaultAzureCredential(**options),
+                               federated_token_file=os.environ.get("AZURE_FEDERATED_TOKEN_FILE"))

@@ -8,6 +8,14 @@ token is refused there like at CPP). Its certificate is signed by a throwaway CA
 trust it only when handed that file through the standard settings (``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE``).
 
 ``echo_secret_in_errors`` makes its error bodies quote the client secret, the way a careless server might.
+
+It also takes the grant of workload identity federation (what azure-identity's ``WorkloadIdentityCredential``
+sends, reading ``AZURE_FEDERATED_TOKEN_FILE``): ``client_credentials`` with a ``client_assertion`` of type
+``urn:ietf:params:oauth:client-assertion-type:jwt-bearer`` instead of a secret. Only the assertions given in
+``federated_tokens`` or by :meth:`TokenEndpoint.accept_assertion` are taken; an unknown one is refused with
+Entra's ``AADSTS70021`` (no matching federated identity record), a revoked one (:meth:`TokenEndpoint.revoke_assertion`,
+:meth:`TokenEndpoint.rotate_assertion`: as if it had expired) with ``AADSTS700024``, both ``invalid_client`` with
+HTTP 401, neither quoting the assertion. ``assertion_uses`` counts the tokens issued for each assertion.
 """
 
 from __future__ import annotations
@@ -18,9 +26,10 @@ import json
 import secrets
 import ssl
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
@@ -31,6 +40,7 @@ from cryptography.x509.oid import NameOID
 from .loopback import LoopbackServer
 
 CPP_SCOPE = "https://cloudpartner.azure.com/.default"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
@@ -71,16 +81,23 @@ class TokenEndpoint(LoopbackServer):
 
     :param directory: where the CA and server certificate are written.
     :param lifetime: ``expires_in`` of every token (seconds); a short one makes clients renew during a wait.
+    :param client_secret: the secret of the client-secret grant ("": that grant is refused).
+    :param federated_tokens: the assertions the federated-credential grant takes (more: :meth:`accept_assertion`).
     """
 
-    def __init__(self, directory: Path, *, tenant_id: str, client_id: str, client_secret: str,
-                 lifetime: int = 3600, on_issue: Optional[Callable[[str], None]] = None) -> None:
+    def __init__(self, directory: Path, *, tenant_id: str, client_id: str, client_secret: str = "",
+                 lifetime: int = 3600, on_issue: Optional[Callable[[str], None]] = None,
+                 federated_tokens: Iterable[str] = ()) -> None:
         self.tenant_id, self.client_id, self.client_secret = tenant_id, client_id, client_secret
         self.lifetime = lifetime
         self.on_issue = on_issue
         self.echo_secret_in_errors = False
         self.issued: list[str] = []
-        self.refused = 0
+        self.refused = 0  # every refused token request, whatever the grant
+        self.accepted_assertions: set[str] = set(federated_tokens)
+        self.revoked_assertions: set[str] = set()
+        self.assertion_uses: Counter[str] = Counter()  # tokens issued for each assertion
+        self.refused_assertions = 0  # federated-credential requests refused (unknown or revoked assertion)
         self.requests: list[str] = []  # "METHOD path" of every request
         self.bearer_requests = 0  # requests that carried an Authorization header (a token must never come here)
         self._lock = threading.Lock()
@@ -92,6 +109,25 @@ class TokenEndpoint(LoopbackServer):
     def __enter__(self) -> TokenEndpoint:
         super().__enter__()
         return self
+
+    def accept_assertion(self, assertion: str) -> None:
+        """Take ``assertion`` from now on (a federated token the identity provider has just issued)."""
+        with self._lock:
+            self.accepted_assertions.add(assertion)
+            self.revoked_assertions.discard(assertion)
+
+    def revoke_assertion(self, assertion: str) -> None:
+        """Refuse ``assertion`` from now on, as Entra refuses one past its expiry."""
+        with self._lock:
+            self.accepted_assertions.discard(assertion)
+            self.revoked_assertions.add(assertion)
+
+    def rotate_assertion(self, assertion: str) -> None:
+        """Take only ``assertion`` from now on: every other one is revoked, in one step."""
+        with self._lock:
+            self.revoked_assertions |= self.accepted_assertions - {assertion}
+            self.revoked_assertions.discard(assertion)
+            self.accepted_assertions = {assertion}
 
     def _issue(self) -> str:
         with self._lock:
@@ -143,8 +179,11 @@ class TokenEndpoint(LoopbackServer):
                 if path != f"/{endpoint.tenant_id}/oauth2/v2.0/token":
                     self._answer(404, {"error": "not_found"})
                     return
+                if "client_assertion" in form or "client_assertion_type" in form:
+                    self._federated(form)
+                    return
                 good = (form.get("grant_type") == "client_credentials" and form.get("scope") == CPP_SCOPE
-                        and form.get("client_id") == endpoint.client_id
+                        and form.get("client_id") == endpoint.client_id and bool(endpoint.client_secret)
                         and form.get("client_secret") == endpoint.client_secret
                         and not endpoint.echo_secret_in_errors)
                 if not good:
@@ -155,7 +194,40 @@ class TokenEndpoint(LoopbackServer):
                                        "error_description": f"AADSTS7000215: Invalid client secret provided: {said}",
                                        "error_codes": [7000215]})
                     return
+                self._token()
+
+            def _token(self) -> None:
                 self._answer(200, {"token_type": "Bearer", "expires_in": endpoint.lifetime,
                                    "ext_expires_in": endpoint.lifetime, "access_token": endpoint._issue()})
+
+            def _federated(self, form: dict[str, str]) -> None:
+                """The federated-credential grant: a known, unrevoked assertion for our client and scope."""
+                assertion = form.get("client_assertion", "")
+                well_formed = (form.get("grant_type") == "client_credentials" and form.get("scope") == CPP_SCOPE
+                               and form.get("client_id") == endpoint.client_id
+                               and form.get("client_assertion_type") == JWT_BEARER and "client_secret" not in form)
+                with endpoint._lock:
+                    if not well_formed:
+                        refusal: Optional[tuple[int, str, int, str]] = (
+                            400, "invalid_request", 900144, "The request body must be a client credentials grant "
+                            "with a jwt-bearer client assertion for this client and scope.")
+                    elif assertion in endpoint.revoked_assertions:
+                        refusal = (401, "invalid_client", 700024, "Client assertion is not within its valid time "
+                                   "range.")
+                    elif assertion not in endpoint.accepted_assertions:
+                        refusal = (401, "invalid_client", 70021, "No matching federated identity record found for "
+                                   "presented assertion.")
+                    else:
+                        refusal = None
+                        endpoint.assertion_uses[assertion] += 1
+                    if refusal is not None:
+                        endpoint.refused += 1
+                        endpoint.refused_assertions += 1
+                if refusal is None:
+                    self._token()
+                    return
+                status, error, code, description = refusal  # never the assertion itself
+                self._answer(status, {"error": error, "error_description": f"AADSTS{code}: {description}",
+                                      "error_codes": [code]})
 
         return Handler
