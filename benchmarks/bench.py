@@ -22,6 +22,10 @@ misses its target or a run fails.
 6. Load (``bench_load.py``): 32 go-lives at once through the dynamic provider whose POST bodies stall past
    ``requestTimeout`` while the list shows them seconds late, per API: POSTs per run in 10 fresh runs, target
    exactly 32 in each.
+7. Fleets (``bench_fleet.py``): 100 offers as 100 stacks, 8 at a time (``examples/automation/fleet.py``), against
+   100 offers in one stack (dynamic provider, plugin): wall time and POSTs, and the fleet's re-run (0 requests);
+   1,000 offers in one stack against 1,000 do-nothing plugin peers, and those peers against 100 of them. One run
+   each; ``--quick``: 10 offers, 4 at a time, and 100 against 100.
 
 ``--quick`` runs each kind at tiny sizes once (the load rows: 2 runs of the same 32 offers): counts and failures
 are judged, timing targets are not (each such row says so), the naive client runs only on the compressed clock,
@@ -51,6 +55,7 @@ from typing import Any, Callable
 from bench_common import ROOT, SMOKE, Figure, failed
 from bench_core import api_cost, latency, throttled
 from bench_engine import Budget, engine_overhead, scale
+from bench_fleet import fleet
 from bench_load import load
 from bench_pi import pi_api_cost
 from bench_publish import publish_api_cost
@@ -59,7 +64,7 @@ RESULTS = ROOT / "benchmarks" / "results.json"
 # Upper bounds of a whole run (engine runs get what is left); far above what a quiet machine needs (see README).
 BUDGET_SECONDS = {"full": 2400.0, "quick": 300.0}
 # What --only selects, in the order a full run measures them.
-SECTIONS = ("api", "pi", "publish", "latency", "throttling", "engine", "scale", "load")
+SECTIONS = ("api", "pi", "publish", "latency", "throttling", "engine", "scale", "load", "fleet")
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,17 @@ class Plan:
     scale_repeats: int
     golive_seconds: float
     load_runs: int
+    fleet_offers: int  # offers as that many stacks (fleet.py) and in one stack
+    fleet_parallel: int  # fleet.py --parallel
+    fleet_one_stack: int  # offers in one stack against as many do-nothing peers
 
 
 FULL = Plan(latency_repeats=5, throttle_repeats=3, baselines=("ours", "naive"), overhead_n=50, overhead_repeats=5,
             scale_sizes={"dynamic provider": [1, 20], "plugin": [1, 100, 500, 1000]}, scale_repeats=3,
-            golive_seconds=5.0, load_runs=10)
+            golive_seconds=5.0, load_runs=10, fleet_offers=100, fleet_parallel=8, fleet_one_stack=1000)
 QUICK = Plan(latency_repeats=1, throttle_repeats=1, baselines=("ours",), overhead_n=2, overhead_repeats=1,
              scale_sizes={"dynamic provider": [1, 2], "plugin": [1, 3]}, scale_repeats=1, golive_seconds=1.0,
-             load_runs=2)
+             load_runs=2, fleet_offers=10, fleet_parallel=4, fleet_one_stack=100)
 
 
 def _section(name: str, run: Callable[[], list[Figure]]) -> list[Figure]:
@@ -157,6 +165,9 @@ def _run(quick: bool, only: tuple[str, ...] = ()) -> list[Figure]:
         section("scale", "scale", lambda: scale(work, plan.scale_sizes, plan.scale_repeats, plan.golive_seconds,
                                                 budget, judge))
     section("load", "load", lambda: load(plan.load_runs, lambda: budget.deadline - time.monotonic()))
+    with tempfile.TemporaryDirectory(prefix="cpp-golive-bench-fleet-") as tmp:
+        section("fleet", "fleet", lambda: fleet(Path(tmp), plan.fleet_offers, plan.fleet_parallel,
+                                                plan.fleet_one_stack, plan.golive_seconds, budget))
     return figures
 
 
