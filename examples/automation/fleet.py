@@ -51,6 +51,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -404,7 +406,23 @@ def _runtime() -> tuple[dict[str, Any], dict[str, str]]:
     return {}, {"PULUMI_PYTHON_CMD": sys.executable}
 
 
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """A CI runner cancelling the job may signal this process alone (SIGTERM), not its process group as a terminal's
+    Ctrl-C does: pass it on to the stacks' `pulumi` processes as the Ctrl-C they understand (a graceful cancel:
+    no new go-live, the state written), then stop starting stacks, as after Ctrl-C."""
+    # pgrep -P: this process's children on Linux and macOS alike (the Automation API does not expose their PIDs).
+    children = subprocess.run(["pgrep", "-P", str(os.getpid())],  # noqa: S603, S607 (fixed arguments)
+                              capture_output=True, text=True, check=False)
+    for pid in children.stdout.split():
+        try:
+            os.kill(int(pid), signal.SIGINT)
+        except (ProcessLookupError, ValueError):
+            pass  # ended meanwhile
+    raise KeyboardInterrupt
+
+
 def main(argv: Optional[list[str]] = None) -> int:
+    signal.signal(signal.SIGTERM, _on_sigterm)
     parser = _parser()
     args = parser.parse_args(argv)
     if not PREFIX.fullmatch(args.stack_prefix):

@@ -200,8 +200,11 @@ def test_a_failed_offer_fails_the_run_and_the_others_go_live(tmp_path: Path, pul
     assert fleet_sim.count("POST", "/golive") == 1
 
 
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_ctrl_c_starts_no_more_stacks_and_a_rerun_posts_nothing_again(tmp_path: Path, pulumi_bin: Path,
-                                                                       fleet_sim: Simulator) -> None:
+                                                                       fleet_sim: Simulator, how: str) -> None:
+    """``ctrl-c``: SIGINT to the whole process group, as a terminal sends it; ``sigterm``: SIGTERM to fleet.py alone,
+    as a CI runner cancelling a job may send it (fleet.py passes it on to the stacks' pulumi as a Ctrl-C)."""
     env = fleet_env(tmp_path, pulumi_bin)
     offers = ["contoso/vm0", "contoso/vm1", "contoso/vm2"]
     base = ["--base-url", fleet_sim.url, "--poll-interval", "0.5", "--parallel", "2"]
@@ -214,7 +217,10 @@ def test_ctrl_c_starts_no_more_stacks_and_a_rerun_posts_nothing_again(tmp_path: 
     reader.start()
     try:
         wait_for(lambda: sum(" going live " in line for line in lines) == 2, "two go-lives in flight", proc=proc)
-        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: fleet.py and the two stacks' pulumi
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # fleet.py and the two stacks' pulumi
+        else:
+            os.kill(proc.pid, signal.SIGTERM)  # fleet.py only
         proc.wait(timeout=RUN_TIMEOUT)
     finally:
         if proc.poll() is None:
