@@ -120,6 +120,7 @@ def test_the_demo_flow_keeps_its_state_in_the_container(tmp_path: Path, pulumi_b
 
 def test_two_runs_of_one_stack_at_once_one_gets_the_lock(tmp_path: Path, pulumi_bin: Path, sim: Simulator,
                                                          azurite: Azurite) -> None:
+    sim.config.golive_seconds = 120.0  # the first run holds the lock until the test ends its go-live
     first = blob_stack(tmp_path / "first", pulumi_bin, sim, azurite)
     # The second pipeline: another checkout of the same project, selecting the same stack in the same container.
     second = Stack(tmp_path / "second", pulumi_bin, sim, program=PI_PROGRAM, stack_name="other",
@@ -127,10 +128,13 @@ def test_two_runs_of_one_stack_at_once_one_gets_the_lock(tmp_path: Path, pulumi_
     second.run("stack", "select", "dev")
     running = first.start("up", "--yes", "--skip-preview")
     wait_for(lambda: locks(azurite) != [], "the first run to take the stack's lock", proc=running)
+    wait_for(lambda: polling(sim), "the first run to wait on its go-live", proc=running)
 
     late = second.up(check=False)
     assert late.returncode != 0
     assert "currently locked" in late.stdout + late.stderr, late.stdout + late.stderr
+    assert running.poll() is None  # the refusal came while the first run held the lock, not after it
+    assert sim.complete_now("contoso", "vm1") is not None
     output, _ = running.communicate(timeout=300)
     assert running.returncode == 0, output
     assert golive_posts(sim) == [202]
@@ -184,11 +188,13 @@ def test_killed_during_the_wait_the_next_run_posts_nothing(tmp_path: Path, pulum
 
 def test_backend_gone_during_the_wait_fails_then_resumes(tmp_path: Path, pulumi_bin: Path, sim: Simulator,
                                                          azurite: Azurite) -> None:
-    sim.config.golive_seconds = 4.0
+    sim.config.golive_seconds = 120.0  # ended by the test once the backend is gone
     stack = blob_stack(tmp_path, pulumi_bin, sim, azurite)
     up = stack.start("up", "--yes", "--skip-preview")
     wait_for(lambda: polling(sim), "the provider to poll the go-live", proc=up)
     azurite.stop()  # the storage account unreachable (network, firewall, outage) while the go-live runs
+    assert up.poll() is None
+    assert sim.complete_now("contoso", "vm1") is not None  # the create ends: the engine writes the checkpoint
     output, _ = up.communicate(timeout=300)
     assert up.returncode != 0, output
     assert saving_the_checkpoint_failed(output, azurite), output
