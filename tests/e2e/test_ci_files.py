@@ -47,7 +47,7 @@ import yaml  # type: ignore[import-untyped]
 
 from pulumi_cpp_golive.simulator import Simulator
 
-from ..loopback import LoopbackServer
+from ..loopback import JsonHandler, LoopbackServer
 from ..token_endpoint import TokenEndpoint
 from .conftest import PASSPHRASE, ROOT
 
@@ -202,18 +202,7 @@ class CiServices(LoopbackServer):
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         harness = self.harness
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def _answer(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_GET(self) -> None:  # GitHub: ?api-version=2.0&audience=..., "bearer <request token>"
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
