@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
@@ -23,7 +24,7 @@ from pulumi_cpp_golive.plugin.schema import PLUGIN_DOWNLOAD_URL
 from pulumi_cpp_golive.simulator import Simulator
 
 from ..loopback import LoopbackServer
-from .conftest import ROOT, Stack, ensure_plugin_installed
+from .conftest import ROOT, Stack
 from .release_support import NATIVE, PLUGIN, artifact, python_only
 from .test_typescript_example import user_path
 
@@ -167,10 +168,17 @@ def test_yaml_project_names_the_release_in_its_options(tmp_path: Path, pulumi_bi
 
 def test_package_add_of_a_checkout_generates_a_working_local_sdk(tmp_path: Path, pulumi_bin: Path,
                                                                  sim: Simulator) -> None:
-    """`pulumi package add /path/to/checkout` in a new TypeScript project: the CLI runs the plugin from the
-    checkout (PulumiPlugin.yaml, its ./venv), generates a TypeScript SDK into ./sdks, adds it to package.json and
-    the checkout to Pulumi.yaml's packages; the program then goes live through it."""
-    ensure_plugin_installed(pulumi_bin)  # the checkout's ./venv, as `pulumi install` in the checkout makes it
+    """`pulumi package add /path/to/checkout` in a new TypeScript project: the CLI installs the checkout's ./venv
+    (PulumiPlugin.yaml), runs the plugin from it, generates a TypeScript SDK into ./sdks, adds it to package.json
+    and the checkout to Pulumi.yaml's packages; the program then goes live through it. The checkout is a copy of
+    the plugin's files: `package add` reinstalls the package into the checkout's venv (pip install .), which in
+    this repository's own ./venv would pull it from under the other tests' plugins."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("PulumiPlugin.yaml", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, checkout / name)
+    shutil.copytree(ROOT / "pulumi_cpp_golive", checkout / "pulumi_cpp_golive",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     example = json.loads((ROOT / "examples" / "typescript" / "package.json").read_text())
     manifest = {"name": "added-typescript", "private": True, "main": "index.ts",
                 "dependencies": {"@pulumi/pulumi": example["dependencies"]["@pulumi/pulumi"]},
@@ -179,11 +187,11 @@ def test_package_add_of_a_checkout_generates_a_working_local_sdk(tmp_path: Path,
                                        "package.json": json.dumps(manifest, indent=2),
                                        "index.ts": "export const empty = true;\n"})
     stack = Stack(tmp_path, pulumi_bin, sim, program=program)
-    stack.run("package", "add", str(ROOT), timeout=900)
+    stack.run("package", "add", str(checkout), timeout=900)
     assert (stack.dir / "sdks" / "cpp-golive" / "package.json").is_file()
     assert json.loads((stack.dir / "package.json").read_text())["dependencies"][
         "@pulumi-cpp-golive/cpp-golive"] == "file:sdks/cpp-golive"
-    assert f"cpp-golive: {ROOT}" in (stack.dir / "Pulumi.yaml").read_text()
+    assert f"cpp-golive: {checkout}" in (stack.dir / "Pulumi.yaml").read_text()
     assert sim.requests == []
 
     (stack.dir / "index.ts").write_text(NODE_PROGRAM)
