@@ -14,7 +14,6 @@ Each figure is one run (fresh simulator, fresh stacks), not a median: the 100-st
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -24,19 +23,15 @@ from pathlib import Path
 from typing import Optional
 
 from bench_common import ROOT, Figure, start_sim
-from bench_engine import Budget, _stack, _up_seconds, plugin_available
+from bench_engine import Budget, _bin, _stack, _up_seconds, plugin_available
 
 from pulumi_cpp_golive.simulator import Simulator
-from tests.e2e.conftest import E2E_TOKEN, PASSPHRASE, engine_path
+from tests.e2e.conftest import user_shell_env
 
 FLEET = ROOT / "examples" / "automation" / "fleet.py"
 POLL = "1"  # seconds between polls, for fleet.py and the one-stack runs alike
 SUMMARY = re.compile(r"^summary: (?P<n>\d+) offers?: (?P<live>\d+) live, (?P<already>\d+) already live, "
                      r"(?P<failed>\d+) failed", re.M)
-
-
-def _bin() -> Path:
-    return Path(os.environ["PULUMI_CPP_GOLIVE_BIN"])
 
 
 @dataclass
@@ -65,21 +60,6 @@ def _fleet(work: Path, env: dict[str, str], offers: Path, parallel: int, sim: Si
     already = int(summary.group("already")) if summary else 0
     error = None if done.returncode == 0 and summary else (done.stdout + done.stderr)[-400:]
     return FleetRun(seconds, sim.count("POST", "/golive"), sim.count(), live, already, error)
-
-
-def _fleet_env(work: Path) -> dict[str, str]:
-    backend = work / "backend"
-    backend.mkdir(parents=True)
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_", "GOLIVE_", "PI_"))},
-        "PATH": engine_path(_bin()),
-        "PULUMI_HOME": str(work / "home"),
-        "PULUMI_BACKEND_URL": backend.as_uri(),
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "CPP_ACCESS_TOKEN": E2E_TOKEN,
-    }
 
 
 @dataclass
@@ -129,7 +109,7 @@ def fleet(work: Path, n: int, parallel: int, m: int, golive_seconds: float, budg
     # (a) the fleet, then its re-run, on one simulator and one backend.
     sim = start_sim([f"vm{i}" for i in range(n)], golive_seconds=golive_seconds)
     try:
-        env = _fleet_env(root / f"fleet-{n}")
+        env = user_shell_env(root / f"fleet-{n}", _bin())
         offers = root / f"fleet-{n}" / "offers.txt"
         offers.write_text("".join(f"contoso/vm{i}\n" for i in range(n)))
         first = _fleet(root, env, offers, parallel, sim, budget)

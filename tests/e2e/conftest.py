@@ -78,6 +78,25 @@ def engine_path(bin_dir: Path) -> str:
     return os.pathsep.join(dirs)
 
 
+def user_shell_env(workdir: Path, bin_dir: Path) -> dict[str, str]:
+    """What a user's shell holds for a program that drives stacks itself (examples/automation/fleet.py): the engine
+    on PATH, a file backend under ``workdir``, its passphrase and the CPP token; nothing of this machine's Pulumi,
+    provider or Azure settings."""
+    backend = workdir / "backend"
+    backend.mkdir(parents=True, exist_ok=True)
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_", "GOLIVE_", "PI_"))},
+        "PATH": engine_path(bin_dir),
+        "PULUMI_HOME": str(workdir / "home"),
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "CPP_ACCESS_TOKEN": E2E_TOKEN,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def plugin_sources_digest() -> str:
     """What the plugin's virtualenv is installed from: the package, its metadata and PulumiPlugin.yaml."""
     files = [ROOT / "pyproject.toml", ROOT / "PulumiPlugin.yaml", *sorted((ROOT / "pulumi_cpp_golive").rglob("*.py"))]

@@ -18,7 +18,7 @@ import pytest
 
 from pulumi_cpp_golive.simulator import Simulator, SimulatorConfig
 
-from .conftest import E2E_TOKEN, PASSPHRASE, ROOT, engine_path, wait_for
+from .conftest import E2E_TOKEN, ROOT, user_shell_env, wait_for
 
 FLEET = ROOT / "examples" / "automation" / "fleet.py"
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -35,23 +35,6 @@ def fleet_sim() -> Iterator[Simulator]:
         for offer in OFFERS:
             simulator.add_offer("contoso", offer, state="ready")
         yield simulator
-
-
-def fleet_env(tmp_path: Path, pulumi_bin: Path) -> dict[str, str]:
-    """What a user's shell holds: the engine on PATH, a file backend, its passphrase, and the token."""
-    backend = tmp_path / "backend"
-    backend.mkdir(exist_ok=True)
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CPP_", "AZURE_", "GOLIVE_", "PI_"))},
-        "PATH": engine_path(pulumi_bin),
-        "PULUMI_HOME": str(tmp_path / "home"),
-        "PULUMI_BACKEND_URL": backend.as_uri(),
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "CPP_ACCESS_TOKEN": E2E_TOKEN,
-        "PYTHONUNBUFFERED": "1",
-    }
 
 
 def run_fleet(env: dict[str, str], *args: str, sim: Simulator | None = None) -> subprocess.CompletedProcess[str]:
@@ -100,7 +83,7 @@ def most_offers_at_once(sim: Simulator) -> int:
 
 def test_fleet_sends_each_offer_live_once_two_at_a_time_and_a_rerun_sends_nothing(
         tmp_path: Path, pulumi_bin: Path, fleet_sim: Simulator) -> None:
-    env = fleet_env(tmp_path, pulumi_bin)
+    env = user_shell_env(tmp_path, pulumi_bin)
     offers_file = tmp_path / "offers.txt"
     offers_file.write_text("# the release train\n" + "".join(f"contoso/{offer}\n" for offer in OFFERS) + "\n")
 
@@ -138,7 +121,7 @@ def test_fleet_sends_each_offer_live_once_two_at_a_time_and_a_rerun_sends_nothin
 
 
 def test_shards_cover_the_list_exactly_once(tmp_path: Path, pulumi_bin: Path, fleet_sim: Simulator) -> None:
-    env = fleet_env(tmp_path, pulumi_bin)
+    env = user_shell_env(tmp_path, pulumi_bin)
     offers_file = tmp_path / "offers.json"
     offers_file.write_text(json.dumps([f"contoso/{offer}" for offer in OFFERS[:3]]
                                       + [{"publisherId": "contoso", "offerId": offer} for offer in OFFERS[3:]]))
@@ -176,7 +159,7 @@ TWO = ["contoso/vm0", "contoso/vm1"]
 ], ids=["K>N", "K=0", "N=0", "no-slash", "not-numbers", "twice", "no-offer-id", "no-offers"])
 def test_bad_arguments_are_refused_before_anything_runs(tmp_path: Path, pulumi_bin: Path, fleet_sim: Simulator,
                                                         args: list[str], error: str) -> None:
-    run = run_fleet(fleet_env(tmp_path, pulumi_bin), *args, sim=fleet_sim)
+    run = run_fleet(user_shell_env(tmp_path, pulumi_bin), *args, sim=fleet_sim)
     assert run.returncode == 2, run.stdout + run.stderr
     assert f"fleet.py: error: {error}" in run.stderr, run.stderr
     assert run.stdout == ""
@@ -187,7 +170,7 @@ def test_bad_arguments_are_refused_before_anything_runs(tmp_path: Path, pulumi_b
 def test_a_failed_offer_fails_the_run_and_the_others_go_live(tmp_path: Path, pulumi_bin: Path,
                                                              fleet_sim: Simulator) -> None:
     fleet_sim.add_offer("contoso", "nopub", state="never-published")
-    run = run_fleet(fleet_env(tmp_path, pulumi_bin), "contoso/nopub", "contoso/vm0", "--parallel", "2",
+    run = run_fleet(user_shell_env(tmp_path, pulumi_bin), "contoso/nopub", "contoso/vm0", "--parallel", "2",
                     sim=fleet_sim)
     assert run.returncode == 1, run.stdout + run.stderr
     table = final_table(run.stdout)
@@ -205,7 +188,7 @@ def test_ctrl_c_starts_no_more_stacks_and_a_rerun_posts_nothing_again(tmp_path: 
                                                                        fleet_sim: Simulator, how: str) -> None:
     """``ctrl-c``: SIGINT to the whole process group, as a terminal sends it; ``sigterm``: SIGTERM to fleet.py alone,
     as a CI runner cancelling a job may send it (fleet.py passes it on to the stacks' pulumi as a Ctrl-C)."""
-    env = fleet_env(tmp_path, pulumi_bin)
+    env = user_shell_env(tmp_path, pulumi_bin)
     offers = ["contoso/vm0", "contoso/vm1", "contoso/vm2"]
     base = ["--base-url", fleet_sim.url, "--poll-interval", "0.5", "--parallel", "2"]
     # Its own process group, as a terminal's job is, and SIGINT's default action even if this runner ignores it.
